@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package h2 needs to build, test and benchmark.
+# Idempotent: packages already present are left alone, so reruns are cheap.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  cmake ninja-build g++ ccache pkg-config clang-format
+  # libraries (host/ only uses Boost, OpenSSL and yaml-cpp)
+  libboost1.81-dev libboost-filesystem1.81-dev libboost-system1.81-dev
+  libyaml-cpp-dev libssl-dev openssl
+  # tests and benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev libnghttp2-dev nlohmann-json3-dev
+  # real peers used by integration tests and benchmarks
+  curl nghttp2-client nghttp2-server python3 python3-h2 python3-hyperframe python3-hpack
+  h2o nginx-light procps iproute2
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]})); then
+  sudo_cmd=()
+  if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  # Debian's default libboost-dev is 1.74; h2 is built against 1.81 and the two cannot coexist.
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Packaged servers (nginx, h2o) start on install; our benchmarks start their own instances.
+  for svc in nginx h2o; do
+    "${sudo_cmd[@]}" pkill -x "$svc" 2>/dev/null || true
+  done
+else
+  echo "install-deps: all packages present"
+fi

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Checks the dependency direction of the README on the sources: each layer includes only
+# the standard library and the layers below it. Prints every offending include.
+set -uo pipefail
+root=$1
+fail=0
+check() {  # folder, allowed quoted-include prefixes (regex), forbidden system includes (regex)
+  local dir=$1 allowed=$2 forbidden=$3
+  [[ -d $root/$dir ]] || return 0
+  while IFS= read -r line; do
+    echo "layering: $line (in $dir/ only $allowed may be included)"; fail=1
+  done < <(grep -rnE '#include "' "$root/$dir" --include='*.h' --include='*.cc' | grep -vE "#include \"($allowed)")
+  while IFS= read -r line; do
+    echo "layering: $line (forbidden in $dir/)"; fail=1
+  done < <(grep -rnE "#include <($forbidden)" "$root/$dir" --include='*.h' --include='*.cc')
+}
+check hpack 'hpack/' 'boost|openssl|yaml-cpp|sys/|unistd|netinet|arpa/|thread|chrono|pthread'
+check protocol 'hpack/|protocol/' 'boost|openssl|yaml-cpp|sys/|unistd|netinet|arpa/|thread|chrono|pthread'
+check sdk 'sdk/|h2/' 'boost|openssl|yaml-cpp'
+check modules 'sdk/|h2/|modules/' 'boost|openssl|yaml-cpp'
+check spec-handlers 'sdk/|h2/|spec-handlers/' 'boost|openssl|yaml-cpp'
+if ((fail)); then echo "layering: FAILED"; exit 1; fi
+echo "layering: hpack, protocol, sdk, modules and spec-handlers respect the layer rules"
