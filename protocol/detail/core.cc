@@ -1,0 +1,303 @@
+// Life cycle, connection and stream errors, closing, timers.
+#include "protocol/detail/core.h"
+
+#include <algorithm>
+
+#include "protocol/frame/frame_writer.h"
+
+namespace h2::protocol::detail {
+namespace {
+
+hpack::DecoderOptions decoder_options(const ConnectionOptions& o) {
+  hpack::DecoderOptions d;
+  d.max_table_size = o.header_table_size;
+  d.max_string_length = o.max_string_length;
+  d.max_header_list_size = o.max_header_list_size;
+  d.max_field_count = o.max_field_count;
+  return d;
+}
+
+}  // namespace
+
+std::string_view stream_state_name(StreamState s) {
+  switch (s) {
+    case StreamState::kIdle:
+      return "idle";
+    case StreamState::kReservedLocal:
+      return "reserved (local)";
+    case StreamState::kOpen:
+      return "open";
+    case StreamState::kHalfClosedRemote:
+      return "half-closed (remote)";
+    case StreamState::kHalfClosedLocal:
+      return "half-closed (local)";
+    case StreamState::kClosed:
+      return "closed";
+  }
+  return "unknown";
+}
+
+Core::Core(RequestHandler* handler, const ConnectionOptions& options, uint64_t now_ms)
+    : handler_(handler),
+      options_(options),
+      decoder_(this),
+      hpack_decoder_(decoder_options(options)),
+      closed_(options.closed_stream_memory),
+      now_ms_(now_ms),
+      last_activity_ms_(now_ms),
+      reset_tokens_(options.reset_budget),
+      reset_window_start_ms_(now_ms) {
+  send_preface();
+}
+
+Core::~Core() {
+  for (auto& [id, s] : streams_) delete s;
+  for (Stream* s : free_streams_) delete s;
+}
+
+void Core::send_preface() {
+  // RFC 9113 §3.4: the server preface is a SETTINGS frame, sent first.
+  Setting settings[8];
+  size_t n = 0;
+  settings[n++] = {static_cast<uint16_t>(SettingId::kMaxConcurrentStreams),
+                   options_.max_concurrent_streams};
+  if (options_.initial_stream_window != kDefaultInitialWindowSize) {
+    settings[n++] = {static_cast<uint16_t>(SettingId::kInitialWindowSize),
+                     options_.initial_stream_window};
+  }
+  if (options_.max_frame_size != kDefaultMaxFrameSize) {
+    settings[n++] = {static_cast<uint16_t>(SettingId::kMaxFrameSize), options_.max_frame_size};
+  }
+  if (options_.header_table_size != 4096) {
+    settings[n++] = {static_cast<uint16_t>(SettingId::kHeaderTableSize),
+                     options_.header_table_size};
+  }
+  settings[n++] = {static_cast<uint16_t>(SettingId::kMaxHeaderListSize),
+                   options_.max_header_list_size};
+  if (options_.enable_connect_protocol) {
+    settings[n++] = {static_cast<uint16_t>(SettingId::kEnableConnectProtocol), 1};
+  }
+  // RFC 9218 §2.1: we ignore RFC 7540 priority signals.
+  settings[n++] = {static_cast<uint16_t>(SettingId::kNoRfc7540Priorities), 1};
+  output_.append_control(kFrameHeaderSize + 6 * n, [&](std::string& out) {
+    write_settings(out, std::span<const Setting>(settings, n));
+  });
+  awaiting_settings_ack_ = true;
+  settings_sent_ms_ = now_ms_;
+  if (uint32_t increment = conn_recv_.grow_to(options_.connection_window)) {
+    queue_window_update(0, increment);
+  }
+}
+
+void Core::queue_rst(uint32_t id, ErrorCode code) {
+  output_.append_control(13, [&](std::string& out) { write_rst_stream(out, id, code); });
+  count_control_frame();
+}
+
+void Core::queue_window_update(uint32_t id, uint32_t increment) {
+  output_.append_control(13, [&](std::string& out) { write_window_update(out, id, increment); });
+}
+
+void Core::send_goaway(uint32_t last_id, ErrorCode code, std::string_view debug) {
+  output_.append_control(17 + debug.size(),
+                         [&](std::string& out) { write_goaway(out, last_id, code, debug); });
+  goaway_sent_ = true;
+  if (code != ErrorCode::kNoError) goaway_code_ = code;
+}
+
+void Core::connection_error(ErrorCode code, std::string_view reason) {
+  if (failed_) return;
+  failed_ = true;
+  decoder_.stop();
+  abandon_block();
+  send_goaway(highest_client_id_, code, reason);
+  goaway_code_ = code;
+  std::vector<Stream*> open;
+  open.reserve(streams_.size());
+  for (auto& [id, s] : streams_) open.push_back(s);
+  std::sort(open.begin(), open.end(), [](Stream* a, Stream* b) { return a->id < b->id; });
+  for (Stream* s : open) close_stream(s, code, true, ClosedHow::kResetByUs);
+  notify_closed(code, reason);
+}
+
+void Core::stream_error(uint32_t id, ErrorCode code) {
+  if (failed_) return;
+  queue_rst(id, code);
+  if (Stream* s = find(id)) {
+    close_stream(s, code, true, ClosedHow::kResetByUs);
+  } else {
+    closed_.record(id, ClosedHow::kResetByUs);
+  }
+}
+
+void Core::close_stream(Stream* s, ErrorCode code, bool notify, ClosedHow how) {
+  if (s->state == StreamState::kClosed) return;
+  Reqd guard(this, s);  // keeps `s` alive through the callbacks below
+  s->state = StreamState::kClosed;
+  scheduler_.unlink(s);
+  if (s->counted) {
+    (s->pushed ? open_push_streams_ : open_client_streams_)--;
+    s->counted = false;
+  }
+  closed_.record(s->id, how);
+  streams_.erase(s->id);
+  s->in_map = false;
+  last_activity_ms_ = now_ms_;
+  // Unframed body: released once the bytes already queued are written (a partially framed
+  // chunk is still referenced by the output).
+  for (BodyChunk& chunk : s->body) retire_holder(std::move(chunk.holder));
+  s->body.clear();
+  s->body_bytes = 0;
+  bool abnormal = s->response != ResponseState::kDone || !s->remote_ended;
+  s->response = ResponseState::kDone;
+  auto flushes = std::move(s->flushes);
+  s->flushes.clear();
+  auto on_eof = std::move(s->on_eof);
+  s->on_chunk = nullptr;
+  s->on_eof = nullptr;
+  if (detached_) return;
+  for (auto& [offset, cb] : flushes) cb(false);
+  if (on_eof) on_eof();
+  if (notify && abnormal && s->delivered) handler_->on_stream_reset(guard, code);
+}
+
+void Core::drop(Stream* s) {
+  if (--s->handles == 0 && !s->in_map) free_stream(s);
+  release();
+}
+
+void Core::abandon_block() {
+  in_block_ = false;
+  if (Stream* s = std::exchange(block_stream_, nullptr)) drop(s);
+}
+
+void Core::detach() {
+  detached_ = true;
+  abandon_block();
+  std::vector<Stream*> open;
+  for (auto& [id, s] : streams_) open.push_back(s);
+  for (Stream* s : open) close_stream(s, ErrorCode::kCancel, false, ClosedHow::kResetByUs);
+  std::vector<Holder> released;
+  output_.clear(released);
+  release_holders(released, false);
+}
+
+void Core::notify_closed(ErrorCode code, std::string_view reason) {
+  if (!detached_) handler_->on_connection_closed(code, reason);
+}
+
+void Core::count_control_frame() {
+  control_release_at_.push_back(output_.queued_total());
+  if (control_release_at_.size() > options_.max_queued_control_frames) {
+    connection_error(ErrorCode::kEnhanceYourCalm, "too many queued control frames");
+  }
+}
+
+bool Core::spend_reset_budget() {
+  if (now_ms_ - reset_window_start_ms_ >= options_.reset_budget_window_ms) {
+    reset_window_start_ms_ = now_ms_;
+    reset_tokens_ = options_.reset_budget;
+  }
+  if (reset_tokens_ == 0) return false;
+  --reset_tokens_;
+  return true;
+}
+
+void Core::retire_holder(Holder h) {
+  if (output_.empty()) {
+    h.finish(true);
+  } else {
+    output_.retire(std::move(h));
+  }
+}
+
+void Core::release_holders(std::vector<Holder>& released, bool written) {
+  for (Holder& h : released) h.finish(written);
+  released.clear();
+}
+
+bool Core::wants_read() const {
+  return !failed_ && !peer_eof_ && !detached_ && output_.size() <= options_.max_unwritten_output &&
+         !is_closed();
+}
+
+bool Core::wants_write() const {
+  if (!output_.empty()) return true;
+  if (failed_ || detached_) return false;
+  return scheduler_.pick([&](SchedNode* n) {
+    auto* s = static_cast<Stream*>(n);
+    return s->body_bytes == 0 || (s->send.available() > 0 && conn_send_.available() > 0);
+  }) != nullptr;
+}
+
+bool Core::is_closed() const {
+  if (!output_.empty()) return false;
+  if (failed_ || peer_eof_ || detached_) return true;
+  return (shutdown_ == Shutdown::kFinal || goaway_received_) && streams_.empty();
+}
+
+void Core::on_peer_eof() {
+  if (peer_eof_ || detached_) return;
+  peer_eof_ = true;
+  decoder_.stop();
+  abandon_block();
+  std::vector<Stream*> open;
+  for (auto& [id, s] : streams_) open.push_back(s);
+  for (Stream* s : open) close_stream(s, ErrorCode::kCancel, true, ClosedHow::kResetByPeer);
+  if (!failed_) notify_closed(ErrorCode::kNoError, "peer closed the connection");
+}
+
+void Core::on_time(uint64_t now_ms) {
+  now_ms_ = std::max(now_ms_, now_ms);
+  if (failed_ || detached_) return;
+  if (awaiting_settings_ack_ && options_.settings_ack_timeout_ms != 0 &&
+      now_ms_ - settings_sent_ms_ >= options_.settings_ack_timeout_ms) {
+    // RFC 9113 §6.5.3
+    return connection_error(ErrorCode::kSettingsTimeout, "SETTINGS not acknowledged");
+  }
+  if (in_block_ && options_.header_block_timeout_ms != 0 &&
+      now_ms_ - block_started_ms_ >= options_.header_block_timeout_ms) {
+    return connection_error(ErrorCode::kProtocolError, "header block not completed in time");
+  }
+  if (shutdown_ == Shutdown::kPinging &&
+      now_ms_ - shutdown_ping_ms_ >= options_.shutdown_ping_timeout_ms) {
+    shutdown_ = Shutdown::kFinal;
+    goaway_last_id_ = highest_client_id_;
+    send_goaway(goaway_last_id_, ErrorCode::kNoError, "");
+  }
+  if (shutdown_ != Shutdown::kFinal && streams_.empty() && options_.idle_timeout_ms != 0 &&
+      now_ms_ - last_activity_ms_ >= options_.idle_timeout_ms) {
+    shutdown_ = Shutdown::kFinal;
+    goaway_last_id_ = highest_client_id_;
+    send_goaway(goaway_last_id_, ErrorCode::kNoError, "idle");
+  }
+}
+
+std::optional<uint64_t> Core::next_wakeup_ms() const {
+  if (failed_ || detached_) return std::nullopt;
+  std::optional<uint64_t> next;
+  auto consider = [&](uint64_t t) { next = next ? std::min(*next, t) : t; };
+  if (awaiting_settings_ack_ && options_.settings_ack_timeout_ms != 0) {
+    consider(settings_sent_ms_ + options_.settings_ack_timeout_ms);
+  }
+  if (in_block_ && options_.header_block_timeout_ms != 0) {
+    consider(block_started_ms_ + options_.header_block_timeout_ms);
+  }
+  if (shutdown_ == Shutdown::kPinging)
+    consider(shutdown_ping_ms_ + options_.shutdown_ping_timeout_ms);
+  if (shutdown_ != Shutdown::kFinal && streams_.empty() && options_.idle_timeout_ms != 0) {
+    consider(last_activity_ms_ + options_.idle_timeout_ms);
+  }
+  return next;
+}
+
+void Core::start_graceful_shutdown() {
+  if (failed_ || detached_ || shutdown_ != Shutdown::kNone) return;
+  // RFC 9113 §6.8: GOAWAY 2^31-1 first, then after a round trip the real last stream id.
+  send_goaway(kMaxStreamId, ErrorCode::kNoError, "");
+  output_.append_control(17, [&](std::string& out) { write_ping(out, kShutdownPing, false); });
+  shutdown_ = Shutdown::kPinging;
+  shutdown_ping_ms_ = now_ms_;
+}
+
+}  // namespace h2::protocol::detail

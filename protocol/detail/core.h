@@ -1,0 +1,243 @@
+// The connection's engine behind ServerConnection, Reqd and Writer. Split over files by concern:
+// core.cc (life cycle, timers, closing), core_input.cc (frames in), core_headers.cc (header
+// blocks, requests), core_output.cc (framing, flow control out), core_respond.cc (respond API).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hpack/decoder.h"
+#include "hpack/encoder.h"
+#include "protocol/detail/closed_streams.h"
+#include "protocol/detail/flow_control.h"
+#include "protocol/detail/head_cache.h"
+#include "protocol/detail/output_queue.h"
+#include "protocol/detail/priority.h"
+#include "protocol/detail/stream.h"
+#include "protocol/detail/stream_table.h"
+#include "protocol/frame/frame_decoder.h"
+#include "protocol/options.h"
+#include "protocol/request_handler.h"
+#include "protocol/server_connection.h"
+
+namespace h2::protocol::detail {
+
+class Core final : public FrameVisitor, public hpack::HeaderSink {
+ public:
+  // Opaque data of the PING of a graceful shutdown (RFC 9113 §6.8).
+  // Body pieces up to this size are copied next to their frame header (one iovec instead of
+  // two, and no reference to a small string that a move could relocate); larger ones are
+  // referenced where they live.
+  static constexpr size_t kCopyThreshold = 256;
+  static constexpr uint64_t kShutdownPing = 0x6832676f61776179;  // "h2goaway"
+
+  Core(RequestHandler* handler, const ConnectionOptions& options, uint64_t now_ms);
+  ~Core() override;
+
+  // Reference count: the ServerConnection holds one, every Reqd/Writer handle one.
+  void add_ref() { ++refs_; }
+  void release() {
+    if (--refs_ == 0) delete this;
+  }
+  void acquire(Stream* s) {
+    add_ref();
+    ++s->handles;
+  }
+  void drop(Stream* s);
+  // The ServerConnection is going away: every stream ends, no handler is called again.
+  void detach();
+  bool detached() const { return detached_; }
+
+  // ---- driving (ServerConnection) ----
+  bool start_upgrade(std::string_view http2_settings, UpgradeRequest request);
+  size_t process_bytes(std::string_view bytes);
+  void on_peer_eof();
+  size_t pending_output(std::vector<std::string_view>& out, size_t max_bytes);
+  void consume_output(size_t written);
+  bool wants_read() const;
+  bool wants_write() const;
+  bool is_closed() const;
+  void on_time(uint64_t now_ms);
+  std::optional<uint64_t> next_wakeup_ms() const;
+  void start_graceful_shutdown();
+  size_t open_stream_count() const { return streams_.size(); }
+  uint32_t last_peer_stream_id() const { return highest_client_id_; }
+  ErrorCode goaway_code() const { return goaway_code_; }
+
+  // ---- respond API (Reqd / Writer) ----
+  Result schedule_read(Stream* s, std::function<void(std::string_view)> on_chunk,
+                       std::function<void()> on_eof);
+  Result respond_head(Stream* s, const Response& response, bool informational, bool end_stream);
+  Result respond_body(Stream* s, const Response& response, Holder holder, std::string_view body);
+  Result write_body(Stream* s, std::string_view data, Holder* holder);
+  Result flush(Stream* s, std::function<void(bool)> on_done);
+  Result close_body(Stream* s, std::span<const Field> trailers, bool with_trailers);
+  Result reset_by_handler(Stream* s, ErrorCode code);
+  Result report_error(Stream* s);
+  PushResult push(Stream* parent, std::string_view method, std::string_view path,
+                  std::span<const Field> headers);
+  Result check_usable(const Stream* s) const;
+
+  // ---- FrameVisitor ----
+  bool on_frame_header(const FrameHeader& h) override;
+  void on_data_start(const FrameHeader& h) override;
+  void on_data_padding(const FrameHeader& h, uint32_t padding_and_pad_length) override;
+  void on_data_chunk(uint32_t stream_id, std::string_view data) override;
+  void on_data_end(const FrameHeader& h) override;
+  void on_headers_start(const FrameHeader& h, const std::optional<PrioritySpec>& p) override;
+  void on_push_promise_start(const FrameHeader& h, uint32_t promised_stream_id) override;
+  void on_continuation_start(const FrameHeader& h) override;
+  void on_header_block_fragment(std::string_view fragment) override;
+  void on_header_frame_end(const FrameHeader& h) override;
+  void on_priority(const FrameHeader& h, const PrioritySpec& p) override;
+  void on_rst_stream(const FrameHeader& h, ErrorCode code) override;
+  void on_settings(const FrameHeader& h, std::span<const Setting> settings) override;
+  void on_ping(const FrameHeader& h, uint64_t opaque_data) override;
+  void on_goaway(const FrameHeader& h, uint32_t last_stream_id, ErrorCode code,
+                 std::string_view debug_data) override;
+  void on_window_update(const FrameHeader& h, uint32_t increment) override;
+  void on_priority_update(const FrameHeader& h, uint32_t prioritized_stream_id,
+                          std::string_view value) override;
+  bool on_frame_stream_error(const FrameHeader& h, ErrorCode code,
+                             std::string_view reason) override;
+  void on_frame_error(const FrameHeader& h, ErrorCode code, std::string_view reason) override;
+
+  // ---- hpack::HeaderSink ----
+  void on_header(std::string_view name, std::string_view value) override;
+
+ private:
+  enum class BlockTarget : uint8_t { kNone, kRequest, kTrailers, kDiscard };
+  enum class Shutdown : uint8_t { kNone, kPinging, kFinal };
+
+  // core.cc
+  void send_preface();
+  void connection_error(ErrorCode code, std::string_view reason);
+  void stream_error(uint32_t id, ErrorCode code);
+  // Ends `s` (may delete it: do not touch it afterwards). `notify`: tell the handler.
+  void close_stream(Stream* s, ErrorCode code, bool notify, ClosedHow how);
+  void finish_stream_if_done(Stream* s);
+  void send_goaway(uint32_t last_id, ErrorCode code, std::string_view debug);
+  // Forgets a header block in progress (drops its stream reference).
+  void abandon_block();
+  void notify_closed(ErrorCode code, std::string_view reason);
+  void count_control_frame();
+  bool spend_reset_budget();
+  void release_holders(std::vector<Holder>& released, bool written);
+  // Releases `h` once the bytes queued so far are written (at once if nothing is queued).
+  void retire_holder(Holder h);
+
+  // core_input.cc
+  Stream* find(uint32_t id) const;
+  bool check_preface(std::string_view& bytes);
+  void apply_peer_settings(std::span<const Setting> settings);
+  void credit_connection(uint32_t n);
+  void credit_stream(Stream* s, uint32_t n);
+  void deliver_body(Stream* s);
+  void end_of_body(Stream* s);
+
+  // core_headers.cc
+  void start_block(const FrameHeader& h, BlockTarget target, Stream* s);
+  void end_block();
+  void open_request_stream(uint32_t id, const FrameHeader& h);
+  void dispatch_request(Stream* s);
+
+  // core_output.cc
+  Stream* create_stream(uint32_t id);
+  void free_stream(Stream* s);
+  // The HPACK block of a response head (valid until the next encode).
+  const std::string& encode_head(uint16_t status, std::span<const Field> headers);
+  bool idle(uint32_t id) const;
+  void queue_rst(uint32_t id, ErrorCode code);
+  void queue_window_update(uint32_t id, uint32_t increment);
+  void queue_header_frames(uint32_t stream_id, std::string_view block, bool end_stream,
+                           uint32_t promised_id);
+  void frame_data(size_t budget);
+  bool frame_one(Stream* s);
+  void on_local_end(Stream* s);
+  void update_schedule(Stream* s);
+  void complete_flushes(Stream* s);
+
+  RequestHandler* handler_;
+  ConnectionOptions options_;
+  uint32_t refs_ = 1;
+  bool detached_ = false;
+
+  FrameDecoder decoder_;
+  hpack::Decoder hpack_decoder_;
+  hpack::Encoder hpack_encoder_;
+  HeadCache head_cache_;
+  OutputQueue output_;
+  PriorityScheduler scheduler_;
+  ClosedStreams closed_;
+  StreamTable streams_;
+  std::vector<Stream*> free_streams_;  // recycled, capacity kept (no allocation per request)
+
+  // connection state
+  size_t preface_matched_ = 0;
+  bool settings_received_ = false;
+  bool failed_ = false;  // connection error: GOAWAY queued, input ignored
+  bool peer_eof_ = false;
+  bool goaway_received_ = false;
+  bool goaway_sent_ = false;
+  ErrorCode goaway_code_ = ErrorCode::kNoError;
+  Shutdown shutdown_ = Shutdown::kNone;
+  uint32_t goaway_last_id_ = kMaxStreamId;  // streams above it are ignored after our GOAWAY
+  uint32_t highest_client_id_ = 0;
+  uint32_t next_push_id_ = 2;
+  uint32_t open_client_streams_ = 0;
+  uint32_t open_push_streams_ = 0;
+  bool upgraded_ = false;
+  uint32_t pending_dispatch_id_ = 0;  // h2c stream 1, dispatched after the preface
+
+  // peer settings (RFC 9113 §6.5.2 initial values)
+  uint32_t peer_max_frame_size_ = kDefaultMaxFrameSize;
+  uint32_t peer_initial_window_ = kDefaultInitialWindowSize;
+  uint32_t peer_max_concurrent_ = UINT32_MAX;
+  bool peer_enable_push_ = true;
+
+  // flow control
+  SendWindow conn_send_;
+  RecvWindow conn_recv_;
+
+  // our SETTINGS
+  bool awaiting_settings_ack_ = false;
+  uint64_t settings_sent_ms_ = 0;
+
+  // header block in progress
+  BlockTarget block_target_ = BlockTarget::kNone;
+  bool in_block_ = false;
+  uint32_t block_stream_id_ = 0;
+  bool block_end_stream_ = false;
+  uint32_t block_continuations_ = 0;
+  uint64_t block_started_ms_ = 0;
+  Stream* block_stream_ = nullptr;
+  bool block_refused_ = false;  // stream refused: block decoded then RST_STREAM
+  ErrorCode block_refuse_code_ = ErrorCode::kNoError;
+  bool block_priority_error_ = false;  // self-dependent PRIORITY in HEADERS
+
+  // DATA in progress
+  uint32_t data_stream_id_ = 0;
+  bool data_deliver_ = false;
+
+  // timers and budgets
+  uint64_t now_ms_ = 0;
+  uint64_t last_activity_ms_ = 0;
+  uint64_t shutdown_ping_ms_ = 0;
+  uint32_t reset_tokens_ = 0;
+  uint64_t reset_window_start_ms_ = 0;
+  std::deque<uint64_t> control_release_at_;  // output positions of queued control frames
+
+  // scratch, reused
+  std::string block_scratch_;
+  std::vector<hpack::HeaderField> field_scratch_;
+  std::vector<Holder> released_scratch_;
+  std::string closed_reason_;
+  std::vector<std::pair<uint32_t, Priority>> idle_priorities_;  // PRIORITY_UPDATE before HEADERS
+  char status_digits_[3] = {};
+};
+
+}  // namespace h2::protocol::detail

@@ -1,0 +1,354 @@
+// Frames in: preface, SETTINGS, PING, GOAWAY, RST_STREAM, WINDOW_UPDATE, PRIORITY(_UPDATE), DATA.
+// Header blocks are in core_headers.cc.
+#include <algorithm>
+
+#include "protocol/detail/core.h"
+#include "protocol/frame/frame_writer.h"
+
+namespace h2::protocol::detail {
+
+Stream* Core::find(uint32_t id) const {
+  return streams_.find(id);
+}
+
+// RFC 9113 §5.1.1: a stream id above every one the peer (odd) or we (even) opened is idle.
+bool Core::idle(uint32_t id) const {
+  return (id & 1) ? id > highest_client_id_ : id >= next_push_id_;
+}
+
+size_t Core::process_bytes(std::string_view bytes) {
+  if (failed_ || detached_ || peer_eof_) return 0;
+  size_t total = bytes.size();
+  if (preface_matched_ < kConnectionPreface.size()) {
+    if (!check_preface(bytes)) return total - bytes.size();
+    if (preface_matched_ < kConnectionPreface.size()) return total;
+    if (pending_dispatch_id_ != 0) {
+      if (Stream* s = find(std::exchange(pending_dispatch_id_, 0))) dispatch_request(s);
+    }
+  }
+  size_t consumed = decoder_.process_bytes(bytes);
+  return total - bytes.size() + consumed;
+}
+
+// RFC 9113 §3.4: the client preface, matched incrementally; a mismatch is PROTOCOL_ERROR.
+bool Core::check_preface(std::string_view& bytes) {
+  size_t want = kConnectionPreface.size() - preface_matched_;
+  size_t n = std::min(want, bytes.size());
+  if (bytes.substr(0, n) != kConnectionPreface.substr(preface_matched_, n)) {
+    connection_error(ErrorCode::kProtocolError, "invalid connection preface");
+    return false;
+  }
+  preface_matched_ += n;
+  bytes.remove_prefix(n);
+  return true;
+}
+
+bool Core::on_frame_header(const FrameHeader& h) {
+  if (failed_) return false;
+  last_activity_ms_ = now_ms_;
+  if (!settings_received_) {
+    // RFC 9113 §3.4: the preface's SETTINGS (not an ACK) comes first.
+    if (h.type != FrameType::kSettings || h.has(flags::kAck)) {
+      connection_error(ErrorCode::kProtocolError, "first frame is not SETTINGS");
+      return false;
+    }
+    settings_received_ = true;
+  }
+  if (in_block_) {
+    // RFC 9113 §6.2, §6.10: only CONTINUATION of the same stream may follow.
+    if (h.type != FrameType::kContinuation || h.stream_id != block_stream_id_) {
+      connection_error(ErrorCode::kProtocolError, "header block interrupted");
+      return false;
+    }
+  } else if (h.type == FrameType::kContinuation) {
+    connection_error(ErrorCode::kProtocolError, "CONTINUATION without a header block");
+    return false;
+  }
+  return true;
+}
+
+void Core::on_settings(const FrameHeader& h, std::span<const Setting> settings) {
+  if (h.has(flags::kAck)) {
+    // RFC 9113 §6.5.3: our settings are in force now.
+    if (awaiting_settings_ack_) {
+      awaiting_settings_ack_ = false;
+      decoder_.set_max_frame_size(options_.max_frame_size);
+    }
+    return;
+  }
+  apply_peer_settings(settings);
+  if (failed_) return;
+  output_.append_control(9, [](std::string& out) { write_settings_ack(out); });
+  count_control_frame();
+}
+
+void Core::apply_peer_settings(std::span<const Setting> settings) {
+  for (const Setting& setting : settings) {
+    switch (static_cast<SettingId>(setting.id)) {
+      case SettingId::kHeaderTableSize:
+        hpack_encoder_.set_peer_max_table_size(setting.value);
+        head_cache_.invalidate();  // the next block starts with a table size update
+        break;
+      case SettingId::kEnablePush:
+        peer_enable_push_ = setting.value == 1;
+        break;
+      case SettingId::kMaxConcurrentStreams:
+        peer_max_concurrent_ = setting.value;
+        break;
+      case SettingId::kInitialWindowSize: {
+        // RFC 9113 §6.9.2: the difference applies to every open stream's send window.
+        int64_t delta = int64_t{setting.value} - int64_t{peer_initial_window_};
+        peer_initial_window_ = setting.value;
+        for (auto& [id, s] : streams_) {
+          if (!s->send.adjust(delta)) {
+            return connection_error(ErrorCode::kFlowControlError, "stream window overflow");
+          }
+          update_schedule(s);
+        }
+        break;
+      }
+      case SettingId::kMaxFrameSize:
+        peer_max_frame_size_ = setting.value;
+        break;
+      default:
+        break;  // RFC 9113 §6.5.2: unknown or irrelevant settings are ignored
+    }
+  }
+}
+
+void Core::on_ping(const FrameHeader& h, uint64_t opaque) {
+  if (h.has(flags::kAck)) {
+    if (shutdown_ == Shutdown::kPinging && opaque == kShutdownPing) {
+      shutdown_ = Shutdown::kFinal;
+      goaway_last_id_ = highest_client_id_;
+      send_goaway(goaway_last_id_, ErrorCode::kNoError, "");
+    }
+    return;
+  }
+  output_.append_control(17, [&](std::string& out) { write_ping(out, opaque, true); });
+  count_control_frame();
+}
+
+void Core::on_goaway(const FrameHeader&, uint32_t last_stream_id, ErrorCode code,
+                     std::string_view debug) {
+  goaway_received_ = true;
+  // Our pushed streams above the peer's last id were not processed (RFC 9113 §6.8).
+  std::vector<Stream*> unprocessed;
+  for (auto& [id, s] : streams_) {
+    if (s->pushed && id > last_stream_id) unprocessed.push_back(s);
+  }
+  for (Stream* s : unprocessed)
+    close_stream(s, ErrorCode::kRefusedStream, true, ClosedHow::kResetByPeer);
+  notify_closed(code, debug);
+}
+
+void Core::on_rst_stream(const FrameHeader& h, ErrorCode code) {
+  Stream* s = find(h.stream_id);
+  if (s == nullptr) {
+    // RFC 9113 §6.4: RST_STREAM on an idle stream is a connection error; on a closed one it is
+    // ignored (§5.1 "closed").
+    if (idle(h.stream_id)) connection_error(ErrorCode::kProtocolError, "RST_STREAM on idle stream");
+    return;
+  }
+  if (s->response != ResponseState::kDone && !spend_reset_budget()) {
+    // CVE-2023-44487 rapid reset: too many streams reset before we answered.
+    return connection_error(ErrorCode::kEnhanceYourCalm, "reset budget exhausted");
+  }
+  close_stream(s, code, true, ClosedHow::kResetByPeer);
+}
+
+void Core::on_window_update(const FrameHeader& h, uint32_t increment) {
+  if (h.stream_id == 0) {
+    // RFC 9113 §6.9: increment 0 on the connection is a connection error; overflow too (§6.9.1).
+    if (increment == 0) return connection_error(ErrorCode::kProtocolError, "WINDOW_UPDATE of 0");
+    if (!conn_send_.adjust(increment)) {
+      return connection_error(ErrorCode::kFlowControlError, "connection window overflow");
+    }
+    return;
+  }
+  Stream* s = find(h.stream_id);
+  if (s == nullptr) {
+    if (idle(h.stream_id)) {
+      connection_error(ErrorCode::kProtocolError, "WINDOW_UPDATE on idle stream");
+    }
+    return;  // closed: allowed for a short while (§5.1), ignored
+  }
+  if (increment == 0) return stream_error(h.stream_id, ErrorCode::kProtocolError);
+  if (!s->send.adjust(increment)) return stream_error(h.stream_id, ErrorCode::kFlowControlError);
+  update_schedule(s);
+}
+
+void Core::on_priority(const FrameHeader& h, const PrioritySpec& p) {
+  // RFC 9113 §5.3.1: a stream cannot depend on itself. Otherwise RFC 7540 priorities are
+  // parsed and ignored (we sent SETTINGS_NO_RFC7540_PRIORITIES, RFC 9218 §2.1).
+  if (p.stream_dependency == h.stream_id) stream_error(h.stream_id, ErrorCode::kProtocolError);
+}
+
+void Core::on_priority_update(const FrameHeader&, uint32_t id, std::string_view value) {
+  // RFC 9218 §7.1. The frame layer rejected id 0 and non-zero frame stream ids.
+  if (Stream* s = find(id)) {
+    scheduler_.reprioritize(s, parse_priority_field(value, s->priority));
+    return;
+  }
+  if ((id & 1) && idle(id)) {
+    // Remembered for a stream not opened yet, bounded by our concurrency limit (§7.1).
+    for (auto& [pid, prio] : idle_priorities_) {
+      if (pid == id) {
+        prio = parse_priority_field(value, prio);
+        return;
+      }
+    }
+    if (idle_priorities_.size() < options_.max_concurrent_streams) {
+      idle_priorities_.emplace_back(id, parse_priority_field(value));
+    }
+  }
+}
+
+void Core::on_push_promise_start(const FrameHeader&, uint32_t) {
+  // RFC 9113 §8.4: a client cannot push.
+  connection_error(ErrorCode::kProtocolError, "PUSH_PROMISE from a client");
+}
+
+bool Core::on_frame_stream_error(const FrameHeader& h, ErrorCode code, std::string_view) {
+  stream_error(h.stream_id, code);
+  return true;
+}
+
+void Core::on_frame_error(const FrameHeader&, ErrorCode code, std::string_view reason) {
+  connection_error(code, reason);
+}
+
+// ---- DATA ----------------------------------------------------------------------------------
+
+void Core::on_data_start(const FrameHeader& h) {
+  data_stream_id_ = 0;
+  // RFC 9113 §6.9: every DATA frame counts against the connection window, whatever its stream.
+  if (!conn_recv_.on_received(h.length)) {
+    return connection_error(ErrorCode::kFlowControlError, "connection window exceeded");
+  }
+  Stream* s = find(h.stream_id);
+  if (s == nullptr) {
+    credit_connection(h.length);
+    if (idle(h.stream_id)) {
+      return connection_error(ErrorCode::kProtocolError, "DATA on idle stream");
+    }
+    if (closed_.lookup(h.stream_id) == ClosedHow::kResetByUs) return;  // §5.1: ignored
+    return stream_error(h.stream_id, ErrorCode::kStreamClosed);        // §6.1
+  }
+  if (!s->remote_open()) {
+    credit_connection(h.length);
+    return stream_error(h.stream_id, ErrorCode::kStreamClosed);  // §5.1 half-closed (remote)
+  }
+  if (!s->recv.on_received(h.length)) {
+    credit_connection(h.length);
+    return stream_error(h.stream_id, ErrorCode::kFlowControlError);
+  }
+  data_stream_id_ = h.stream_id;
+}
+
+void Core::on_data_padding(const FrameHeader& h, uint32_t n) {
+  // Padding is flow-controlled but never reaches the handler: consumed at once.
+  if (data_stream_id_ == 0) return;
+  credit_connection(n);
+  if (Stream* s = find(h.stream_id)) credit_stream(s, n);
+}
+
+void Core::on_data_chunk(uint32_t stream_id, std::string_view data) {
+  if (data_stream_id_ != stream_id) return;
+  uint32_t n = static_cast<uint32_t>(data.size());
+  Stream* s = find(stream_id);
+  if (s == nullptr || !s->remote_open()) {
+    credit_connection(n);
+    return;
+  }
+  s->body_received += n;
+  if (s->head.content_length >= 0 && s->body_received > uint64_t(s->head.content_length)) {
+    // RFC 9113 §8.1.1: more DATA than content-length is malformed.
+    data_stream_id_ = 0;
+    credit_connection(n);
+    return stream_error(stream_id, ErrorCode::kProtocolError);
+  }
+  if (s->discard_body) {
+    credit_connection(n);
+    credit_stream(s, n);
+    return;
+  }
+  if (s->on_chunk && s->body_read_offset == s->body_buffer.size()) {
+    // A read is waiting and nothing is buffered: hand the decoder's view over, no copy.
+    Reqd guard(this, s);
+    auto cb = std::move(s->on_chunk);
+    s->on_chunk = nullptr;
+    s->on_eof = nullptr;
+    cb(data);
+    credit_connection(n);
+    credit_stream(s, n);
+    return;
+  }
+  s->body_buffer.append(data);
+}
+
+void Core::on_data_end(const FrameHeader& h) {
+  if (data_stream_id_ != h.stream_id) return;
+  data_stream_id_ = 0;
+  if (!h.has(flags::kEndStream)) return;
+  if (Stream* s = find(h.stream_id)) end_of_body(s);
+}
+
+void Core::end_of_body(Stream* s) {
+  // RFC 9113 §8.1.1: the DATA received must add up to content-length.
+  if (s->head.content_length >= 0 && s->body_received != uint64_t(s->head.content_length)) {
+    return stream_error(s->id, ErrorCode::kProtocolError);
+  }
+  s->remote_ended = true;
+  if (s->state == StreamState::kHalfClosedLocal) {
+    close_stream(s, ErrorCode::kNoError, false, ClosedHow::kNormally);
+    return;
+  }
+  s->state = StreamState::kHalfClosedRemote;
+  deliver_body(s);
+}
+
+void Core::deliver_body(Stream* s) {
+  if (s->body_read_offset < s->body_buffer.size() && s->on_chunk) {
+    Reqd guard(this, s);
+    std::string_view data = std::string_view(s->body_buffer).substr(s->body_read_offset);
+    s->body_read_offset = s->body_buffer.size();
+    auto cb = std::move(s->on_chunk);
+    s->on_chunk = nullptr;
+    s->on_eof = nullptr;
+    cb(data);
+    // The chunk is consumed: drop it (unless a nested read already did) and reopen windows.
+    if (s->body_read_offset == s->body_buffer.size()) {
+      s->body_buffer.clear();
+      s->body_read_offset = 0;
+    }
+    if (upgraded_ && s->id == 1) return;  // the HTTP/1.1 body was not flow-controlled
+    uint32_t n = static_cast<uint32_t>(data.size());
+    credit_connection(n);
+    credit_stream(s, n);
+    return;
+  }
+  if (s->body_read_offset == s->body_buffer.size() && s->remote_ended && s->on_eof) {
+    Reqd guard(this, s);
+    auto cb = std::move(s->on_eof);
+    s->on_chunk = nullptr;
+    s->on_eof = nullptr;
+    s->eof_delivered = true;
+    cb();
+  }
+}
+
+void Core::credit_connection(uint32_t n) {
+  if (failed_ || n == 0) return;
+  conn_recv_.on_consumed(n);
+  if (uint32_t increment = conn_recv_.take_update()) queue_window_update(0, increment);
+}
+
+void Core::credit_stream(Stream* s, uint32_t n) {
+  if (failed_ || n == 0) return;
+  s->recv.on_consumed(n);
+  if (s->remote_ended || !s->remote_open()) return;  // no more DATA expected
+  if (uint32_t increment = s->recv.take_update()) queue_window_update(s->id, increment);
+}
+
+}  // namespace h2::protocol::detail

@@ -1,0 +1,194 @@
+// Frames out: header blocks split into HEADERS/PUSH_PROMISE + CONTINUATION, DATA framed from
+// stream bodies as flow control and RFC 9218 priorities allow, the output pulled by the writer.
+#include <algorithm>
+
+#include "protocol/detail/core.h"
+#include "protocol/frame/frame_writer.h"
+
+namespace h2::protocol::detail {
+Stream* Core::create_stream(uint32_t id) {
+  Stream* s;
+  if (free_streams_.empty()) {
+    s = new Stream(id, options_.initial_stream_window, peer_initial_window_);
+  } else {
+    s = free_streams_.back();
+    free_streams_.pop_back();
+    s->reinit(id, options_.initial_stream_window, peer_initial_window_);
+  }
+  s->in_map = true;
+  streams_.insert(id, s);
+  return s;
+}
+
+void Core::free_stream(Stream* s) {
+  s->on_chunk = nullptr;
+  s->on_eof = nullptr;
+#ifdef __SANITIZE_ADDRESS__
+  constexpr size_t kPool = 0;  // every stream really freed: AddressSanitizer sees misuse
+#else
+  constexpr size_t kPool = 32;
+#endif
+  if (free_streams_.size() < kPool && s->body.empty()) {
+    free_streams_.push_back(s);
+  } else {
+    delete s;
+  }
+}
+
+void Core::queue_header_frames(uint32_t stream_id, std::string_view block, bool end_stream,
+                               uint32_t promised_id) {
+  // RFC 9113 §4.3: one block, HEADERS (or PUSH_PROMISE) then CONTINUATION frames, contiguous.
+  size_t first_max = peer_max_frame_size_ - (promised_id != 0 ? 4 : 0);
+  std::string_view first = block.substr(0, first_max);
+  block.remove_prefix(first.size());
+  output_.append_control(kFrameHeaderSize + 4 + first.size(), [&](std::string& out) {
+    if (promised_id != 0) {
+      write_push_promise(out, stream_id, promised_id, first, block.empty());
+    } else {
+      write_headers(out, stream_id, first, end_stream, block.empty());
+    }
+  });
+  while (!block.empty()) {
+    std::string_view piece = block.substr(0, peer_max_frame_size_);
+    block.remove_prefix(piece.size());
+    output_.append_control(kFrameHeaderSize + piece.size(), [&](std::string& out) {
+      write_continuation(out, stream_id, piece, block.empty());
+    });
+  }
+}
+
+size_t Core::pending_output(std::vector<std::string_view>& out, size_t max_bytes) {
+  if (!detached_ && !failed_) frame_data(std::min(max_bytes, options_.output_high_watermark));
+  return output_.gather(out, max_bytes);
+}
+
+void Core::consume_output(size_t written) {
+  std::vector<Holder> released;
+  released.swap(released_scratch_);
+  output_.consume(written, released);
+  while (!control_release_at_.empty() && control_release_at_.front() <= output_.written_total()) {
+    control_release_at_.pop_front();
+  }
+  release_holders(released, true);  // may re-enter through flush callbacks
+  if (released_scratch_.empty()) released.swap(released_scratch_);
+}
+
+void Core::frame_data(size_t budget) {
+  while (output_.size() < budget) {
+    SchedNode* node = scheduler_.pick([&](SchedNode* n) {
+      auto* s = static_cast<Stream*>(n);
+      return s->body_bytes == 0 || (s->send.available() > 0 && conn_send_.available() > 0);
+    });
+    if (node == nullptr) return;
+    auto* s = static_cast<Stream*>(node);
+    acquire(s);
+    frame_one(s);
+    if (s->state != StreamState::kClosed) {
+      update_schedule(s);
+      scheduler_.rotate(s);
+    }
+    drop(s);
+  }
+}
+
+// Frames one DATA frame (and the trailers or END_STREAM when the body ends) for `s`.
+bool Core::frame_one(Stream* s) {
+  // The frame size follows the windows and the peer's MAX_FRAME_SIZE, never the writer's
+  // budget (which only decides how far ahead frame_data() frames).
+  int64_t allowed = std::min<int64_t>(
+      {s->send.available(), conn_send_.available(), int64_t{peer_max_frame_size_}});
+  size_t n = std::min<size_t>(s->body_bytes, static_cast<size_t>(std::max<int64_t>(allowed, 0)));
+  if (n == 0 && s->body_bytes > 0) return false;  // blocked by flow control
+  const bool last = s->response == ResponseState::kEnding && n == s->body_bytes;
+  const bool end_stream = last && !s->send_trailers;
+  if (n > 0 || end_stream) {
+    const uint32_t id = s->id;
+    output_.append_control(kFrameHeaderSize + (n <= kCopyThreshold ? n : 0), [&](std::string& out) {
+      write_data_header(out, id, static_cast<uint32_t>(n), end_stream);
+      if (n <= kCopyThreshold) {
+        size_t left = n;
+        for (auto it = s->body.begin(); left > 0; ++it) {
+          size_t k = std::min(left, it->data.size());
+          out.append(it->data.substr(0, k));
+          left -= k;
+        }
+      }
+    });
+    size_t left = n;
+    while (left > 0) {
+      BodyChunk& chunk = s->body.front();
+      size_t k = std::min(left, chunk.data.size());
+      if (n > kCopyThreshold) output_.append_view(chunk.data.substr(0, k));
+      chunk.data.remove_prefix(k);
+      left -= k;
+      if (chunk.data.empty()) {
+        retire_holder(std::move(chunk.holder));
+        s->body.pop_front();
+      }
+    }
+    s->send.consume(static_cast<uint32_t>(n));
+    conn_send_.consume(static_cast<uint32_t>(n));
+    s->body_bytes -= n;
+    s->body_framed += n;
+    complete_flushes(s);
+  }
+  if (last) {
+    if (s->send_trailers) {
+      // Encoded now, right before queueing: HPACK blocks must go out in encoding order.
+      field_scratch_.clear();
+      std::string_view storage = s->trailer_storage;
+      for (const auto& [name_size, value_size, sensitive] : s->trailer_sizes) {
+        field_scratch_.push_back(
+            {storage.substr(0, name_size), storage.substr(name_size, value_size), sensitive});
+        storage.remove_prefix(name_size + value_size);
+      }
+      block_scratch_.clear();
+      head_cache_.invalidate();
+      hpack_encoder_.encode(field_scratch_, block_scratch_);
+      queue_header_frames(s->id, block_scratch_, true, 0);
+    }
+    s->response = ResponseState::kDone;
+    on_local_end(s);
+  }
+  return true;
+}
+
+void Core::complete_flushes(Stream* s) {
+  size_t done = 0;
+  while (done < s->flushes.size() && s->flushes[done].first <= s->body_framed) {
+    Holder h;
+    h.on_done = std::move(s->flushes[done].second);
+    retire_holder(std::move(h));
+    ++done;
+  }
+  if (done > 0) s->flushes.erase(s->flushes.begin(), s->flushes.begin() + done);
+}
+
+// END_STREAM was queued (RFC 9113 §5.1).
+void Core::on_local_end(Stream* s) {
+  scheduler_.unlink(s);
+  if (s->state == StreamState::kOpen) {
+    s->state = StreamState::kHalfClosedLocal;
+    if (!s->on_chunk) {
+      // Nobody reads the rest of the request body: credit what arrives, keep judging it.
+      s->discard_body = true;
+      uint32_t buffered = static_cast<uint32_t>(s->body_buffer.size() - s->body_read_offset);
+      s->body_buffer.clear();
+      s->body_read_offset = 0;
+      credit_connection(buffered);
+      credit_stream(s, buffered);
+    }
+    return;
+  }
+  close_stream(s, ErrorCode::kNoError, false, ClosedHow::kNormally);
+}
+
+void Core::update_schedule(Stream* s) {
+  if (s->in_map && s->has_output() && (s->body_bytes == 0 || s->send.available() > 0)) {
+    scheduler_.link(s);
+  } else {
+    scheduler_.unlink(s);
+  }
+}
+
+}  // namespace h2::protocol::detail

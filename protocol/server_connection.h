@@ -1,0 +1,122 @@
+// The sans-I/O HTTP/2 server connection (RFC 9113). It turns received bytes into RequestHandler
+// calls and responses into bytes to send; it owns no socket, thread or clock. Any runtime drives
+// it: the Asio host, the in-memory test harness, a benchmark loop.
+//
+// Driving loop (one thread or strand):
+//   ServerConnection conn(&handler, options, now_ms);
+//   loop:
+//     if (conn.wants_read())  n = read(sock, buf);  n == 0 ? conn.on_peer_eof()
+//                                                          : conn.process_bytes({buf, n});
+//     if (conn.wants_write()) { std::vector<std::string_view> v;
+//                               size_t len = conn.pending_output(v, 256 * 1024);
+//                               size_t w = writev(sock, v); conn.consume_output(w); }
+//     conn.on_time(now_ms());  arm a timer for conn.next_wakeup_ms()
+//   Call on_time() on every wakeup (after reads too, not only when the timer fires): the
+//   connection's notion of "now" (idle, header-block and reset-budget clocks) is the last value
+//   given to it.
+//     if (conn.is_closed()) close(sock), destroy conn
+//   process_bytes() consumes everything it is given (it never needs a whole frame at once) unless
+//   the connection failed: then it returns fewer bytes and wants_read() turns false.
+//   The views from pending_output() stay valid until consume_output() says they were written,
+//   even if process_bytes() runs in between (a read may proceed while a gather write is in
+//   flight); calling pending_output() again returns the same unwritten bytes first.
+//
+// Example exchanges (C = client bytes fed, S = bytes pulled, H = handler calls):
+//   GET:     C preface SETTINGS            S SETTINGS, WINDOW_UPDATE(0)
+//            C HEADERS(1, END_STREAM)      H on_request -> respond_with_string(200, "hi")
+//                                          S SETTINGS ACK, HEADERS(1), DATA(1, END_STREAM)
+//   POST:    C HEADERS(3) DATA(3) DATA(3, END_STREAM)
+//            H on_request -> schedule_read -> on_chunk(..) -> schedule_read -> on_eof
+//            S WINDOW_UPDATE(3), WINDOW_UPDATE(0) once half a window was consumed; response
+//   reset:   C HEADERS(5) RST_STREAM(5, CANCEL)   H on_request, on_stream_reset(CANCEL)
+//   GOAWAY:  conn.start_graceful_shutdown()  S GOAWAY(2^31-1), PING
+//            C PING ACK                      S GOAWAY(last id); open streams finish; is_closed()
+//
+// Ownership: response bodies are referenced, never copied, into the output (strings are moved
+// in once; shared buffers and borrowed writes are referenced). Control frames and headers are
+// serialized into a few reused blocks.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "protocol/frame/frame_types.h"
+#include "protocol/options.h"
+#include "protocol/reqd.h"
+#include "protocol/request_handler.h"
+
+namespace h2::protocol {
+
+// The HTTP/1.1 request that asked for "Upgrade: h2c" (RFC 7540 §3.2; RFC 9113 §3.1 keeps the
+// mechanism to the older RFC). It becomes stream 1, half-closed (remote).
+struct UpgradeRequest {
+  std::string_view method;
+  std::string_view scheme = "http";
+  std::string_view authority;
+  std::string_view path;
+  std::span<const Field> headers;  // regular fields, lowercase, hop-by-hop fields removed
+  std::string body;                // the whole HTTP/1.1 request body, if any (moved in)
+};
+
+class ServerConnection {
+ public:
+  // `handler` must outlive the connection. `now_ms` starts the idle and SETTINGS timers.
+  ServerConnection(RequestHandler* handler, const ConnectionOptions& options = {},
+                   uint64_t now_ms = 0);
+  // h2c upgrade: `http2_settings` is the base64url-DECODED HTTP2-Settings header value (a
+  // SETTINGS payload). If it is malformed, the connection starts in the failed state
+  // (is_closed() after its GOAWAY is written). The host has already sent "101 Switching
+  // Protocols"; the client preface is still expected first on the input.
+  ServerConnection(RequestHandler* handler, const ConnectionOptions& options, uint64_t now_ms,
+                   std::string_view http2_settings, UpgradeRequest request);
+  ServerConnection(ServerConnection&& other) noexcept;
+  ServerConnection& operator=(ServerConnection&& other) noexcept;
+  ServerConnection(const ServerConnection&) = delete;
+  ServerConnection& operator=(const ServerConnection&) = delete;
+  // Ends every stream (pending flush callbacks get false, borrowed buffers are released);
+  // Reqd handles that outlive it see kConnectionClosed.
+  ~ServerConnection();
+
+  // Feeds received bytes. Returns the bytes consumed: all of them, unless the connection failed
+  // (connection error, GOAWAY queued), after which input is ignored.
+  size_t process_bytes(std::string_view bytes);
+  // The peer closed its sending side (read returned 0). Open streams are reset (their handlers
+  // get on_stream_reset with CANCEL); pending output may still be written.
+  void on_peer_eof();
+
+  // Appends views of the next bytes to send (at most `max_bytes` in total) to `out` and returns
+  // their total size. Frames DATA from streams as flow control and RFC 9218 priorities allow.
+  size_t pending_output(std::vector<std::string_view>& out, size_t max_bytes = SIZE_MAX);
+  // `written` bytes of the output were sent; releases their buffers, completes flushes.
+  void consume_output(size_t written);
+
+  bool wants_read() const;
+  bool wants_write() const;
+  // Nothing more will be read or written: the embedder closes the socket.
+  bool is_closed() const;
+
+  // The current time; fires due timeouts (SETTINGS ACK, idle, header block, shutdown PING).
+  void on_time(uint64_t now_ms);
+  // When on_time() must next be called, or nullopt when no timer is armed.
+  std::optional<uint64_t> next_wakeup_ms() const;
+
+  // GOAWAY(2^31-1, NO_ERROR) + PING; on the PING ACK (or timeout) GOAWAY(last stream id);
+  // open streams finish, then the connection closes.
+  void start_graceful_shutdown();
+
+  // Introspection (tests, logs, metrics).
+  size_t open_stream_count() const;
+  uint32_t last_peer_stream_id() const;
+  // The connection error we sent or received in GOAWAY (kNoError if none).
+  ErrorCode goaway_code() const;
+
+ private:
+  detail::Core* core_;
+};
+
+}  // namespace h2::protocol

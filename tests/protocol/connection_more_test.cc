@@ -1,0 +1,187 @@
+// More RFC rules end to end: peer HPACK table size, padded HEADERS/DATA, large response header
+// blocks cut into CONTINUATION, PRIORITY_UPDATE frame rules, peer GOAWAY and pushed streams.
+#include <gtest/gtest.h>
+
+#include "tests/protocol/support/connection_harness.h"
+
+namespace h2::test {
+namespace {
+
+using protocol::Field;
+using protocol::Reqd;
+using protocol::Result;
+
+H2_SCRIPT_TEST(Rfc7541_4_2, PeerHeaderTableSizeZeroIsHonoured) {
+  h.handler.respond = [](Reqd& r) {
+    Field f[] = {{"content-type", "text/html"}, {"x-custom", "some-value"}};
+    r.respond_with_string({200, f}, "ok");
+  };
+  h.handshake({{1, 0}});  // SETTINGS_HEADER_TABLE_SIZE = 0
+  for (uint32_t id = 1; id <= 5; id += 2) h.get(id);
+  auto out = h.drain();  // the harness's decoder verifies every block
+  for (uint32_t id = 1; id <= 5; id += 2) {
+    const OutFrame* head = find_frame(out, FrameType::kHeaders, id);
+    ASSERT_NE(head, nullptr);
+    EXPECT_EQ(head->field("x-custom"), "some-value");
+  }
+}
+
+H2_SCRIPT_TEST(Rfc9113_6_2, PaddedHeadersWithPriorityAreAccepted) {
+  h.handshake();
+  FrameBuilder b;
+  b.headers(1, h.block(Harness::get_fields("/padded")), flags::kEndHeaders | flags::kEndStream,
+            protocol::PrioritySpec{0, false, 200}, protocol::Padding{10});
+  h.feed(b);
+  ASSERT_EQ(h.handler.requests.size(), 1u);
+  EXPECT_EQ(h.handler.requests[0].request().path, "/padded");
+}
+
+H2_SCRIPT_TEST(Rfc9113_6_1, PaddedDataDeliversOnlyTheData) {
+  BodyReader reader;
+  h.handler.respond = [&](Reqd& r) { reader.start(r); };
+  h.handshake();
+  h.request(1, Harness::post_fields(), false);
+  FrameBuilder b;
+  b.data(1, "abc", false, 5).data(1, "def", true, 0);
+  h.feed(b);
+  EXPECT_EQ(reader.body, "abcdef");
+  EXPECT_TRUE(reader.eof);
+}
+
+H2_SCRIPT_TEST(Rfc9113_6_1, PaddingLongerThanPayloadIsProtocolError) {
+  h.handshake();
+  h.request(1, Harness::post_fields(), false);
+  FrameBuilder b;
+  b.raw(FrameType::kData, flags::kPadded, 1,
+        std::string("\x05"
+                    "ab",
+                    3));
+  h.feed(b);
+  expect_goaway(h.drain(), ErrorCode::kProtocolError);
+}
+
+H2_SCRIPT_TEST(Rfc9113_4_3, LargeResponseHeaderBlockIsCutIntoContinuation) {
+  std::string big(40000, 'h');
+  h.handler.respond = [&](Reqd& r) {
+    Field f[] = {{"x-big", big}};
+    r.respond_with_string({200, f}, "ok");
+  };
+  h.handshake();
+  h.get(1);
+  auto out = h.drain();
+  const OutFrame* head = find_frame(out, FrameType::kHeaders, 1);
+  ASSERT_NE(head, nullptr);
+  EXPECT_GE(head->continuations, 1u);
+  EXPECT_LE(head->h.length, 16384u);  // the peer's MAX_FRAME_SIZE (RFC 9113 §4.2)
+  EXPECT_EQ(head->field("x-big"), big);
+  EXPECT_EQ(body_of(out, 1), "ok");
+}
+
+H2_SCRIPT_TEST(Rfc9218_7_1, PriorityUpdateForStreamZeroIsProtocolError) {
+  h.handshake();
+  FrameBuilder b;
+  b.priority_update(0, "u=1");
+  h.feed(b);
+  expect_goaway(h.drain(), ErrorCode::kProtocolError);
+}
+
+H2_SCRIPT_TEST(Rfc9218_7_1, PriorityUpdateOnAStreamIsProtocolError) {
+  h.handshake();
+  FrameBuilder b;
+  b.raw(FrameType::kPriorityUpdate, 0, 1, std::string("\0\0\0\x01u=1", 7));
+  h.feed(b);
+  expect_goaway(h.drain(), ErrorCode::kProtocolError);
+}
+
+H2_SCRIPT_TEST(Rfc9113_6_8, PeerGoawayEndsPushedStreamsAboveItsLastId) {
+  Reqd pushed;
+  h.handler.respond = [&](Reqd& r) {
+    pushed = r.push("GET", "/p").pushed;
+    r.respond_with_string({200, {}}, "ok");
+  };
+  h.handshake();
+  h.get(1);
+  h.drain();
+  ASSERT_TRUE(pushed);
+  EXPECT_FALSE(pushed.is_closed());
+  FrameBuilder b;
+  b.goaway(1, ErrorCode::kNoError);  // the client never saw stream 2's promise processed
+  h.feed(b);
+  EXPECT_TRUE(pushed.is_closed());
+  EXPECT_EQ(pushed.respond_with_string({200, {}}, "x"), Result::kStreamClosed);
+  EXPECT_EQ(h.handler.closed.size(), 1u);
+  EXPECT_TRUE(h.conn().is_closed());
+}
+
+H2_SCRIPT_TEST(Respond, TrailersWithoutBody) {
+  h.handler.respond = [](Reqd& r) {
+    protocol::Writer w = r.respond_with_streaming({200, {}});
+    Field t[] = {{"grpc-status", "0"}};
+    w.close_with_trailers(t);
+  };
+  h.handshake();
+  h.get(1);
+  auto out = h.drain();
+  EXPECT_EQ(count_frames(out, FrameType::kHeaders, 1), 2u);
+  EXPECT_EQ(count_frames(out, FrameType::kData, 1), 0u);
+}
+
+H2_SCRIPT_TEST(Rfc9113_5_1_2, ConcurrencyLimitCountsOnlyOpenStreams) {
+  h.options.max_concurrent_streams = 1;
+  h.handshake();
+  // Each request is answered at once, so one open stream at a time is enough for many.
+  for (uint32_t id = 1; id < 41; id += 2) h.get(id);
+  auto out = h.drain();
+  EXPECT_EQ(find_frame(out, FrameType::kRstStream), nullptr);
+  EXPECT_EQ(h.handler.requests.size(), 20u);
+}
+
+}  // namespace
+}  // namespace h2::test
+
+namespace h2::test {
+namespace {
+
+// Repeated identical heads reuse their indexed HPACK block; any change (other fields, trailers,
+// a push promise, a peer table size change) must keep our encoder and the client's decoder in
+// sync (the harness decodes every block with its own HPACK decoder).
+H2_SCRIPT_TEST(Rfc7541_2_3, RepeatedResponseHeadsStayInSyncWithThePeer) {
+  int n = 0;
+  h.handler.respond = [&](Reqd& r) {
+    ++n;
+    Field plain[] = {{"content-type", "text/plain"}, {"server", "h2"}};
+    Field html[] = {{"content-type", "text/html"}, {"server", "h2"}};
+    if (n % 5 == 3) {
+      protocol::Writer w = r.respond_with_streaming({200, plain});
+      std::string value = std::to_string(n);
+      Field t[] = {{"x-trailer", value}};
+      w.close_with_trailers(t);
+    } else if (n % 7 == 6) {
+      r.push("GET", "/pushed-" + std::to_string(n)).pushed.respond_with_string({200, html}, "p");
+      r.respond_with_string({200, plain}, "x");
+    } else {
+      r.respond_with_string({200, n % 4 == 0 ? html : plain}, "x");
+    }
+  };
+  h.handshake();
+  for (uint32_t id = 1; id < 80; id += 2) {
+    if (id == 41) {
+      FrameBuilder b;
+      b.settings({{1, 100}});  // shrink the peer table mid-way
+      h.feed(b);
+    }
+    h.get(id);
+  }
+  auto out = h.drain();
+  size_t heads = 0;
+  for (const auto& f : out) {
+    if (f.h.type == FrameType::kHeaders && f.h.stream_id % 2 == 1 && f.field(":status") == "200") {
+      ++heads;
+      EXPECT_EQ(f.field("server"), "h2");
+    }
+  }
+  EXPECT_EQ(heads, 40u);
+}
+
+}  // namespace
+}  // namespace h2::test
