@@ -1,0 +1,490 @@
+// Validation of config.yaml: walks the YAML tree once, converting each node into HostConfig and
+// failing on the first problem with FILE:LINE:COLUMN. Internally a ConfigFailure exception unwinds
+// the walk (yaml-cpp itself reports through exceptions); nothing escapes parse_config().
+#include "host/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <system_error>
+
+#include "host/connection_limits.h"
+#include "host/suggest.h"
+
+namespace h2::host {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::string_view_literals;
+
+struct ConfigFailure {
+  std::string message;
+};
+
+const char* type_name(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Null:
+      return "null";
+    case YAML::NodeType::Scalar:
+      return "a scalar";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a map";
+    default:
+      return "nothing";
+  }
+}
+
+constexpr std::array kTopKeys = {"workers"sv, "listeners"sv, "modules"sv, "routes"sv,
+                                 "limits"sv,  "timeouts"sv,  "http1"sv,   "logs"sv};
+constexpr std::array kListenerKeys = {"listen"sv, "tls"sv};
+constexpr std::array kTlsKeys = {"certificate"sv, "key"sv};
+constexpr std::array kModulesKeys = {"directory"sv, "files"sv, "config"sv};
+constexpr std::array kRouteKeys = {"authority"sv, "path"sv,   "prefix"sv,
+                                   "methods"sv,   "module"sv, "config"sv};
+constexpr std::array kTimeoutKeys = {"tls_handshake_ms"sv, "preface_ms"sv, "idle_ms"sv,
+                                     "write_ms"sv, "shutdown_ms"sv};
+constexpr std::array kHttp1Keys = {"max_header_bytes"sv, "max_body_bytes"sv,
+                                   "max_upgrade_body_bytes"sv};
+constexpr std::array kLogKeys = {"error_log"sv, "level"sv, "access_log"sv};
+constexpr std::array kLevels = {"debug"sv, "info"sv, "notice"sv, "warn"sv, "error"sv};
+
+class Validator {
+ public:
+  explicit Validator(fs::path file) : file_(std::move(file)), base_(file_.parent_path()) {}
+
+  HostConfig run(const YAML::Node& root) {
+    HostConfig config;
+    config.file = file_;
+    if (!root.IsMap())
+      fail(root, std::string("the configuration must be a map, got ") + type_name(root));
+    for_each_key(root, "the top level", kTopKeys, [&](std::string_view key, const YAML::Node& v) {
+      if (key == "workers") {
+        config.workers = static_cast<unsigned>(integer(v, "workers", 1, 256));
+      } else if (key == "listeners") {
+        listeners(v, config);
+      } else if (key == "modules") {
+        modules(v, config.modules);
+      } else if (key == "routes") {
+        routes(v, config);
+      } else if (key == "limits") {
+        limits(v, config.limits);
+      } else if (key == "timeouts") {
+        timeouts(v, config.timeouts);
+      } else if (key == "http1") {
+        http1(v, config.http1);
+      } else if (key == "logs") {
+        logs(v, config.logs);
+      }
+    });
+    if (config.listeners.empty()) fail(root, "at least one listener is required (\"listeners\")");
+    // One idle timeout for both protocols (HTTP/1.1 keep-alive and the HTTP/2 core).
+    config.limits.idle_timeout_ms = config.timeouts.idle_ms;
+    return config;
+  }
+
+  [[noreturn]] void fail(const YAML::Node& node, const std::string& message) const {
+    fail_at(node.Mark(), message);
+  }
+
+  [[noreturn]] void fail_at(const YAML::Mark& mark, const std::string& message) const {
+    std::ostringstream out;
+    out << file_.string() << ':' << (mark.line < 0 ? 1 : mark.line + 1) << ':'
+        << (mark.column < 0 ? 1 : mark.column + 1) << ": " << message;
+    throw ConfigFailure{out.str()};
+  }
+
+ private:
+  static std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+  // Calls `visit(key, value)` for every entry of the map `node`, refusing unknown and duplicate
+  // keys. `where` names the map in messages ("the top level", "a listener", ...).
+  template <size_t N, typename Visit>
+  void for_each_key(const YAML::Node& node, std::string_view where,
+                    const std::array<std::string_view, N>& known, Visit&& visit) {
+    std::map<std::string, YAML::Mark> seen;
+    for (const auto& entry : node) {
+      const YAML::Node& key_node = entry.first;
+      if (!key_node.IsScalar()) fail(key_node, "keys must be scalars");
+      const std::string key = key_node.Scalar();
+      if (std::find(known.begin(), known.end(), key) == known.end()) {
+        std::string message = "unknown key " + quoted(key) + " in " + std::string(where);
+        const std::string hint = nearest_key(key, known);
+        if (!hint.empty()) message += "; did you mean " + quoted(hint) + "?";
+        fail(key_node, message);
+      }
+      auto [it, inserted] = seen.emplace(key, key_node.Mark());
+      if (!inserted) {
+        fail(key_node, "duplicate key " + quoted(key) + " (first at line " +
+                           std::to_string(it->second.line + 1) + ")");
+      }
+      visit(std::string_view(key), entry.second);
+    }
+  }
+
+  void expect(const YAML::Node& node, YAML::NodeType::value type, std::string_view what,
+              const char* wanted) const {
+    if (node.Type() != type) {
+      fail(node, quoted(what) + " must be " + wanted + ", got " + type_name(node));
+    }
+  }
+
+  std::string string(const YAML::Node& node, std::string_view what) const {
+    expect(node, YAML::NodeType::Scalar, what, "a string");
+    return node.Scalar();
+  }
+
+  uint64_t integer(const YAML::Node& node, std::string_view what, uint64_t min,
+                   uint64_t max) const {
+    expect(node, YAML::NodeType::Scalar, what, "an integer");
+    const std::string& text = node.Scalar();
+    uint64_t value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
+      fail(node, quoted(what) + " must be an integer, got " + quoted(text));
+    }
+    if (value < min || value > max) {
+      fail(node, quoted(what) + " must be between " + std::to_string(min) + " and " +
+                     std::to_string(max) + ", got " + text);
+    }
+    return value;
+  }
+
+  fs::path existing_file(const YAML::Node& node, std::string_view what) const {
+    const fs::path path = resolve(string(node, what));
+    std::ifstream probe(path);
+    if (!probe) {
+      std::error_code ec;
+      const char* reason = fs::exists(path, ec) ? "cannot be read" : "does not exist";
+      fail(node, quoted(what) + " file " + quoted(path.string()) + " " + reason);
+    }
+    return path;
+  }
+
+  fs::path resolve(const std::string& text) const {
+    const fs::path path(text);
+    return path.is_absolute() ? path : (base_ / path).lexically_normal();
+  }
+
+  void listeners(const YAML::Node& node, HostConfig& config) {
+    expect(node, YAML::NodeType::Sequence, "listeners", "a list");
+    for (const auto& item : node) {
+      expect(item, YAML::NodeType::Map, "listeners[]", "a map");
+      ListenerConfig listener;
+      listener.where = location(item);
+      bool has_listen = false;
+      for_each_key(item, "a listener", kListenerKeys, [&](std::string_view key, const auto& v) {
+        if (key == "listen") {
+          has_listen = true;
+          listen_address(v, listener);
+        } else {
+          expect(v, YAML::NodeType::Map, "tls", "a map");
+          TlsConfig tls;
+          bool has_cert = false, has_key = false;
+          for_each_key(v, "tls", kTlsKeys, [&](std::string_view k, const auto& f) {
+            if (k == "certificate") {
+              tls.certificate = existing_file(f, "certificate");
+              has_cert = true;
+            } else {
+              tls.key = existing_file(f, "key");
+              has_key = true;
+            }
+          });
+          if (!has_cert) fail(v, "tls needs \"certificate\"");
+          if (!has_key) fail(v, "tls needs \"key\"");
+          listener.tls = std::move(tls);
+        }
+      });
+      if (!has_listen) fail(item, "a listener needs \"listen\"");
+      config.listeners.push_back(std::move(listener));
+    }
+  }
+
+  // "127.0.0.1:8080", "[::1]:8443", "unix:/run/h2.sock" or "/run/h2.sock".
+  void listen_address(const YAML::Node& node, ListenerConfig& listener) {
+    const std::string text = string(node, "listen");
+    if (text.starts_with("unix:") || text.starts_with("/")) {
+      listener.kind = ListenerConfig::Kind::kUnix;
+      const std::string path = text.starts_with("unix:") ? text.substr(5) : text;
+      if (path.empty() || path.size() > 107) {
+        fail(node, "\"listen\" unix socket path must have 1 to 107 bytes, got " + quoted(text));
+      }
+      listener.path = resolve(path);
+      return;
+    }
+    const size_t colon = text.rfind(':');
+    std::string host = colon == std::string::npos ? "" : text.substr(0, colon);
+    const std::string port = colon == std::string::npos ? "" : text.substr(colon + 1);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+      host = host.substr(1, host.size() - 2);
+    }
+    uint32_t value = 0;
+    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+    if (host.empty() || port.empty() || ec != std::errc() || end != port.data() + port.size() ||
+        value > 65535 || !is_ip_literal(host)) {
+      fail(node,
+           "\"listen\" must be ADDRESS:PORT (e.g. 127.0.0.1:8080, [::1]:8443) or "
+           "unix:PATH, got " +
+               quoted(text));
+    }
+    listener.kind = ListenerConfig::Kind::kTcp;
+    listener.address = host;
+    listener.port = static_cast<uint16_t>(value);
+  }
+
+  static bool is_ip_literal(const std::string& host);
+
+  void modules(const YAML::Node& node, ModulesConfig& modules) {
+    expect(node, YAML::NodeType::Map, "modules", "a map");
+    for_each_key(node, "modules", kModulesKeys, [&](std::string_view key, const auto& v) {
+      if (key == "directory") {
+        modules.directory = resolve(string(v, "directory"));
+        std::error_code ec;
+        if (!fs::is_directory(modules.directory, ec)) {
+          fail(v, "modules directory " + quoted(modules.directory.string()) + " does not exist");
+        }
+      } else if (key == "files") {
+        expect(v, YAML::NodeType::Sequence, "files", "a list");
+        for (const auto& f : v) modules.files.push_back(existing_file(f, "files[]"));
+      } else {
+        expect(v, YAML::NodeType::Map, "config", "a map of module name to config");
+        for (const auto& entry : v) {
+          const std::string name = string(entry.first, "module name");
+          if (modules.config.count(name)) fail(entry.first, "duplicate key " + quoted(name));
+          modules.config.emplace(name, to_config_value(entry.second));
+        }
+      }
+    });
+  }
+
+  void routes(const YAML::Node& node, HostConfig& config) {
+    expect(node, YAML::NodeType::Sequence, "routes", "a list");
+    for (const auto& item : node) {
+      expect(item, YAML::NodeType::Map, "routes[]", "a map");
+      RouteConfig route;
+      route.where = location(item);
+      bool has_path = false, has_module = false;
+      for_each_key(item, "a route", kRouteKeys, [&](std::string_view key, const auto& v) {
+        if (key == "authority") {
+          route.authority = string(v, "authority");
+          std::transform(route.authority.begin(), route.authority.end(), route.authority.begin(),
+                         [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+          if (route.authority == "*") route.authority.clear();
+        } else if (key == "path" || key == "prefix") {
+          if (has_path) fail(v, "a route takes either \"path\" or \"prefix\", not both");
+          has_path = true;
+          route.path = string(v, key);
+          route.is_prefix = key == "prefix";
+          if (!route.path.starts_with("/")) {
+            fail(v, quoted(key) + " must start with \"/\", got " + quoted(route.path));
+          }
+        } else if (key == "methods") {
+          expect(v, YAML::NodeType::Sequence, "methods", "a list");
+          for (const auto& m : v) {
+            std::string method = string(m, "methods[]");
+            const bool token =
+                !method.empty() && std::all_of(method.begin(), method.end(), [](char c) {
+                  return (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
+                });
+            if (!token)
+              fail(m, "methods[] must be an upper-case method name, got " + quoted(method));
+            route.methods.push_back(std::move(method));
+          }
+        } else if (key == "module") {
+          route.module = string(v, "module");
+          has_module = true;
+        } else {
+          route.config = to_config_value(v);
+        }
+      });
+      if (!has_path) fail(item, "a route needs \"path\" (exact) or \"prefix\"");
+      if (!has_module) fail(item, "a route needs \"module\"");
+      config.routes.push_back(std::move(route));
+    }
+  }
+
+  void limits(const YAML::Node& node, protocol::ConnectionOptions& options) {
+    expect(node, YAML::NodeType::Map, "limits", "a map");
+    const auto specs = connection_limit_specs();
+    std::vector<std::string_view> names;
+    for (const auto& spec : specs) names.push_back(spec.name);
+    std::set<std::string> seen;
+    for (const auto& entry : node) {
+      const std::string key = string(entry.first, "limit name");
+      auto it = std::find_if(specs.begin(), specs.end(),
+                             [&](const LimitSpec& s) { return s.name == key; });
+      if (it == specs.end()) {
+        std::string message = "unknown key " + quoted(key) + " in limits";
+        const std::string hint = nearest_key(key, names);
+        if (!hint.empty()) message += "; did you mean " + quoted(hint) + "?";
+        fail(entry.first, message);
+      }
+      if (!seen.insert(key).second) fail(entry.first, "duplicate key " + quoted(key));
+      it->set(options, integer(entry.second, key, it->min, it->max));
+    }
+  }
+
+  void timeouts(const YAML::Node& node, TimeoutConfig& t) {
+    expect(node, YAML::NodeType::Map, "timeouts", "a map");
+    for_each_key(node, "timeouts", kTimeoutKeys, [&](std::string_view key, const auto& v) {
+      const uint64_t ms = integer(v, key, 1, 86'400'000);
+      if (key == "tls_handshake_ms") t.tls_handshake_ms = ms;
+      if (key == "preface_ms") t.preface_ms = ms;
+      if (key == "idle_ms") t.idle_ms = ms;
+      if (key == "write_ms") t.write_ms = ms;
+      if (key == "shutdown_ms") t.shutdown_ms = ms;
+    });
+  }
+
+  void http1(const YAML::Node& node, Http1Config& h) {
+    expect(node, YAML::NodeType::Map, "http1", "a map");
+    for_each_key(node, "http1", kHttp1Keys, [&](std::string_view key, const auto& v) {
+      const uint64_t bytes = integer(v, key, 1024, uint64_t{1} << 40);
+      if (key == "max_header_bytes") h.max_header_bytes = bytes;
+      if (key == "max_body_bytes") h.max_body_bytes = bytes;
+      if (key == "max_upgrade_body_bytes") h.max_upgrade_body_bytes = bytes;
+    });
+  }
+
+  void logs(const YAML::Node& node, LogConfig& l) {
+    expect(node, YAML::NodeType::Map, "logs", "a map");
+    for_each_key(node, "logs", kLogKeys, [&](std::string_view key, const auto& v) {
+      if (key == "level") {
+        const std::string level = string(v, "level");
+        auto it = std::find(kLevels.begin(), kLevels.end(), level);
+        if (it == kLevels.end()) {
+          std::string message =
+              "\"level\" must be one of debug, info, notice, warn, error, got " + quoted(level);
+          fail(v, message);
+        }
+        l.level = static_cast<LogLevel>(it - kLevels.begin());
+      } else {
+        std::string value = string(v, key);
+        if (value != "stderr" && value != "stdout" && value != "off") {
+          value = resolve(value).string();
+        }
+        if (key == "error_log") {
+          l.error_log = value == "off" ? "stderr" : value;
+        } else {
+          l.access_log = value == "off" ? "" : value;
+        }
+      }
+    });
+  }
+
+  ConfigLocation location(const YAML::Node& node) const {
+    const YAML::Mark mark = node.Mark();
+    return {file_.string(), mark.line + 1, mark.column + 1};
+  }
+
+  // Module and route configs are free-form for the host; modules validate them (with these
+  // locations). Only duplicate keys are refused here, since yaml-cpp keeps both.
+  ConfigValue to_config_value(const YAML::Node& node) const {
+    const ConfigLocation where = location(node);
+    switch (node.Type()) {
+      case YAML::NodeType::Scalar: {
+        const std::string& text = node.Scalar();
+        if (node.Tag() != "!") {  // plain (unquoted) scalars may be booleans or integers
+          if (text == "true" || text == "false")
+            return ConfigValue::make_bool(text == "true", where);
+          int64_t value = 0;
+          auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+          if (!text.empty() && ec == std::errc() && end == text.data() + text.size()) {
+            return ConfigValue::make_int(value, where);
+          }
+        }
+        return ConfigValue::make_string(text, where);
+      }
+      case YAML::NodeType::Sequence: {
+        ConfigValue list = ConfigValue::make_list(where);
+        for (const auto& item : node) list.push_back(to_config_value(item));
+        return list;
+      }
+      case YAML::NodeType::Map: {
+        ConfigValue map = ConfigValue::make_map(where);
+        for (const auto& entry : node) {
+          const std::string key = string(entry.first, "key");
+          if (map.find(key) != nullptr) fail(entry.first, "duplicate key " + quoted(key));
+          map.insert(key, to_config_value(entry.second));
+        }
+        return map;
+      }
+      default: {
+        ConfigValue null;
+        null.set_location(where);
+        return null;
+      }
+    }
+  }
+
+  fs::path file_;
+  fs::path base_;
+};
+
+bool Validator::is_ip_literal(const std::string& host) {
+  if (host.find(':') != std::string::npos) {
+    return std::all_of(host.begin(), host.end(), [](char c) {
+      return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.';
+    });
+  }
+  int parts = 0;
+  std::string_view rest(host);
+  while (!rest.empty() || parts == 0) {
+    const size_t dot = rest.find('.');
+    const std::string_view part = rest.substr(0, dot);
+    unsigned value = 0;
+    auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), value);
+    if (part.empty() || ec != std::errc() || end != part.data() + part.size() || value > 255) {
+      return false;
+    }
+    ++parts;
+    if (dot == std::string_view::npos) break;
+    rest.remove_prefix(dot + 1);
+  }
+  return parts == 4;
+}
+
+}  // namespace
+
+const char* log_level_name(LogLevel level) {
+  static constexpr const char* kNames[] = {"debug", "info", "notice", "warn", "error"};
+  return kNames[static_cast<int>(level)];
+}
+
+ConfigResult parse_config(const std::string& text, const std::filesystem::path& file) {
+  Validator validator(file);
+  ConfigResult result;
+  try {
+    const YAML::Node root = YAML::Load(text);
+    result.config = validator.run(root);
+  } catch (const ConfigFailure& failure) {
+    result.error = failure.message;
+  } catch (const YAML::Exception& e) {
+    std::ostringstream out;
+    out << file.string() << ':' << e.mark.line + 1 << ':' << e.mark.column + 1 << ": " << e.msg;
+    result.error = out.str();
+  }
+  return result;
+}
+
+ConfigResult load_config(const std::filesystem::path& file) {
+  std::error_code ec;
+  const std::filesystem::path absolute = std::filesystem::absolute(file, ec);
+  std::ifstream in(absolute);
+  if (!in) {
+    ConfigResult result;
+    result.error = file.string() + ": cannot open the configuration file";
+    return result;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_config(text.str(), absolute.lexically_normal());
+}
+
+}  // namespace h2::host

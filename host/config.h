@@ -1,0 +1,106 @@
+// The h2host configuration: the typed result of validating config.yaml.
+//
+// load_config() is called once at start-up (and again on SIGHUP); it never throws. Every error
+// names FILE:LINE:COLUMN (1-based) of the offending YAML node and, for unknown keys, the nearest
+// valid key. Relative paths are resolved against the directory of the configuration file.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "host/config_value.h"
+#include "protocol/options.h"
+
+namespace h2::host {
+
+struct TlsConfig {
+  std::filesystem::path certificate;  // PEM chain; must exist and be readable
+  std::filesystem::path key;          // PEM private key; must exist and be readable
+};
+
+// One listening socket. Every listener serves HTTP/1.1, HTTP/1.1 with Upgrade: h2c and h2c with
+// prior knowledge on the same port; with `tls`, ALPN chooses h2 or http/1.1 instead.
+struct ListenerConfig {
+  enum class Kind { kTcp, kUnix };
+  Kind kind = Kind::kTcp;
+  std::string address;           // kTcp: IPv4/IPv6 literal ("127.0.0.1", "::1")
+  uint16_t port = 0;             // kTcp: 0 = ephemeral (the bound port is logged)
+  std::filesystem::path path;    // kUnix: socket path (an existing socket file is replaced)
+  std::optional<TlsConfig> tls;  // absent = cleartext
+  ConfigLocation where;          // 1-based line and column
+};
+
+// One route: requests whose authority, path and method match go to `module`.
+struct RouteConfig {
+  std::string authority;             // empty = any authority; compared without port, lowercase
+  std::string path;                  // exact path, or the prefix when `is_prefix`
+  bool is_prefix = false;            // longest prefix wins, then declaration order
+  std::vector<std::string> methods;  // empty = any method
+  std::string module;                // a module name known to the registry
+  ConfigValue config;                // the route config (kNull when absent)
+  ConfigLocation where;              // 1-based line and column
+};
+
+struct ModulesConfig {
+  // Directory whose every *.so is loaded. Empty = the built-in default (installed
+  // lib/h2/modules next to the binary, else the build tree's module directory).
+  std::filesystem::path directory;
+  std::vector<std::filesystem::path> files;  // modules named one by one
+  // Per-module config, by module name, passed to the module's init hook.
+  std::map<std::string, ConfigValue> config;
+};
+
+struct TimeoutConfig {
+  uint64_t tls_handshake_ms = 10'000;  // accept -> TLS handshake done
+  uint64_t preface_ms = 10'000;        // accept/handshake -> first request bytes / client preface
+  uint64_t idle_ms = 60'000;           // no open stream and no traffic
+  uint64_t write_ms = 30'000;          // a pending write makes no progress
+  uint64_t shutdown_ms = 10'000;       // SIGTERM: open streams may finish for this long
+};
+
+struct Http1Config {
+  uint64_t max_header_bytes = 64 * 1024;        // request line + fields
+  uint64_t max_body_bytes = 16 * 1024 * 1024;   // request body, also for Upgrade: h2c requests
+  uint64_t max_upgrade_body_bytes = 64 * 1024;  // RFC 7540 §3.2: body buffered before 101
+};
+
+enum class LogLevel { kDebug, kInfo, kNotice, kWarn, kError };
+const char* log_level_name(LogLevel level);
+
+struct LogConfig {
+  std::string error_log = "stderr";  // a path, "stderr" or "stdout"
+  LogLevel level = LogLevel::kNotice;
+  std::string access_log;  // empty = off (the default: no cost for benchmarks)
+};
+
+struct HostConfig {
+  std::filesystem::path file;  // the configuration file itself (absolute)
+  unsigned workers = 1;        // threads, each with its own io_context
+  std::vector<ListenerConfig> listeners;
+  ModulesConfig modules;
+  std::vector<RouteConfig> routes;
+  protocol::ConnectionOptions limits;
+  TimeoutConfig timeouts;
+  Http1Config http1;
+  LogConfig logs;
+};
+
+// Either a valid configuration or the first error, formatted "FILE:LINE:COLUMN: message".
+struct ConfigResult {
+  std::optional<HostConfig> config;
+  std::string error;
+  explicit operator bool() const { return config.has_value(); }
+};
+
+// Reads and validates `file`. Never throws.
+ConfigResult load_config(const std::filesystem::path& file);
+
+// Validates `text` as if it were the content of `file` (used by tests and load_config).
+ConfigResult parse_config(const std::string& text, const std::filesystem::path& file);
+
+}  // namespace h2::host

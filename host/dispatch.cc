@@ -1,0 +1,55 @@
+#include <chrono>
+#include <exception>
+
+#include "host/log.h"
+#include "host/runtime.h"
+
+namespace h2::host {
+
+uint64_t steady_now_ms() {
+  using namespace std::chrono;
+  return static_cast<uint64_t>(
+      duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count());
+}
+
+namespace {
+
+void answer(Exchange& exchange, int status, std::string body) {
+  static constexpr HeaderField kPlain[] = {{"content-type", "text/plain; charset=utf-8"}};
+  exchange.respond_with_string({status, kPlain}, std::move(body));
+}
+
+}  // namespace
+
+void dispatch_request(const Router& router, const std::shared_ptr<Exchange>& exchange) {
+  const Router::Match match =
+      router.match(exchange->authority(), exchange->path(), exchange->method());
+  if (match.outcome == Router::Outcome::kNotFound) {
+    answer(*exchange, 404, "not found\n");
+    return;
+  }
+  if (match.outcome == Router::Outcome::kMethodNotAllowed) {
+    answer(*exchange, 405, "method not allowed\n");
+    return;
+  }
+  try {
+    match.route->handler->handle(exchange);
+  } catch (const std::exception& e) {
+    H2_LOG(kError, "handler for " + std::string(exchange->path()) + " (module " +
+                       match.route->config.module + ") threw: " + e.what());
+    if (!exchange->response_started()) {
+      answer(*exchange, 500, "internal server error\n");
+    } else {
+      exchange->reset(0x2);  // RFC 9113 §7 INTERNAL_ERROR
+    }
+  } catch (...) {
+    H2_LOG(kError, "handler for " + std::string(exchange->path()) + " threw a non-exception");
+    if (!exchange->response_started()) {
+      answer(*exchange, 500, "internal server error\n");
+    } else {
+      exchange->reset(0x2);
+    }
+  }
+}
+
+}  // namespace h2::host

@@ -1,0 +1,220 @@
+#include "host/h2_exchange.h"
+
+#include <array>
+
+#include "host/log.h"
+
+namespace h2::host {
+namespace {
+
+// Converts handler fields into the core's type without allocating for common sizes.
+class FieldList {
+ public:
+  explicit FieldList(std::span<const HeaderField> fields) {
+    if (fields.size() > inline_.size()) heap_.reserve(fields.size());
+    for (const HeaderField& f : fields) {
+      if (fields.size() <= inline_.size()) {
+        inline_[size_++] = protocol::Field{f.name, f.value, false};
+      } else {
+        heap_.push_back(protocol::Field{f.name, f.value, false});
+      }
+    }
+  }
+  std::span<const protocol::Field> span() const {
+    return heap_.empty() ? std::span<const protocol::Field>(inline_.data(), size_)
+                         : std::span<const protocol::Field>(heap_);
+  }
+
+ private:
+  std::array<protocol::Field, 16> inline_{};
+  size_t size_ = 0;
+  std::vector<protocol::Field> heap_;
+};
+
+protocol::Response to_response(const ResponseHead& head, const FieldList& fields) {
+  return protocol::Response{static_cast<uint16_t>(head.status), fields.span()};
+}
+
+}  // namespace
+
+ExchangeResult to_exchange_result(protocol::Result r) {
+  switch (r) {
+    case protocol::Result::kOk:
+      return ExchangeResult::kOk;
+    case protocol::Result::kStreamClosed:
+    case protocol::Result::kConnectionClosed:
+      return ExchangeResult::kClosed;
+    case protocol::Result::kPushDisabled:
+    case protocol::Result::kPushLimitReached:
+      return ExchangeResult::kRefused;
+    case protocol::Result::kAlreadyResponded:
+    case protocol::Result::kNotResponding:
+    case protocol::Result::kInvalidArgument:
+    case protocol::Result::kReadPending:
+      return ExchangeResult::kInvalid;
+  }
+  return ExchangeResult::kInvalid;
+}
+
+H2Exchange::H2Exchange(protocol::Reqd reqd, std::string peer, bool tls,
+                       std::weak_ptr<H2Transport> transport)
+    : reqd_(std::move(reqd)), peer_(std::move(peer)), tls_(tls), transport_(std::move(transport)) {
+  reqd_.set_user_data(this);
+}
+
+H2Exchange::~H2Exchange() {
+  if (!reqd_) return;
+  if (reqd_.user_data() == this) reqd_.set_user_data(nullptr);
+  // One line per exchange, when the module let go of it (for most handlers: right after the
+  // response was queued). Status 0 = the handler never answered.
+  if (Log::access_enabled()) {
+    Log::access(peer_, method(), path(), "HTTP/2.0", status_, body_bytes_);
+  }
+}
+
+std::string_view H2Exchange::scheme() const {
+  const std::string_view s = reqd_.request().scheme;
+  return s.empty() ? (tls_ ? "https" : "http") : s;
+}
+
+std::string_view H2Exchange::authority() const {
+  const protocol::RequestHead& head = reqd_.request();
+  if (!head.authority.empty()) return head.authority;
+  for (const protocol::Field& f : head.headers) {
+    if (f.name == "host") return f.value;
+  }
+  return {};
+}
+
+std::span<const HeaderField> H2Exchange::headers() const {
+  const auto& fields = reqd_.request().headers;
+  if (headers_.size() != fields.size()) {
+    headers_.clear();
+    headers_.reserve(fields.size());
+    for (const protocol::Field& f : fields) headers_.push_back({f.name, f.value});
+  }
+  return headers_;
+}
+
+std::span<const HeaderField> H2Exchange::request_trailers() const {
+  const auto fields = reqd_.request_trailers();
+  if (trailers_.size() != fields.size()) {
+    trailers_.clear();
+    for (const protocol::Field& f : fields) trailers_.push_back({f.name, f.value});
+  }
+  return trailers_;
+}
+
+ExchangeResult H2Exchange::finish(protocol::Result r) {
+  if (auto transport = transport_.lock()) transport->output_ready();
+  return to_exchange_result(r);
+}
+
+ExchangeResult H2Exchange::read_body(ChunkCallback on_chunk, EofCallback on_eof) {
+  const protocol::Result r = reqd_.schedule_read(std::move(on_chunk), std::move(on_eof));
+  return finish(r);  // consuming buffered body may have queued WINDOW_UPDATE
+}
+
+ExchangeResult H2Exchange::respond_with_string(const ResponseHead& head, std::string body) {
+  const FieldList fields(head.headers);
+  const uint64_t size = body.size();
+  const protocol::Result r = reqd_.respond_with_string(to_response(head, fields), std::move(body));
+  if (r == protocol::Result::kOk) body_bytes_ += size;
+  if (r == protocol::Result::kOk) {
+    started_ = true;
+    status_ = head.status;
+  }
+  return finish(r);
+}
+
+ExchangeResult H2Exchange::respond_with_shared(const ResponseHead& head, SharedBytes body) {
+  const FieldList fields(head.headers);
+  const protocol::Result r =
+      reqd_.respond_with_shared(to_response(head, fields), std::move(body.keep_alive), body.bytes);
+  if (r == protocol::Result::kOk) body_bytes_ += body.bytes.size();
+  if (r == protocol::Result::kOk) {
+    started_ = true;
+    status_ = head.status;
+  }
+  return finish(r);
+}
+
+ExchangeResult H2Exchange::respond_streaming(const ResponseHead& head) {
+  const FieldList fields(head.headers);
+  protocol::Result r = protocol::Result::kOk;
+  writer_ = reqd_.respond_with_streaming(to_response(head, fields), &r);
+  if (r == protocol::Result::kOk) {
+    started_ = true;
+    status_ = head.status;
+  }
+  return finish(r);
+}
+
+ExchangeResult H2Exchange::write(std::string_view bytes) {
+  if (!writer_) return reqd_.is_closed() ? ExchangeResult::kClosed : ExchangeResult::kInvalid;
+  const protocol::Result r = writer_.write(bytes);
+  if (r == protocol::Result::kOk) body_bytes_ += bytes.size();
+  return finish(r);
+}
+
+ExchangeResult H2Exchange::write_borrowed(std::string_view bytes, ReleaseCallback release) {
+  if (!writer_) {
+    if (release) release();
+    return reqd_.is_closed() ? ExchangeResult::kClosed : ExchangeResult::kInvalid;
+  }
+  const protocol::Result r = writer_.write_borrowed(bytes, std::move(release));
+  if (r == protocol::Result::kOk) body_bytes_ += bytes.size();
+  return finish(r);
+}
+
+void H2Exchange::flush(FlushCallback done) {
+  if (!writer_) {
+    if (done) done(FlushResult::kClosed);
+    return;
+  }
+  const protocol::Result r = writer_.flush([done = std::move(done)](bool written) {
+    if (done) done(written ? FlushResult::kWritten : FlushResult::kClosed);
+  });
+  finish(r);
+}
+
+ExchangeResult H2Exchange::close_body(std::span<const HeaderField> trailers) {
+  if (!writer_) return reqd_.is_closed() ? ExchangeResult::kClosed : ExchangeResult::kInvalid;
+  if (trailers.empty()) return finish(writer_.close());
+  const FieldList fields(trailers);
+  return finish(writer_.close_with_trailers(fields.span()));
+}
+
+ExchangeResult H2Exchange::send_informational(const ResponseHead& head) {
+  const FieldList fields(head.headers);
+  return finish(reqd_.respond_informational(to_response(head, fields)));
+}
+
+PushResult H2Exchange::push(const PushRequest& request) {
+  const FieldList fields(request.headers);
+  protocol::PushResult pushed = reqd_.push(request.method, request.path, fields.span());
+  PushResult result;
+  result.result = finish(pushed.result);
+  if (pushed.result == protocol::Result::kOk) {
+    result.exchange =
+        std::make_shared<H2Exchange>(std::move(pushed.pushed), peer_, tls_, transport_);
+  }
+  return result;
+}
+
+void H2Exchange::reset(std::uint32_t error_code) {
+  on_cancel_ = nullptr;
+  finish(reqd_.reset(static_cast<protocol::ErrorCode>(error_code)));
+}
+
+void H2Exchange::schedule(std::uint64_t delay_ms, TimerCallback fire) {
+  if (auto transport = transport_.lock()) transport->schedule(delay_ms, std::move(fire));
+}
+
+void H2Exchange::cancelled() {
+  CancelCallback cancel = std::move(on_cancel_);
+  on_cancel_ = nullptr;
+  if (cancel) cancel();
+}
+
+}  // namespace h2::host

@@ -1,0 +1,77 @@
+// The Exchange of one HTTP/2 stream (host/exchange.h) over protocol/'s Reqd: a thin, non-template
+// translation (HeaderField <-> protocol::Field, Result -> ExchangeResult). Bytes are never copied
+// here: string bodies are moved into the core, shared and borrowed ones referenced.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "host/exchange.h"
+#include "protocol/reqd.h"
+
+namespace h2::host {
+
+// What an H2Exchange needs from its connection (implemented by H2Session).
+class H2Transport {
+ public:
+  virtual ~H2Transport() = default;
+  // Output may be pending: write it (ignored while the session is inside the core).
+  virtual void output_ready() = 0;
+  virtual void schedule(uint64_t delay_ms, std::function<void()> fn) = 0;
+};
+
+class H2Exchange final : public Exchange, public std::enable_shared_from_this<H2Exchange> {
+ public:
+  H2Exchange(protocol::Reqd reqd, std::string peer, bool tls, std::weak_ptr<H2Transport> transport);
+  ~H2Exchange() override;
+
+  HttpVersion version() const override { return HttpVersion::kHttp2; }
+  std::string_view method() const override { return reqd_.request().method; }
+  std::string_view scheme() const override;
+  std::string_view authority() const override;
+  std::string_view path() const override { return reqd_.request().path; }
+  std::string_view protocol() const override { return reqd_.request().protocol; }
+  std::span<const HeaderField> headers() const override;
+  std::string_view peer() const override { return peer_; }
+  ExchangeResult read_body(ChunkCallback on_chunk, EofCallback on_eof) override;
+  std::span<const HeaderField> request_trailers() const override;
+  ExchangeResult respond_with_string(const ResponseHead& head, std::string body) override;
+  ExchangeResult respond_with_shared(const ResponseHead& head, SharedBytes body) override;
+  ExchangeResult respond_streaming(const ResponseHead& head) override;
+  ExchangeResult write(std::string_view bytes) override;
+  ExchangeResult write_borrowed(std::string_view bytes, ReleaseCallback release) override;
+  void flush(FlushCallback done) override;
+  ExchangeResult close_body(std::span<const HeaderField> trailers = {}) override;
+  ExchangeResult send_informational(const ResponseHead& head) override;
+  PushResult push(const PushRequest& request) override;
+  void reset(std::uint32_t error_code) override;
+  bool response_started() const override { return started_; }
+  bool closed() const override { return reqd_.is_closed(); }
+  void on_cancel(CancelCallback cb) override { on_cancel_ = std::move(cb); }
+  void schedule(std::uint64_t delay_ms, TimerCallback fire) override;
+
+  // The peer reset the stream or the connection went away (from RequestHandler).
+  void cancelled();
+  int status() const { return status_; }
+
+ private:
+  ExchangeResult finish(protocol::Result r);
+
+  protocol::Reqd reqd_;
+  protocol::Writer writer_;
+  std::string peer_;
+  bool tls_;
+  std::weak_ptr<H2Transport> transport_;
+  mutable std::vector<HeaderField> headers_;  // lazily converted from the Reqd's fields
+  mutable std::vector<HeaderField> trailers_;
+  bool started_ = false;
+  int status_ = 0;
+  uint64_t body_bytes_ = 0;  // for the access log line, written when the exchange is destroyed
+  CancelCallback on_cancel_;
+};
+
+// Maps protocol results onto the Exchange vocabulary.
+ExchangeResult to_exchange_result(protocol::Result r);
+
+}  // namespace h2::host

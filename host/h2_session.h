@@ -1,0 +1,237 @@
+// The HTTP/2 adapter: drives one sans-I/O protocol::ServerConnection over any Asio AsyncStream
+// (TCP socket, ssl::stream, Unix socket, a test stream). Like Beast's algorithms it is generic
+// over the stream type; host/sessions.cc instantiates it for the stream types h2host uses.
+//
+// Loop: one async_read_some at a time into a reused buffer -> process_bytes; one gather
+// async_write at a time of the core's pending_output views -> consume_output; one steady_timer
+// armed at the earliest of the core's next_wakeup_ms(), the preface deadline (no complete client
+// preface yet) and the write deadline (a write in flight). Reads and writes overlap. Nothing on
+// this path allocates per request except the Exchange object handed to the module.
+#pragma once
+
+#include <array>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/stream_traits.hpp>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "host/h2_exchange.h"
+#include "host/log.h"
+#include "host/runtime.h"
+#include "host/stream_close.h"
+#include "protocol/server_connection.h"
+
+namespace h2::host {
+
+template <class Stream>
+class H2Session final : public protocol::RequestHandler,
+                        public H2Transport,
+                        public SessionBase,
+                        public std::enable_shared_from_this<H2Session<Stream>> {
+ public:
+  static constexpr size_t kReadBufferSize = 16 * 1024;
+  static constexpr size_t kMaxWriteBytes = 256 * 1024;
+
+  H2Session(Stream stream, ConnectionContext context)
+      : stream_(std::move(stream)),
+        context_(std::move(context)),
+        timer_(stream_.get_executor()),
+        options_(context_.snapshot->config.limits) {
+    context_.worker->add(this);
+  }
+  ~H2Session() override { context_.worker->remove(this); }
+
+  // Prior knowledge or ALPN h2: `initial` holds bytes already read (the start of the preface).
+  void start(std::string_view initial) {
+    conn_.emplace(this, options_, steady_now_ms());
+    feed(initial);
+    pump();
+  }
+
+  // After "101 Switching Protocols": stream 1 is the upgrading request.
+  void start_upgraded(std::string_view settings_payload, protocol::UpgradeRequest request,
+                      std::string_view initial) {
+    in_core_ = true;
+    conn_.emplace(this, options_, steady_now_ms(), settings_payload, std::move(request));
+    in_core_ = false;
+    feed(initial);
+    pump();
+  }
+
+  // ---- protocol::RequestHandler ----
+  void on_request(protocol::Reqd& reqd) override {
+    preface_seen_ = true;
+    auto exchange = std::make_shared<H2Exchange>(
+        reqd, context_.peer, context_.tls, std::weak_ptr<H2Transport>(this->weak_from_this()));
+    dispatch_request(*context_.snapshot->router, exchange);
+  }
+  void on_stream_reset(protocol::Reqd& reqd, protocol::ErrorCode) override {
+    if (auto* exchange = static_cast<H2Exchange*>(reqd.user_data())) exchange->cancelled();
+  }
+
+  // ---- H2Transport ----
+  void output_ready() override {
+    if (!in_core_) pump();
+  }
+  void schedule(uint64_t delay_ms, std::function<void()> fn) override {
+    auto timer = std::make_shared<boost::asio::steady_timer>(stream_.get_executor());
+    timer->expires_after(std::chrono::milliseconds(delay_ms));
+    timer->async_wait([timer, weak = this->weak_from_this(), fn = std::move(fn)](auto ec) {
+      auto self = weak.lock();
+      if (ec || !self || self->closed_) return;
+      fn();
+      self->pump();
+    });
+  }
+
+  // ---- SessionBase ----
+  void shutdown_gracefully() override {
+    if (!conn_ || closed_) return;
+    in_core_ = true;
+    conn_->start_graceful_shutdown();
+    in_core_ = false;
+    pump();
+  }
+  void close_now() override { close(); }
+
+ private:
+  void feed(std::string_view bytes) {
+    if (bytes.empty()) return;
+    received_ += bytes.size();
+    if (received_ >= 24) preface_seen_ = true;
+    in_core_ = true;
+    conn_->process_bytes(bytes);
+    in_core_ = false;
+  }
+
+  void do_read() {
+    reading_ = true;
+    stream_.async_read_some(
+        boost::asio::buffer(read_buffer_),
+        [self = this->shared_from_this()](boost::system::error_code ec, size_t n) {
+          self->reading_ = false;
+          if (self->closed_) return;
+          if (ec) {
+            self->in_core_ = true;
+            self->conn_->on_peer_eof();
+            self->in_core_ = false;
+            if (ec != boost::asio::error::eof) self->peer_failed_ = true;
+          } else {
+            self->feed(std::string_view(self->read_buffer_.data(), n));
+          }
+          self->pump();
+        });
+  }
+
+  void do_write() {
+    views_.clear();
+    const size_t total = conn_->pending_output(views_, kMaxWriteBytes);
+    if (total == 0) return;
+    buffers_.clear();
+    for (std::string_view v : views_) buffers_.emplace_back(v.data(), v.size());
+    writing_ = true;
+    write_started_ms_ = steady_now_ms();
+    boost::asio::async_write(
+        stream_, buffers_,
+        [self = this->shared_from_this()](boost::system::error_code ec, size_t n) {
+          self->writing_ = false;
+          if (self->closed_) return;
+          if (ec) {
+            self->peer_failed_ = true;
+            self->close();
+            return;
+          }
+          self->in_core_ = true;
+          self->conn_->consume_output(n);
+          self->in_core_ = false;
+          self->pump();
+        });
+  }
+
+  // Starts whatever I/O the core wants, closes when it is done, re-arms the timer.
+  void pump() {
+    if (closed_ || !conn_) return;
+    if (!writing_ && conn_->wants_write()) do_write();
+    if (!reading_ && !peer_failed_ && conn_->wants_read()) do_read();
+    if (conn_->is_closed() && !writing_) {
+      close();
+      return;
+    }
+    if (peer_failed_ && !writing_ && !conn_->wants_write()) {
+      close();
+      return;
+    }
+    arm_timer();
+  }
+
+  void arm_timer() {
+    std::optional<uint64_t> due = conn_->next_wakeup_ms();
+    const TimeoutConfig& t = context_.snapshot->config.timeouts;
+    if (!preface_seen_) due = std::min(due.value_or(UINT64_MAX), start_ms_ + t.preface_ms);
+    if (writing_) due = std::min(due.value_or(UINT64_MAX), write_started_ms_ + t.write_ms);
+    if (!due || *due == armed_ms_) return;
+    armed_ms_ = *due;
+    timer_.expires_at(std::chrono::steady_clock::time_point(std::chrono::milliseconds(*due)));
+    timer_.async_wait([self = this->shared_from_this(), due = *due](boost::system::error_code ec) {
+      if (ec || self->closed_ || self->armed_ms_ != due) return;
+      self->armed_ms_ = 0;
+      self->on_timer();
+    });
+  }
+
+  void on_timer() {
+    const uint64_t now = steady_now_ms();
+    const TimeoutConfig& t = context_.snapshot->config.timeouts;
+    if ((!preface_seen_ && now >= start_ms_ + t.preface_ms) ||
+        (writing_ && now >= write_started_ms_ + t.write_ms)) {
+      H2_LOG(kInfo, "h2 connection from " + context_.peer + ": " +
+                        (writing_ ? "write timeout" : "preface timeout"));
+      close();
+      return;
+    }
+    in_core_ = true;
+    conn_->on_time(now);
+    in_core_ = false;
+    pump();
+  }
+
+  void close() {
+    if (closed_) return;
+    closed_ = true;
+    timer_.cancel();
+    close_stream(stream_);
+    // Open streams are cancelled first (handlers hear on_cancel: the core only does that on
+    // peer EOF), then destroying the core ends them: exchanges see kClosed, flushes get false.
+    in_core_ = true;
+    if (conn_) conn_->on_peer_eof();
+    conn_.reset();
+    in_core_ = false;
+  }
+
+  Stream stream_;
+  ConnectionContext context_;
+  boost::asio::steady_timer timer_;
+  protocol::ConnectionOptions options_;
+  std::optional<protocol::ServerConnection> conn_;
+  std::array<char, kReadBufferSize> read_buffer_;
+  std::vector<std::string_view> views_;
+  std::vector<boost::asio::const_buffer> buffers_;
+  uint64_t start_ms_ = steady_now_ms();
+  uint64_t write_started_ms_ = 0;
+  uint64_t armed_ms_ = 0;
+  uint64_t received_ = 0;
+  bool preface_seen_ = false;
+  bool reading_ = false;
+  bool writing_ = false;
+  bool in_core_ = false;
+  bool closed_ = false;
+  bool peer_failed_ = false;
+};
+
+}  // namespace h2::host

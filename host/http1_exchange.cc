@@ -1,0 +1,366 @@
+#include "host/http1_exchange.h"
+
+#include <algorithm>
+#include <boost/beast/http/status.hpp>
+#include <charconv>
+
+namespace h2::host {
+namespace {
+
+constexpr size_t kReadChunk = 64 * 1024;
+
+bool equals(std::string_view a, std::string_view b) {
+  return a == b;
+}
+
+// Fields a handler may not set on an HTTP/1.1 response: the exchange frames the message itself.
+bool is_framing_field(std::string_view name) {
+  return equals(name, "connection") || equals(name, "transfer-encoding") ||
+         equals(name, "keep-alive") || equals(name, "upgrade") || equals(name, "content-length") ||
+         equals(name, "proxy-connection");
+}
+
+void append_status_line(std::string& out, int status) {
+  out += "HTTP/1.1 ";
+  out += std::to_string(status);
+  out += ' ';
+  // RFC 9112 §4: the reason phrase is optional; Beast predates 103 (RFC 8297).
+  const auto beast_reason =
+      boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(status));
+  const std::string_view reason = status == 103
+                                      ? std::string_view("Early Hints")
+                                      : std::string_view(beast_reason.data(), beast_reason.size());
+  if (reason != "<unknown-status>") out.append(reason.data(), reason.size());
+  out += "\r\n";
+}
+
+void append_fields(std::string& out, std::span<const HeaderField> fields) {
+  for (const HeaderField& f : fields) {
+    if (is_framing_field(f.name)) continue;
+    out.append(f.name);
+    out += ": ";
+    out.append(f.value);
+    out += "\r\n";
+  }
+}
+
+int64_t content_length_of(std::span<const HeaderField> fields) {
+  for (const HeaderField& f : fields) {
+    if (f.name == "content-length") {
+      int64_t value = -1;
+      auto [end, ec] = std::from_chars(f.value.data(), f.value.data() + f.value.size(), value);
+      if (ec == std::errc() && end == f.value.data() + f.value.size()) return value;
+    }
+  }
+  return -1;
+}
+
+}  // namespace
+
+Http1Exchange::Http1Exchange(Http1Request request, std::string scheme, std::string peer,
+                             std::weak_ptr<Http1Transport> transport)
+    : request_(std::move(request)),
+      scheme_(std::move(scheme)),
+      peer_(std::move(peer)),
+      transport_(std::move(transport)) {
+  fields_.reserve(request_.fields.size());
+  for (const auto& [name, value] : request_.fields) fields_.push_back({name, value});
+  for (const auto& [name, value] : request_.trailers) trailer_fields_.push_back({name, value});
+  keep_alive_ = request_.keep_alive;
+  no_body_ = request_.method == "HEAD";
+}
+
+Http1Exchange::~Http1Exchange() {
+  for (Piece& piece : out_) {
+    if (piece.release) piece.release();
+  }
+}
+
+ExchangeResult Http1Exchange::read_body(ChunkCallback on_chunk, EofCallback on_eof) {
+  if (closed_) return ExchangeResult::kClosed;
+  if (read_pending_) return ExchangeResult::kInvalid;
+  auto transport = transport_.lock();
+  if (!transport) return ExchangeResult::kClosed;
+  read_pending_ = true;
+  // Delivered from the connection's loop, never inline: a handler that reads again from inside
+  // on_chunk does not recurse.
+  transport->schedule(
+      0, [weak = weak_from_this(), on_chunk = std::move(on_chunk), on_eof = std::move(on_eof)] {
+        auto self = weak.lock();
+        if (!self || self->closed_) return;
+        self->read_pending_ = false;
+        const std::string& body = self->request_.body;
+        if (self->body_read_ < body.size()) {
+          const size_t n = std::min(kReadChunk, body.size() - self->body_read_);
+          const std::string_view chunk(body.data() + self->body_read_, n);
+          self->body_read_ += n;
+          on_chunk(chunk);
+        } else {
+          self->body_eof_delivered_ = true;
+          on_eof();
+        }
+      });
+  return ExchangeResult::kOk;
+}
+
+std::span<const HeaderField> Http1Exchange::request_trailers() const {
+  return body_eof_delivered_ ? std::span<const HeaderField>(trailer_fields_)
+                             : std::span<const HeaderField>();
+}
+
+ExchangeResult Http1Exchange::start_response(const ResponseHead& head, int64_t content_length,
+                                             bool streaming) {
+  if (closed_) return ExchangeResult::kClosed;
+  if (head_sent_ || head.status < 200 || head.status > 999) return ExchangeResult::kInvalid;
+  head_sent_ = true;
+  status_ = head.status;
+  streaming_ = streaming;
+  if (head.status == 204 || head.status == 304) no_body_ = true;
+  std::string out;
+  out.reserve(256);
+  append_status_line(out, head.status);
+  out += "server: h2host\r\n";
+  append_fields(out, head.headers);
+  if (content_length >= 0) {
+    if (head.status != 204) {
+      out += "content-length: ";
+      out += std::to_string(content_length);
+      out += "\r\n";
+    }
+  } else if (!no_body_) {
+    if (request_.http10) {
+      keep_alive_ = false;  // the body ends when the connection closes
+    } else {
+      chunked_ = true;
+      out += "transfer-encoding: chunked\r\n";
+    }
+  }
+  if (!keep_alive_) {
+    out += "connection: close\r\n";
+  } else if (request_.http10) {
+    out += "connection: keep-alive\r\n";
+  }
+  out += "\r\n";
+  queue_owned(std::move(out));
+  return ExchangeResult::kOk;
+}
+
+ExchangeResult Http1Exchange::respond_with_string(const ResponseHead& head, std::string body) {
+  const ExchangeResult r = start_response(head, static_cast<int64_t>(body.size()), false);
+  if (r != ExchangeResult::kOk) return r;
+  body_bytes_ = body.size();
+  if (!no_body_ && !body.empty()) queue_owned(std::move(body));
+  complete();
+  return ExchangeResult::kOk;
+}
+
+ExchangeResult Http1Exchange::respond_with_shared(const ResponseHead& head, SharedBytes body) {
+  const ExchangeResult r = start_response(head, static_cast<int64_t>(body.bytes.size()), false);
+  if (r != ExchangeResult::kOk) return r;
+  body_bytes_ = body.bytes.size();
+  if (!no_body_ && !body.bytes.empty()) queue_view(body.bytes, std::move(body.keep_alive), {});
+  complete();
+  return ExchangeResult::kOk;
+}
+
+ExchangeResult Http1Exchange::respond_streaming(const ResponseHead& head) {
+  const ExchangeResult r = start_response(head, content_length_of(head.headers), true);
+  if (r == ExchangeResult::kOk) notify();
+  return r;
+}
+
+ExchangeResult Http1Exchange::write(std::string_view bytes) {
+  if (closed_) return ExchangeResult::kClosed;
+  if (!streaming_ || complete_) return ExchangeResult::kInvalid;
+  if (bytes.empty() || no_body_) return ExchangeResult::kOk;
+  body_bytes_ += bytes.size();
+  std::string piece;
+  if (chunked_) {
+    char size[20];
+    auto end = std::to_chars(size, size + sizeof size, bytes.size(), 16).ptr;
+    piece.reserve(bytes.size() + 16);
+    piece.append(size, end);
+    piece += "\r\n";
+    piece.append(bytes);
+    piece += "\r\n";
+  } else {
+    piece.assign(bytes);
+  }
+  queue_owned(std::move(piece));
+  notify();
+  return ExchangeResult::kOk;
+}
+
+ExchangeResult Http1Exchange::write_borrowed(std::string_view bytes, ReleaseCallback release) {
+  if (closed_ || !streaming_ || complete_ || no_body_ || bytes.empty()) {
+    const ExchangeResult r = closed_                      ? ExchangeResult::kClosed
+                             : (!streaming_ || complete_) ? ExchangeResult::kInvalid
+                                                          : ExchangeResult::kOk;
+    if (release) release();
+    return r;
+  }
+  body_bytes_ += bytes.size();
+  if (chunked_) {
+    char size[20];
+    auto end = std::to_chars(size, size + sizeof size, bytes.size(), 16).ptr;
+    queue_owned(std::string(size, end) + "\r\n");
+    queue_view(bytes, nullptr, std::move(release));
+    queue_owned("\r\n");
+  } else {
+    queue_view(bytes, nullptr, std::move(release));
+  }
+  notify();
+  return ExchangeResult::kOk;
+}
+
+void Http1Exchange::flush(FlushCallback done) {
+  if (closed_) {
+    if (done) done(FlushResult::kClosed);
+    return;
+  }
+  if (written_ >= queued_) {
+    // Nothing outstanding: complete from the loop, not inline (callers may flush in a loop).
+    if (auto transport = transport_.lock()) {
+      transport->schedule(0, [weak = weak_from_this(), done = std::move(done)] {
+        auto self = weak.lock();
+        if (done) done(self && !self->closed_ ? FlushResult::kWritten : FlushResult::kClosed);
+      });
+    } else if (done) {
+      done(FlushResult::kClosed);
+    }
+    return;
+  }
+  flushes_.emplace_back(queued_, std::move(done));
+}
+
+ExchangeResult Http1Exchange::close_body(std::span<const HeaderField> trailers) {
+  if (closed_) return ExchangeResult::kClosed;
+  if (!streaming_ || complete_) return ExchangeResult::kInvalid;
+  ExchangeResult result = ExchangeResult::kOk;
+  if (chunked_) {
+    std::string last = "0\r\n";
+    append_fields(last, trailers);
+    last += "\r\n";
+    queue_owned(std::move(last));
+  } else if (!trailers.empty()) {
+    result = ExchangeResult::kUnsupported;  // content-length or close-delimited: no trailers
+  }
+  complete();
+  return result;
+}
+
+ExchangeResult Http1Exchange::send_informational(const ResponseHead& head) {
+  if (closed_) return ExchangeResult::kClosed;
+  if (head_sent_ || head.status < 100 || head.status > 199 || head.status == 101) {
+    return ExchangeResult::kInvalid;
+  }
+  if (request_.http10) return ExchangeResult::kUnsupported;  // RFC 9110 §15.2
+  std::string out;
+  append_status_line(out, head.status);
+  append_fields(out, head.headers);
+  out += "\r\n";
+  queue_owned(std::move(out));
+  notify();
+  return ExchangeResult::kOk;
+}
+
+PushResult Http1Exchange::push(const PushRequest&) {
+  return {ExchangeResult::kUnsupported, {}};
+}
+
+void Http1Exchange::reset(std::uint32_t) {
+  if (closed_) return;
+  closed_ = true;
+  on_cancel_ = nullptr;
+  keep_alive_ = false;
+  fire_flushes(FlushResult::kClosed);
+  if (auto transport = transport_.lock()) transport->abort();
+}
+
+void Http1Exchange::schedule(std::uint64_t delay_ms, TimerCallback fire) {
+  if (auto transport = transport_.lock()) transport->schedule(delay_ms, std::move(fire));
+}
+
+size_t Http1Exchange::pending_output(std::vector<std::string_view>& out, size_t max_bytes) {
+  size_t total = 0;
+  size_t offset = front_offset_;
+  for (const Piece& piece : out_) {
+    if (total >= max_bytes) break;
+    std::string_view view = piece.view.substr(offset);
+    offset = 0;
+    view = view.substr(0, max_bytes - total);
+    out.push_back(view);
+    total += view.size();
+  }
+  return total;
+}
+
+void Http1Exchange::consume_output(size_t written) {
+  written_ += written;
+  while (written > 0 && !out_.empty()) {
+    Piece& front = out_.front();
+    const size_t left = front.view.size() - front_offset_;
+    if (written < left) {
+      front_offset_ += written;
+      break;
+    }
+    written -= left;
+    front_offset_ = 0;
+    ReleaseCallback release = std::move(front.release);
+    out_.pop_front();
+    if (release) release();
+  }
+  while (!flushes_.empty() && flushes_.front().first <= written_) {
+    FlushCallback done = std::move(flushes_.front().second);
+    flushes_.erase(flushes_.begin());
+    if (done) done(FlushResult::kWritten);
+  }
+  if (finished()) closed_ = true;
+}
+
+void Http1Exchange::connection_lost() {
+  if (closed_ && flushes_.empty()) return;
+  const bool was_open = !closed_;
+  closed_ = true;
+  keep_alive_ = false;
+  fire_flushes(FlushResult::kClosed);
+  for (Piece& piece : out_) {
+    if (piece.release) std::exchange(piece.release, nullptr)();
+  }
+  CancelCallback cancel = std::move(on_cancel_);
+  if (was_open && cancel) cancel();
+}
+
+void Http1Exchange::queue_owned(std::string bytes) {
+  queued_ += bytes.size();
+  Piece& piece = out_.emplace_back();
+  piece.owned = std::move(bytes);
+  piece.view = piece.owned;
+}
+
+void Http1Exchange::queue_view(std::string_view bytes, std::shared_ptr<const void> keep,
+                               ReleaseCallback release) {
+  queued_ += bytes.size();
+  out_.push_back(Piece{{}, bytes, std::move(keep), std::move(release)});
+}
+
+void Http1Exchange::complete() {
+  complete_ = true;
+  on_cancel_ = nullptr;
+  if (request_.body.size() > body_read_) request_.body.clear();  // unread body: dropped
+  notify();
+}
+
+void Http1Exchange::notify() {
+  if (auto transport = transport_.lock()) transport->output_ready();
+}
+
+void Http1Exchange::fire_flushes(FlushResult result) {
+  auto pending = std::move(flushes_);
+  flushes_.clear();
+  for (auto& [mark, done] : pending) {
+    if (done) done(result);
+  }
+}
+
+}  // namespace h2::host

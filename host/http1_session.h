@@ -1,0 +1,332 @@
+// HTTP/1.1 over any Asio AsyncStream with Boost.Beast's parser: one request at a time
+// (keep-alive, no pipelining), each handed to the router as an Http1Exchange whose output is
+// gather-written from its queue. A cleartext request with a valid "Upgrade: h2c" is answered
+// 101 and the connection continues as an H2Session with that request as stream 1.
+//
+// Bounds: the head by http1.max_header_bytes, the body by http1.max_body_bytes (413 beyond),
+// an upgrading request's body by http1.max_upgrade_body_bytes. Timeouts: preface_ms for the
+// first head, idle_ms between requests and while reading a body, write_ms per write.
+#pragma once
+
+#include <algorithm>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/stream_traits.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "host/h2_session.h"
+#include "host/h2c_upgrade.h"
+#include "host/http1_exchange.h"
+#include "host/log.h"
+#include "host/runtime.h"
+#include "host/stream_close.h"
+
+namespace h2::host {
+
+template <class Stream>
+class Http1Session final : public Http1Transport,
+                           public SessionBase,
+                           public std::enable_shared_from_this<Http1Session<Stream>> {
+ public:
+  Http1Session(Stream stream, ConnectionContext context, boost::beast::flat_buffer buffer)
+      : stream_(std::move(stream)),
+        context_(std::move(context)),
+        buffer_(std::move(buffer)),
+        timer_(stream_.get_executor()) {
+    context_.worker->add(this);
+  }
+  ~Http1Session() override {
+    if (registered_) context_.worker->remove(this);
+  }
+
+  void start() { read_head(); }
+
+  // ---- Http1Transport ----
+  void output_ready() override {
+    if (!writing_ && !closed_) do_write();
+  }
+  void abort() override { close(); }
+  void schedule(uint64_t delay_ms, std::function<void()> fn) override {
+    auto timer = std::make_shared<boost::asio::steady_timer>(stream_.get_executor());
+    timer->expires_after(std::chrono::milliseconds(delay_ms));
+    timer->async_wait([timer, weak = this->weak_from_this(), fn = std::move(fn)](auto ec) {
+      auto self = weak.lock();
+      if (ec || !self || self->closed_) return;
+      fn();
+    });
+  }
+
+  // ---- SessionBase ----
+  void shutdown_gracefully() override {
+    closing_ = true;
+    if (!exchange_) close();  // idle between requests
+  }
+  void close_now() override { close(); }
+
+ private:
+  using Parser = boost::beast::http::request_parser<boost::beast::http::string_body>;
+  const HostConfig& config() const { return context_.snapshot->config; }
+
+  void arm(uint64_t ms) {
+    const uint64_t generation = ++timer_generation_;
+    timer_.expires_after(std::chrono::milliseconds(ms));
+    timer_.async_wait([weak = this->weak_from_this(), generation](boost::system::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self || self->timer_generation_ != generation) return;
+      H2_LOG(kInfo, "http/1.1 connection from " + self->context_.peer + " timed out");
+      self->close();
+    });
+  }
+  void disarm() {
+    ++timer_generation_;
+    timer_.cancel();
+  }
+
+  void read_head() {
+    if (closing_) {
+      close();
+      return;
+    }
+    parser_.emplace();
+    parser_->header_limit(static_cast<uint32_t>(config().http1.max_header_bytes));
+    parser_->body_limit(config().http1.max_body_bytes);
+    arm(requests_ == 0 ? config().timeouts.preface_ms : config().timeouts.idle_ms);
+    boost::beast::http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](boost::system::error_code ec, size_t) {
+          self->on_head(ec);
+        });
+  }
+
+  void on_head(boost::system::error_code ec) {
+    if (closed_) return;
+    if (ec) {
+      fail_request(ec);
+      return;
+    }
+    auto& req = parser_->get();
+    // RFC 7540 §3.2: only cleartext connections upgrade; the body is bounded before 101.
+    if (!context_.tls && req.count(boost::beast::http::field::upgrade) != 0) {
+      parser_->body_limit(config().http1.max_upgrade_body_bytes);
+    }
+    if (req[boost::beast::http::field::expect] == "100-continue" && !parser_->is_done()) {
+      continue_sent_ = std::string("HTTP/1.1 100 Continue\r\n\r\n");
+      boost::asio::async_write(stream_, boost::asio::buffer(continue_sent_),
+                               [self = this->shared_from_this()](auto ec2, size_t) {
+                                 if (ec2) return self->close();
+                                 self->read_body();
+                               });
+      return;
+    }
+    read_body();
+  }
+
+  void read_body() {
+    boost::beast::http::async_read(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](boost::system::error_code ec, size_t) {
+          if (self->closed_) return;
+          if (ec) return self->fail_request(ec);
+          self->on_request();
+        });
+  }
+
+  void fail_request(boost::system::error_code ec) {
+    namespace http = boost::beast::http;
+    if (ec == http::error::body_limit) return reject(413, "request body too large\n");
+    if (ec == http::error::header_limit) return reject(431, "request header too large\n");
+    // A malformed message (not a transport failure, not a clean close between requests).
+    if (ec.category() == make_error_code(http::error::bad_method).category() &&
+        ec != http::error::end_of_stream && ec != http::error::partial_message) {
+      return reject(400, "bad request\n");
+    }
+    close();
+  }
+
+  // Answers an unreadable request and closes the connection.
+  void reject(int status, std::string body) {
+    Http1Request request;
+    request.method = "GET";
+    request.keep_alive = false;
+    start_exchange(std::move(request));
+    static constexpr HeaderField kPlain[] = {{"content-type", "text/plain; charset=utf-8"}};
+    exchange_->respond_with_string({status, kPlain}, std::move(body));
+  }
+
+  void on_request() {
+    disarm();
+    namespace http = boost::beast::http;
+    auto& req = parser_->get();
+    Http1Request request;
+    request.method = std::string(req.method_string());
+    request.target = std::string(req.target());
+    request.host = std::string(req[http::field::host]);
+    request.http10 = req.version() < 11;
+    request.keep_alive = req.keep_alive();
+    std::vector<std::string_view> upgrade, connection, settings;
+    for (const auto& field : req) {
+      std::string name(field.name_string());
+      std::transform(name.begin(), name.end(), name.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      if (name == "upgrade") upgrade.push_back(field.value());
+      if (name == "connection") connection.push_back(field.value());
+      if (name == "http2-settings") settings.push_back(field.value());
+      request.fields.emplace_back(std::move(name), std::string(field.value()));
+    }
+    request.body = std::move(req.body());
+    std::string payload;
+    const UpgradeCheck upgrade_check =
+        context_.tls ? UpgradeCheck::kNone
+                     : check_h2c_upgrade(upgrade, connection, settings, &payload);
+    if (upgrade_check == UpgradeCheck::kBad) {
+      request.keep_alive = false;
+      start_exchange(std::move(request));
+      static constexpr HeaderField kPlain[] = {{"content-type", "text/plain; charset=utf-8"}};
+      exchange_->respond_with_string({400, kPlain}, "bad HTTP2-Settings\n");
+      return;
+    }
+    if (upgrade_check == UpgradeCheck::kUpgrade && !closing_) {
+      return upgrade_to_h2(std::move(request), std::move(payload));
+    }
+    start_exchange(std::move(request));
+    dispatch_request(*context_.snapshot->router, exchange_);
+  }
+
+  void start_exchange(Http1Request request) {
+    ++requests_;
+    // While a handler works no I/O is pending, so the session keeps itself alive until the
+    // response is written or the connection closes; idle_ms bounds a handler that never answers.
+    self_ = this->shared_from_this();
+    arm(config().timeouts.idle_ms);
+    exchange_ = std::make_shared<Http1Exchange>(
+        std::move(request), context_.tls ? "https" : "http", context_.peer,
+        std::weak_ptr<Http1Transport>(this->weak_from_this()));
+  }
+
+  void upgrade_to_h2(Http1Request request, std::string payload) {
+    upgrade_response_ =
+        "HTTP/1.1 101 Switching Protocols\r\nconnection: Upgrade\r\nupgrade: h2c\r\n\r\n";
+    upgrade_request_ = std::move(request);
+    upgrade_payload_ = std::move(payload);
+    boost::asio::async_write(
+        stream_, boost::asio::buffer(upgrade_response_),
+        [self = this->shared_from_this()](boost::system::error_code ec, size_t) {
+          if (ec || self->closed_) return self->close();
+          self->finish_upgrade();
+        });
+  }
+
+  void finish_upgrade() {
+    // Hop-by-hop fields of the upgrading request do not become HTTP/2 fields (RFC 9113 §8.2.2).
+    std::vector<protocol::Field> fields;
+    for (const auto& [name, value] : upgrade_request_.fields) {
+      if (name == "connection" || name == "upgrade" || name == "http2-settings" ||
+          name == "keep-alive" || name == "transfer-encoding" || name == "host" ||
+          name == "proxy-connection" || name == "te") {
+        continue;
+      }
+      fields.push_back(protocol::Field{name, value, false});
+    }
+    protocol::UpgradeRequest request;
+    request.method = upgrade_request_.method;
+    request.scheme = "http";
+    request.authority = upgrade_request_.host;
+    request.path = upgrade_request_.target;
+    request.headers = fields;
+    request.body = std::move(upgrade_request_.body);
+    const std::string initial(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+    closed_ = true;  // this object is done; the stream moves to the HTTP/2 session
+    disarm();
+    registered_ = false;
+    context_.worker->remove(this);
+    auto h2 = std::make_shared<H2Session<Stream>>(std::move(stream_), context_);
+    // The views in `request` (fields, method, ...) point into upgrade_request_, alive here.
+    h2->start_upgraded(upgrade_payload_, std::move(request), initial);
+  }
+
+  void do_write() {
+    if (writing_ || closed_ || !exchange_) return;
+    views_.clear();
+    const size_t total = exchange_->pending_output(views_, 256 * 1024);
+    if (total == 0) {
+      if (exchange_->finished()) on_response_done();
+      return;
+    }
+    buffers_.clear();
+    for (std::string_view v : views_) buffers_.emplace_back(v.data(), v.size());
+    writing_ = true;
+    arm(config().timeouts.write_ms);
+    boost::asio::async_write(
+        stream_, buffers_,
+        [self = this->shared_from_this()](boost::system::error_code ec, size_t n) {
+          if (self->closed_) return;
+          self->disarm();
+          if (ec) {
+            self->writing_ = false;
+            return self->close();
+          }
+          // Flush callbacks run the handler, which may queue more: writing_ stays set until
+          // they return so output_ready() does not start a second, overlapping write.
+          auto exchange = self->exchange_;
+          exchange->consume_output(n);
+          self->writing_ = false;
+          if (self->closed_) return;
+          if (!exchange->finished()) self->arm(self->config().timeouts.idle_ms);
+          self->do_write();
+        });
+  }
+
+  void on_response_done() {
+    auto self = std::move(self_);
+    auto exchange = std::move(exchange_);
+    if (Log::access_enabled()) {
+      Log::access(context_.peer, exchange->method(), exchange->path(), "HTTP/1.1",
+                  exchange->status(), exchange->body_bytes());
+    }
+    if (exchange->keep_alive() && !closing_) {
+      read_head();
+    } else {
+      close();
+    }
+  }
+
+  void close() {
+    if (closed_) return;
+    closed_ = true;
+    disarm();
+    auto self = std::move(self_);  // released when this call returns
+    if (exchange_) exchange_->connection_lost();
+    close_stream(stream_);
+  }
+
+  Stream stream_;
+  ConnectionContext context_;
+  boost::beast::flat_buffer buffer_;
+  boost::asio::steady_timer timer_;
+  std::optional<Parser> parser_;
+  std::shared_ptr<Http1Exchange> exchange_;
+  std::shared_ptr<Http1Session> self_;  // set while an exchange is in progress
+  std::vector<std::string_view> views_;
+  std::vector<boost::asio::const_buffer> buffers_;
+  std::string continue_sent_;
+  std::string upgrade_response_;
+  Http1Request upgrade_request_;
+  std::string upgrade_payload_;
+  uint64_t timer_generation_ = 0;
+  uint64_t requests_ = 0;
+  bool writing_ = false;
+  bool closing_ = false;
+  bool closed_ = false;
+  bool registered_ = true;
+};
+
+}  // namespace h2::host

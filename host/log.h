@@ -1,0 +1,45 @@
+// Error log and access log. Both are process-wide, thread-safe, and cheap when disabled: callers
+// test enabled() / access_enabled() before formatting anything.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "host/config.h"
+
+namespace h2::host {
+
+class Log {
+ public:
+  // Opens the files named by `config` (appending). Returns an error message, empty on success.
+  // Called at start-up and on SIGHUP (reopen for log rotation); previous files are closed.
+  static std::string open(const LogConfig& config);
+
+  static bool enabled(LogLevel level) { return level >= level_.load(std::memory_order_relaxed); }
+  // One line: "2026/11/25 17:30:00 [warn] 1234#2: message" (nginx's error log shape).
+  static void write(LogLevel level, std::string_view message);
+
+  static bool access_enabled() { return access_.load(std::memory_order_relaxed) != nullptr; }
+  // Common Log Format plus protocol: `peer - - [date] "METHOD PATH PROTO" status bytes`.
+  static void access(std::string_view peer, std::string_view method, std::string_view path,
+                     std::string_view protocol, int status, uint64_t bytes);
+
+ private:
+  static std::atomic<LogLevel> level_;
+  static std::atomic<std::FILE*> error_;
+  static std::atomic<std::FILE*> access_;
+  static std::mutex mutex_;
+};
+
+#define H2_LOG(level, expr)                                        \
+  do {                                                             \
+    if (::h2::host::Log::enabled(::h2::host::LogLevel::level)) {   \
+      ::h2::host::Log::write(::h2::host::LogLevel::level, (expr)); \
+    }                                                              \
+  } while (0)
+
+}  // namespace h2::host

@@ -1,0 +1,50 @@
+// Routes requests to handlers: config.yaml's `routes:` compiled once (at start-up or SIGHUP) into
+// an immutable table shared by every worker. Matching allocates nothing.
+//
+// Rule: among routes whose authority matches (a route without authority matches any), an exact
+// `path` beats every prefix, a longer `prefix` beats a shorter one, and equal candidates go by
+// declaration order. The query string is ignored. A path match whose methods all differ gives
+// kMethodNotAllowed (405) unless another route accepts the method.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "host/config.h"
+#include "host/exchange.h"
+#include "host/module_registry.h"
+
+namespace h2::host {
+
+class Router {
+ public:
+  struct Route {
+    RouteConfig config;
+    std::shared_ptr<Handler> handler;
+  };
+
+  enum class Outcome { kFound, kNotFound, kMethodNotAllowed };
+  struct Match {
+    Outcome outcome = Outcome::kNotFound;
+    const Route* route = nullptr;  // kFound: valid while the Router lives
+  };
+
+  // Makes a handler per route through `registry`. Fails with "FILE:LINE:COL: route: MESSAGE"
+  // (e.g. an unknown module) on the first route that cannot be created.
+  static std::shared_ptr<const Router> build(const std::vector<RouteConfig>& routes,
+                                             ModuleRegistry& registry, std::string* error);
+  // For tests: a router over ready-made handlers.
+  explicit Router(std::vector<Route> routes) : routes_(std::move(routes)) {}
+
+  // `authority` may carry a port and any case; `path` may carry a query.
+  Match match(std::string_view authority, std::string_view path, std::string_view method) const;
+
+  size_t size() const { return routes_.size(); }
+
+ private:
+  std::vector<Route> routes_;
+};
+
+}  // namespace h2::host

@@ -1,0 +1,82 @@
+// What every connection shares: the configuration snapshot it was accepted under, and the worker
+// (thread + io_context) it runs on. Non-template, so the Asio-light parts of the host (server.cc,
+// main.cc) and the session templates agree on one vocabulary.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_set>
+
+#include "host/config.h"
+#include "host/exchange.h"
+#include "host/module_registry.h"
+#include "host/router.h"
+
+namespace h2::host {
+
+// One (re)load of config.yaml: immutable once published. A connection keeps the snapshot it was
+// accepted under for its whole life, so SIGHUP never changes the rules under an open connection;
+// the last connection of an old snapshot releases its routes and (through the handlers) modules.
+struct Snapshot {
+  HostConfig config;
+  std::shared_ptr<ModuleRegistry> registry;
+  std::shared_ptr<const Router> router;
+};
+
+// A live connection, as its worker sees it (for graceful shutdown).
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  // Finish what is in flight (HTTP/2: GOAWAY, open streams; HTTP/1.1: the current response),
+  // then close. Called on the session's own thread.
+  virtual void shutdown_gracefully() = 0;
+  // Close now (the shutdown timeout passed).
+  virtual void close_now() = 0;
+};
+
+// One thread with its own io_context. Sessions register on creation and unregister on
+// destruction; both happen on the worker's thread, so the set needs no lock.
+class Worker {
+ public:
+  explicit Worker(unsigned index) : index_(index) {}
+  boost::asio::io_context& context() { return context_; }
+  unsigned index() const { return index_; }
+
+  void add(SessionBase* session) {
+    sessions_.insert(session);
+    count_.store(sessions_.size(), std::memory_order_relaxed);
+  }
+  void remove(SessionBase* session) {
+    sessions_.erase(session);
+    count_.store(sessions_.size(), std::memory_order_relaxed);
+  }
+  const std::unordered_set<SessionBase*>& sessions() const { return sessions_; }
+  // Readable from any thread (the main thread polls it while draining).
+  size_t session_count() const { return count_.load(std::memory_order_relaxed); }
+
+ private:
+  unsigned index_;
+  std::atomic<size_t> count_{0};
+  boost::asio::io_context context_{1};
+  std::unordered_set<SessionBase*> sessions_;
+};
+
+// Given to each new connection.
+struct ConnectionContext {
+  std::shared_ptr<const Snapshot> snapshot;
+  Worker* worker = nullptr;
+  std::string peer;  // "ip:port" or the unix socket path
+  bool tls = false;
+};
+
+// Routes one request and calls its handler; answers 404 / 405 itself, and 500 (or a reset, once
+// the response started) when an in-process handler throws. Logs the failure.
+void dispatch_request(const Router& router, const std::shared_ptr<Exchange>& exchange);
+
+// Milliseconds on the steady clock: the time the sans-I/O core is given.
+uint64_t steady_now_ms();
+
+}  // namespace h2::host

@@ -1,0 +1,286 @@
+#include "host/server.h"
+
+#include <sys/stat.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <csignal>
+#include <filesystem>
+#include <optional>
+
+#include "host/log.h"
+#include "host/sessions.h"
+#include "host/tls.h"
+
+namespace h2::host {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using unix_socket = asio::local::stream_protocol;
+
+struct Server::Listener {
+  ListenerConfig config;
+  std::optional<tcp::acceptor> tcp_acceptor;
+  std::optional<unix_socket::acceptor> unix_acceptor;
+  std::shared_ptr<asio::ssl::context> tls;
+  std::string bound;
+  std::optional<asio::steady_timer> backoff;  // after a failed accept (e.g. EMFILE)
+};
+
+struct ServerTimers {
+  explicit ServerTimers(asio::io_context& context) : signals(context), drain(context) {}
+  asio::signal_set signals;
+  asio::steady_timer drain;
+};
+
+Server::Server(std::shared_ptr<const Snapshot> snapshot, Reloader reloader)
+    : reloader_(std::move(reloader)), snapshot_(std::move(snapshot)) {
+  for (unsigned i = 0; i < snapshot_->config.workers; ++i) {
+    workers_.push_back(std::make_unique<Worker>(i));
+  }
+  timers_ = std::make_unique<ServerTimers>(main_);
+}
+
+Server::~Server() = default;
+
+std::shared_ptr<const Snapshot> Server::snapshot() const {
+  std::lock_guard lock(snapshot_mutex_);
+  return snapshot_;
+}
+
+std::vector<std::string> Server::bound() const {
+  std::vector<std::string> out;
+  for (const auto& l : listeners_) out.push_back(l->bound);
+  return out;
+}
+
+std::string Server::open() {
+  for (const ListenerConfig& config : snapshot_->config.listeners) {
+    auto listener = std::make_unique<Listener>();
+    listener->config = config;
+    const std::string where = config.where.file + ':' + std::to_string(config.where.line) + ':' +
+                              std::to_string(config.where.column) + ": ";
+    boost::system::error_code ec;
+    if (config.tls) {
+      std::string error;
+      listener->tls = make_tls_context(config, &error);
+      if (!listener->tls) return error;
+    }
+    if (config.kind == ListenerConfig::Kind::kTcp) {
+      const auto address = asio::ip::make_address(config.address, ec);
+      if (ec) return where + "bad address \"" + config.address + "\": " + ec.message();
+      const tcp::endpoint endpoint(address, config.port);
+      auto& acceptor = listener->tcp_acceptor.emplace(main_);
+      acceptor.open(endpoint.protocol(), ec);
+      if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+      if (!ec) acceptor.bind(endpoint, ec);
+      if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+      if (ec) {
+        return where + "cannot listen on " + config.address + ":" + std::to_string(config.port) +
+               ": " + ec.message();
+      }
+      const tcp::endpoint local = acceptor.local_endpoint(ec);
+      listener->bound = (local.address().is_v6() ? "[" + local.address().to_string() + "]"
+                                                 : local.address().to_string()) +
+                        ":" + std::to_string(local.port());
+    } else {
+      std::error_code fs_ec;
+      struct stat info {};
+      if (::stat(config.path.c_str(), &info) == 0 && S_ISSOCK(info.st_mode)) {
+        std::filesystem::remove(config.path, fs_ec);  // a stale socket from an earlier run
+      }
+      auto& acceptor = listener->unix_acceptor.emplace(main_);
+      const unix_socket::endpoint endpoint(config.path.string());
+      acceptor.open(endpoint.protocol(), ec);
+      if (!ec) acceptor.bind(endpoint, ec);
+      if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+      if (ec) return where + "cannot listen on unix:" + config.path.string() + ": " + ec.message();
+      listener->bound = "unix:" + config.path.string();
+    }
+    H2_LOG(kNotice,
+           "listening on " + std::string(config.tls ? "https://" : "http://") + listener->bound);
+    listeners_.push_back(std::move(listener));
+  }
+  return {};
+}
+
+ConnectionContext Server::next_context(Worker* worker, std::string peer, bool tls) {
+  return ConnectionContext{snapshot(), worker, std::move(peer), tls};
+}
+
+void Server::accept(Listener& listener) {
+  // Round robin: the socket is accepted straight onto the chosen worker's io_context.
+  Worker* worker = workers_[next_worker_++ % workers_.size()].get();
+  if (listener.tcp_acceptor) {
+    listener.tcp_acceptor->async_accept(worker->context(), [this, &listener, worker](
+                                                               boost::system::error_code ec,
+                                                               tcp::socket socket) {
+      if (stopping_) return;
+      if (!ec) {
+        boost::system::error_code peer_ec;
+        const auto remote = socket.remote_endpoint(peer_ec);
+        std::string peer = peer_ec
+                               ? std::string("?")
+                               : remote.address().to_string() + ":" + std::to_string(remote.port());
+        ConnectionContext context = next_context(worker, std::move(peer), listener.tls != nullptr);
+        asio::post(worker->context(), [socket = std::move(socket), context = std::move(context),
+                                       tls = listener.tls]() mutable {
+          start_tcp_connection(std::move(socket), std::move(context), std::move(tls));
+        });
+      } else if (ec != asio::error::operation_aborted) {
+        H2_LOG(kWarn, "accept on " + listener.bound + " failed: " + ec.message());
+      }
+      rearm(listener, ec);
+    });
+  } else {
+    listener.unix_acceptor->async_accept(
+        worker->context(),
+        [this, &listener, worker](boost::system::error_code ec, unix_socket::socket socket) {
+          if (stopping_) return;
+          if (!ec) {
+            ConnectionContext context = next_context(worker, listener.config.path.string(), false);
+            asio::post(worker->context(),
+                       [socket = std::move(socket), context = std::move(context)]() mutable {
+                         start_unix_connection(std::move(socket), std::move(context));
+                       });
+          } else if (ec != asio::error::operation_aborted) {
+            H2_LOG(kWarn, "accept on " + listener.bound + " failed: " + ec.message());
+          }
+          rearm(listener, ec);
+        });
+  }
+}
+
+// A failed accept (out of descriptors, ...) is retried after 100 ms instead of spinning.
+void Server::rearm(Listener& listener, boost::system::error_code ec) {
+  if (ec == asio::error::operation_aborted || stopping_) return;
+  if (!ec) return accept(listener);
+  if (!listener.backoff) listener.backoff.emplace(main_);
+  listener.backoff->expires_after(std::chrono::milliseconds(100));
+  listener.backoff->async_wait([this, &listener](boost::system::error_code wait_ec) {
+    if (!wait_ec && !stopping_) accept(listener);
+  });
+}
+
+int Server::run() {
+  auto& signals = timers_->signals;
+  signals.add(SIGINT);
+  signals.add(SIGTERM);
+  signals.add(SIGHUP);
+  std::function<void()> wait_signal;
+  wait_signal = [&] {
+    signals.async_wait([&](boost::system::error_code ec, int signal) {
+      if (ec) return;
+      if (signal == SIGHUP) {
+        reload();
+        wait_signal();
+      } else {
+        H2_LOG(kNotice, std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") +
+                            ", shutting down gracefully");
+        begin_shutdown();
+      }
+    });
+  };
+  wait_signal();
+  for (auto& listener : listeners_) accept(*listener);
+
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+  std::vector<std::thread> threads;
+  for (auto& worker : workers_) {
+    guards.push_back(asio::make_work_guard(worker->context()));
+    threads.emplace_back([w = worker.get()] {
+      for (;;) {
+        try {
+          w->context().run();
+          return;
+        } catch (const std::exception& e) {
+          // A module or handler threw through a callback: log it and keep the worker alive.
+          H2_LOG(kError, std::string("worker caught an exception: ") + e.what());
+        }
+      }
+    });
+  }
+  main_.run();
+  guards.clear();
+  for (auto& worker : workers_) worker->context().stop();
+  for (auto& thread : threads) thread.join();
+  H2_LOG(kNotice, "exiting");
+  return 0;
+}
+
+void Server::stop() {
+  asio::post(main_, [this] { begin_shutdown(); });
+}
+
+void Server::begin_shutdown() {
+  if (stopping_) return;
+  stopping_ = true;
+  boost::system::error_code ignored;
+  timers_->signals.cancel(ignored);
+  for (auto& listener : listeners_) {
+    if (listener->backoff) listener->backoff->cancel();
+    if (listener->tcp_acceptor) listener->tcp_acceptor->close(ignored);
+    if (listener->unix_acceptor) {
+      listener->unix_acceptor->close(ignored);
+      std::error_code fs_ec;
+      std::filesystem::remove(listener->config.path, fs_ec);
+    }
+  }
+  for (auto& worker : workers_) {
+    asio::post(worker->context(), [w = worker.get()] {
+      const std::vector<SessionBase*> sessions(w->sessions().begin(), w->sessions().end());
+      for (SessionBase* session : sessions) {
+        if (w->sessions().count(session)) session->shutdown_gracefully();
+      }
+    });
+  }
+  stop_deadline_ms_ = steady_now_ms() + snapshot()->config.timeouts.shutdown_ms;
+  check_drained();
+}
+
+void Server::check_drained() {
+  size_t open = 0;
+  for (auto& worker : workers_) open += worker->session_count();
+  if (open == 0 || steady_now_ms() >= stop_deadline_ms_) {
+    if (open != 0)
+      H2_LOG(kNotice, "shutdown timeout: closing " + std::to_string(open) + " connections");
+    for (auto& worker : workers_) {
+      asio::post(worker->context(), [w = worker.get()] {
+        const std::vector<SessionBase*> sessions(w->sessions().begin(), w->sessions().end());
+        for (SessionBase* session : sessions) {
+          if (w->sessions().count(session)) session->close_now();
+        }
+      });
+    }
+    // Let the workers run the close handlers briefly, then stop.
+    timers_->drain.expires_after(std::chrono::milliseconds(open == 0 ? 0 : 50));
+    timers_->drain.async_wait([this](boost::system::error_code) { main_.stop(); });
+    return;
+  }
+  timers_->drain.expires_after(std::chrono::milliseconds(20));
+  timers_->drain.async_wait([this](boost::system::error_code ec) {
+    if (!ec) check_drained();
+  });
+}
+
+void Server::reload() {
+  H2_LOG(kNotice, "received SIGHUP, reloading the configuration");
+  std::string error;
+  std::shared_ptr<const Snapshot> fresh = reloader_ ? reloader_(&error) : nullptr;
+  if (!fresh) {
+    H2_LOG(kError, "reload failed, keeping the running configuration: " + error);
+    return;
+  }
+  if (fresh->config.listeners.size() != snapshot()->config.listeners.size()) {
+    H2_LOG(kWarn, "reload: listener changes need a restart; keeping the bound listeners");
+  }
+  std::lock_guard lock(snapshot_mutex_);
+  snapshot_ = std::move(fresh);
+  H2_LOG(kNotice, "reload done: new connections use the new routes and modules");
+}
+
+}  // namespace h2::host

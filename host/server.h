@@ -1,0 +1,71 @@
+// The h2host process runtime: workers, listeners, signals.
+//
+// Threads: the main thread runs one io_context with the acceptors and the signal set; each of
+// `workers` threads runs its own io_context. An acceptor accepts a socket directly onto the next
+// worker's io_context (round robin) and posts its start there, so a connection lives on one
+// thread for its whole life and needs no locks.
+//
+// Signals: SIGTERM / SIGINT -> graceful stop: acceptors close, every session is asked to finish
+// (HTTP/2: GOAWAY, open streams complete; HTTP/1.1: the current response), and whatever is still
+// open after timeouts.shutdown_ms is closed. SIGHUP -> the reload callback builds a new Snapshot
+// (config, modules, routes); new connections use it, open ones keep theirs. Listeners are NOT
+// re-bound on reload (a changed `listeners:` section needs a restart; logged as a warning).
+#pragma once
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/system/error_code.hpp>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "host/runtime.h"
+
+namespace h2::host {
+
+class Server {
+ public:
+  // Builds a new snapshot from the configuration file (SIGHUP); nullptr + message on failure.
+  using Reloader = std::function<std::shared_ptr<const Snapshot>(std::string* error)>;
+
+  Server(std::shared_ptr<const Snapshot> snapshot, Reloader reloader);
+  ~Server();
+
+  // Binds every listener of the snapshot. Returns an error message naming the listener's
+  // FILE:LINE:COL, empty on success. Bound addresses are logged at notice level.
+  std::string open();
+  // Runs until a graceful stop completes. Returns the process exit code.
+  int run();
+  // Starts a graceful stop (thread-safe; what SIGTERM does).
+  void stop();
+
+  // The bound endpoints as "127.0.0.1:8080" / "unix:/path" (ephemeral ports resolved).
+  std::vector<std::string> bound() const;
+
+  std::shared_ptr<const Snapshot> snapshot() const;
+
+ private:
+  struct Listener;
+  void accept(Listener& listener);
+  void rearm(Listener& listener, boost::system::error_code ec);
+  ConnectionContext next_context(Worker* worker, std::string peer, bool tls);
+  void begin_shutdown();
+  void check_drained();
+  void reload();
+
+  boost::asio::io_context main_{1};
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  Reloader reloader_;
+  mutable std::mutex snapshot_mutex_;
+  std::shared_ptr<const Snapshot> snapshot_;
+  size_t next_worker_ = 0;
+  bool stopping_ = false;
+  uint64_t stop_deadline_ms_ = 0;
+  std::unique_ptr<struct ServerTimers> timers_;
+};
+
+}  // namespace h2::host

@@ -1,0 +1,84 @@
+#include "host/startup.h"
+
+#include <unistd.h>
+
+#include "host/log.h"
+
+namespace h2::host {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path executable_directory() {
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? fs::path() : self.parent_path();
+}
+
+std::string where(const ConfigLocation& at) {
+  return at.file + ':' + std::to_string(at.line) + ':' + std::to_string(at.column) + ": ";
+}
+
+void log_module_line(ModuleLogLevel level, std::string_view line) {
+  static constexpr LogLevel kMap[] = {LogLevel::kError, LogLevel::kWarn, LogLevel::kInfo,
+                                      LogLevel::kDebug};
+  const LogLevel mapped = kMap[static_cast<int>(level)];
+  if (Log::enabled(mapped)) Log::write(mapped, line);
+}
+
+}  // namespace
+
+fs::path default_module_directory() {
+  std::error_code ec;
+  const fs::path exe_dir = executable_directory();
+  if (!exe_dir.empty()) {
+    const fs::path installed = (exe_dir / ".." / H2_INSTALL_MODULE_DIR).lexically_normal();
+    if (fs::is_directory(installed, ec)) return installed;
+  }
+  return fs::path(H2_BUILD_MODULE_DIR);
+}
+
+std::shared_ptr<const Snapshot> build_snapshot(HostConfig config, std::string* error) {
+  auto snapshot = std::make_shared<Snapshot>();
+  snapshot->registry = std::make_shared<ModuleRegistry>(log_module_line);
+  ModuleRegistry& registry = *snapshot->registry;
+  const bool only_files = config.modules.directory.empty() && !config.modules.files.empty();
+  if (!only_files) {
+    const fs::path dir =
+        config.modules.directory.empty() ? default_module_directory() : config.modules.directory;
+    const std::vector<ModuleStatus> refused = registry.load_directory(dir);
+    if (!refused.empty()) {
+      error->clear();
+      for (const ModuleStatus& status : refused) {  // every refused file, one per line
+        if (!error->empty()) *error += '\n';
+        *error += status.message;
+      }
+      return nullptr;
+    }
+  }
+  for (const fs::path& file : config.modules.files) {
+    const ModuleStatus status = registry.load_file(file);
+    if (!status.ok()) {
+      *error = status.message;
+      return nullptr;
+    }
+  }
+  for (const auto& [name, module_config] : config.modules.config) {
+    if (!registry.has_module(name)) {
+      *error = where(module_config.location()) + "modules.config: no module named \"" + name +
+               "\" was loaded";
+      return nullptr;
+    }
+    const ModuleStatus status = registry.init_module(name, module_config);
+    if (!status.ok()) {
+      *error = status.message;
+      return nullptr;
+    }
+  }
+  snapshot->router = Router::build(config.routes, registry, error);
+  if (!snapshot->router) return nullptr;
+  snapshot->config = std::move(config);
+  return snapshot;
+}
+
+}  // namespace h2::host

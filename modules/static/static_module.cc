@@ -1,0 +1,260 @@
+// static: serves files below a root directory.
+//   - GET and HEAD (else 405 with allow); content-type by extension;
+//   - ETag ("size-mtime_ns" in hex) and Last-Modified; If-None-Match (weak comparison, "*")
+//     then If-Modified-Since -> 304 (RFC 9110 §13.1.2, §13.1.3 precedence);
+//   - Range (one range; RFC 9110 §14) -> 206 with content-range, unsatisfiable -> 416;
+//     If-Range with an ETag or date that no longer matches -> the whole file;
+//   - files up to chunk_size answered with one string; larger ones streamed chunk by chunk
+//     from the file (write_borrowed: no copy into the host), the next chunk read only after
+//     the previous flush completed, so memory stays at one chunk per stream;
+//   - no path traversal: "..", encoded NUL/backslash refused (403), symlinks out of the root
+//     refused (403).
+// Route config: root (string, required: a directory), prefix (string, stripped from the
+// path, default ""), index (default "index.html"), chunk_size (1024..16 MiB, default 64 KiB),
+// max_age (seconds for cache-control; default -1 = no cache-control field).
+#include <sys/stat.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "h2/module.hpp"
+#include "modules/static/byte_range.h"
+#include "modules/static/http_date.h"
+#include "modules/static/mime_types.h"
+#include "modules/static/safe_path.h"
+
+namespace fs = std::filesystem;
+
+namespace h2::modules {
+namespace {
+
+struct StaticSettings {
+  fs::path root;  // canonical
+  std::string prefix;
+  std::string index;
+  std::size_t chunk_size;
+  std::int64_t max_age;
+};
+
+std::string hex(std::uint64_t v) {
+  char buf[17];
+  int n = std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(v));
+  return std::string(buf, static_cast<std::size_t>(n));
+}
+
+// RFC 9110 §13.1.2: weak comparison of each listed tag (or "*") with ours.
+bool none_match(std::string_view header, std::string_view etag) {
+  std::size_t pos = 0;
+  while (pos < header.size()) {
+    std::size_t comma = header.find(',', pos);
+    if (comma == std::string_view::npos) comma = header.size();
+    std::string_view tag = header.substr(pos, comma - pos);
+    pos = comma + 1;
+    while (!tag.empty() && tag.front() == ' ') tag.remove_prefix(1);
+    while (!tag.empty() && tag.back() == ' ') tag.remove_suffix(1);
+    if (tag == "*") return true;
+    if (tag.substr(0, 2) == "W/") tag.remove_prefix(2);
+    if (tag == etag) return true;
+  }
+  return false;
+}
+
+// Streams [offset, offset + remaining) of an open file, one chunk per flush.
+class FileStream : public std::enable_shared_from_this<FileStream> {
+ public:
+  FileStream(h2::Exchange ex, std::FILE* file, std::uint64_t remaining, std::size_t chunk)
+      : ex_(std::move(ex)), file_(file), remaining_(remaining), chunk_(chunk) {}
+  ~FileStream() { std::fclose(file_); }
+
+  void next() {
+    if (remaining_ == 0) {
+      ex_.close();
+      return;
+    }
+    std::size_t want = remaining_ < chunk_ ? static_cast<std::size_t>(remaining_) : chunk_;
+    auto buffer = std::make_shared<std::vector<char>>(want);
+    std::size_t got = std::fread(buffer->data(), 1, want, file_);
+    if (got != want) {  // the file shrank under us: the promised length cannot be met
+      ex_.fail("short read from file");
+      return;
+    }
+    remaining_ -= got;
+    if (ex_.write_borrowed(std::string_view(buffer->data(), got), [buffer] {}) != h2::Result::kOk) {
+      return;
+    }
+    auto self = shared_from_this();
+    ex_.flush([self](bool written) {
+      if (written) self->next();
+    });
+  }
+
+ private:
+  h2::Exchange ex_;
+  std::FILE* file_;
+  std::uint64_t remaining_;
+  const std::size_t chunk_;
+};
+
+class StaticHandler final : public h2::Handler {
+ public:
+  explicit StaticHandler(StaticSettings s) : s_(std::move(s)) {}
+
+  void handle(h2::Exchange ex) override {
+    std::string_view method = ex.method();
+    const bool head_only = method == "HEAD";
+    if (method != "GET" && !head_only) {
+      ex.respond(405, {{"allow", "GET, HEAD"}, {"content-type", "text/plain"}},
+                 "method not allowed\n");
+      return;
+    }
+    auto rel = relative_path(ex.path(), s_.prefix);
+    if (!rel) return error(ex, 403, "forbidden\n");
+    fs::path file = s_.root / *rel;
+    std::error_code ec;
+    if (fs::is_directory(file, ec)) file /= s_.index;
+    fs::path canonical = fs::canonical(file, ec);
+    if (ec) return error(ex, 404, "not found\n");
+    if (!is_inside_root(canonical)) return error(ex, 403, "forbidden\n");
+    struct stat st {};
+    if (::stat(canonical.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      return error(ex, 404, "not found\n");
+    }
+    serve(ex, canonical, st, head_only);
+  }
+
+ private:
+  bool is_inside_root(const fs::path& p) const {
+    auto r = s_.root.begin();
+    auto q = p.begin();
+    for (; r != s_.root.end(); ++r, ++q) {
+      if (q == p.end() || *r != *q) return false;
+    }
+    return true;
+  }
+
+  static void error(h2::Exchange& ex, int status, std::string body) {
+    ex.respond(status, {{"content-type", "text/plain"}}, std::move(body));
+  }
+
+  void serve(h2::Exchange& ex, const fs::path& path, const struct stat& st, bool head_only) {
+    const auto size = static_cast<std::uint64_t>(st.st_size);
+    const std::int64_t mtime = st.st_mtim.tv_sec;
+    const std::uint64_t mtime_ns = static_cast<std::uint64_t>(st.st_mtim.tv_sec) * 1000000000ull +
+                                   static_cast<std::uint64_t>(st.st_mtim.tv_nsec);
+    const std::string etag = "\"" + hex(size) + "-" + hex(mtime_ns) + "\"";
+    const std::string last_modified = format_http_date(mtime);
+    const std::string cache = s_.max_age >= 0 ? "max-age=" + std::to_string(s_.max_age) : "";
+    std::vector<h2::Header> fields = {{"etag", etag}, {"last-modified", last_modified}};
+    if (!cache.empty()) fields.push_back({"cache-control", cache});
+
+    // RFC 9110 §13.2.2: If-None-Match first; If-Modified-Since only without it.
+    if (auto inm = ex.header("if-none-match")) {
+      if (none_match(*inm, etag)) return not_modified(ex, fields);
+    } else if (auto ims = ex.header("if-modified-since")) {
+      auto since = parse_http_date(*ims);
+      if (since && mtime <= *since) return not_modified(ex, fields);
+    }
+
+    const std::string_view type = content_type_for(path.native());
+    fields.push_back({"content-type", type});
+    fields.push_back({"accept-ranges", "bytes"});
+    int status = 200;
+    std::uint64_t first = 0;
+    std::uint64_t length = size;
+    std::string content_range;
+    auto range_header = ex.header("range");
+    if (range_header && if_range_allows(ex, etag, last_modified)) {
+      ByteRange r = parse_range(*range_header, size);
+      if (r.kind == ByteRange::Kind::kUnsatisfiable) {
+        content_range = "bytes */" + std::to_string(size);
+        ex.respond(416, {{"content-range", content_range}, {"content-type", "text/plain"}},
+                   "range not satisfiable\n");
+        return;
+      }
+      if (r.kind == ByteRange::Kind::kSatisfiable) {
+        status = 206;
+        first = r.first;
+        length = r.length;
+        content_range = "bytes " + std::to_string(first) + "-" +
+                        std::to_string(first + length - 1) + "/" + std::to_string(size);
+        fields.push_back({"content-range", content_range});
+      }
+    }
+    const std::string length_text = std::to_string(length);
+    if (head_only) {
+      fields.push_back({"content-length", length_text});
+      ex.respond_streaming(status, fields);
+      ex.close();
+      return;
+    }
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (f == nullptr) return error(ex, 404, "not found\n");
+    if (first > 0 && std::fseek(f, static_cast<long>(first), SEEK_SET) != 0) {
+      std::fclose(f);
+      return error(ex, 500, "seek failed\n");
+    }
+    if (length <= s_.chunk_size) {
+      std::string body(static_cast<std::size_t>(length), '\0');
+      std::size_t got = std::fread(body.data(), 1, body.size(), f);
+      std::fclose(f);
+      if (got != body.size()) return error(ex, 500, "short read\n");
+      ex.respond(status, fields, std::move(body));
+      return;
+    }
+    fields.push_back({"content-length", length_text});
+    if (ex.respond_streaming(status, fields) != h2::Result::kOk) {
+      std::fclose(f);
+      return;
+    }
+    std::make_shared<FileStream>(ex, f, length, s_.chunk_size)->next();
+  }
+
+  // RFC 9110 §13.1.5: a Range applies only if If-Range (when present) still matches.
+  static bool if_range_allows(h2::Exchange& ex, const std::string& etag,
+                              const std::string& last_modified) {
+    auto if_range = ex.header("if-range");
+    if (!if_range) return true;
+    return *if_range == etag || *if_range == last_modified;
+  }
+
+  static void not_modified(h2::Exchange& ex, const std::vector<h2::Header>& fields) {
+    ex.respond(304, fields, std::string());
+  }
+
+  const StaticSettings s_;
+};
+
+class StaticModule final : public h2::Module {
+ public:
+  std::unique_ptr<h2::Handler> create_handler(const h2::Config& route) override {
+    h2::Config root = route["root"];
+    if (root.as_string().empty()) {
+      throw std::invalid_argument(route.where() + ": static needs `root` (a directory)");
+    }
+    std::error_code ec;
+    fs::path canonical = fs::canonical(fs::path(std::string(root.as_string())), ec);
+    if (ec || !fs::is_directory(canonical, ec)) {
+      throw std::invalid_argument(root.where() + ": root '" + std::string(root.as_string()) +
+                                  "' is not a directory");
+    }
+    std::int64_t chunk = route["chunk_size"].as_int(64 * 1024);
+    if (chunk < 1024 || chunk > 16 * 1024 * 1024) {
+      throw std::invalid_argument(route["chunk_size"].where() +
+                                  ": chunk_size must be in 1024..16777216");
+    }
+    std::string index(route["index"].as_string());
+    return std::make_unique<StaticHandler>(StaticSettings{
+        canonical, std::string(route["prefix"].as_string()), index.empty() ? "index.html" : index,
+        static_cast<std::size_t>(chunk), route["max_age"].as_int(-1)});
+  }
+};
+
+}  // namespace
+}  // namespace h2::modules
+
+H2_MODULE(h2::modules::StaticModule, "static", "1.0.0")

@@ -1,0 +1,238 @@
+// host/config.h: config.yaml validation, with the exact FILE:LINE:COLUMN messages.
+#include "host/config.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "host/connection_limits.h"
+
+namespace h2::host {
+namespace {
+
+namespace fs = std::filesystem;
+
+class ConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("h2host-config-test-" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+    std::ofstream(dir_ / "cert.pem") << "not really a certificate\n";
+    std::ofstream(dir_ / "key.pem") << "not really a key\n";
+    fs::create_directories(dir_ / "mods");
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  ConfigResult parse(const std::string& text) { return parse_config(text, file()); }
+  std::string file() const { return (dir_ / "c.yaml").string(); }
+  std::string error(const std::string& text) {
+    ConfigResult r = parse(text);
+    EXPECT_FALSE(r) << "expected an error for:\n" << text;
+    return r.error;
+  }
+
+  fs::path dir_;
+};
+
+constexpr const char* kListener = "listeners:\n  - listen: 127.0.0.1:8080\n";
+
+TEST_F(ConfigTest, MinimalConfigHasDocumentedDefaults) {
+  ConfigResult r = parse(kListener);
+  ASSERT_TRUE(r) << r.error;
+  const HostConfig& c = *r.config;
+  EXPECT_EQ(c.workers, 1u);
+  ASSERT_EQ(c.listeners.size(), 1u);
+  EXPECT_EQ(c.listeners[0].kind, ListenerConfig::Kind::kTcp);
+  EXPECT_EQ(c.listeners[0].address, "127.0.0.1");
+  EXPECT_EQ(c.listeners[0].port, 8080);
+  EXPECT_FALSE(c.listeners[0].tls);
+  EXPECT_EQ(c.listeners[0].where.line, 2);
+  EXPECT_EQ(c.listeners[0].where.column, 5);
+  EXPECT_EQ(c.limits.max_concurrent_streams, 100u);
+  EXPECT_EQ(c.timeouts.idle_ms, 60'000u);
+  EXPECT_EQ(c.limits.idle_timeout_ms, 60'000u);
+  EXPECT_TRUE(c.logs.access_log.empty());  // access log off by default
+  EXPECT_EQ(c.logs.level, LogLevel::kNotice);
+}
+
+TEST_F(ConfigTest, FullConfigIsParsed) {
+  ConfigResult r = parse(
+      "workers: 4\n"
+      "listeners:\n"
+      "  - listen: \"[::1]:0\"\n"
+      "  - listen: unix:sock\n"
+      "  - listen: 127.0.0.1:8443\n"
+      "    tls: { certificate: cert.pem, key: key.pem }\n"
+      "modules:\n"
+      "  directory: mods\n"
+      "  config:\n"
+      "    static: { root: /srv, cache: true, max: 10 }\n"
+      "routes:\n"
+      "  - authority: Example.COM\n"
+      "    prefix: /static/\n"
+      "    methods: [GET, HEAD]\n"
+      "    module: static\n"
+      "    config: { index: index.html }\n"
+      "  - path: /\n"
+      "    module: hello\n"
+      "limits: { max_concurrent_streams: 7, initial_stream_window: 65535, max_frame_size: 32768 }\n"
+      "timeouts: { idle_ms: 5000, tls_handshake_ms: 100 }\n"
+      "http1: { max_body_bytes: 4096 }\n"
+      "logs: { level: debug, access_log: access.log }\n");
+  ASSERT_TRUE(r) << r.error;
+  const HostConfig& c = *r.config;
+  EXPECT_EQ(c.workers, 4u);
+  ASSERT_EQ(c.listeners.size(), 3u);
+  EXPECT_EQ(c.listeners[0].address, "::1");
+  EXPECT_EQ(c.listeners[0].port, 0);
+  EXPECT_EQ(c.listeners[1].kind, ListenerConfig::Kind::kUnix);
+  EXPECT_EQ(c.listeners[1].path, dir_ / "sock");  // relative to the config file
+  ASSERT_TRUE(c.listeners[2].tls);
+  EXPECT_EQ(c.listeners[2].tls->certificate, dir_ / "cert.pem");
+  EXPECT_EQ(c.modules.directory, dir_ / "mods");
+  ASSERT_EQ(c.modules.config.count("static"), 1u);
+  const ConfigValue& s = c.modules.config.at("static");
+  EXPECT_EQ(s.find("root")->as_string(), "/srv");
+  EXPECT_TRUE(s.find("cache")->as_bool());
+  EXPECT_EQ(s.find("max")->as_int(), 10);
+  EXPECT_EQ(s.find("max")->location().line, 10);
+  ASSERT_EQ(c.routes.size(), 2u);
+  EXPECT_EQ(c.routes[0].authority, "example.com");
+  EXPECT_TRUE(c.routes[0].is_prefix);
+  EXPECT_EQ(c.routes[0].path, "/static/");
+  EXPECT_EQ(c.routes[0].methods, (std::vector<std::string>{"GET", "HEAD"}));
+  EXPECT_EQ(c.routes[0].config.find("index")->as_string(), "index.html");
+  EXPECT_FALSE(c.routes[1].is_prefix);
+  EXPECT_TRUE(c.routes[1].config.is_null());
+  EXPECT_EQ(c.limits.max_concurrent_streams, 7u);
+  EXPECT_EQ(c.limits.initial_stream_window, 65535u);
+  EXPECT_EQ(c.limits.max_frame_size, 32768u);
+  EXPECT_EQ(c.timeouts.idle_ms, 5000u);
+  EXPECT_EQ(c.limits.idle_timeout_ms, 5000u);
+  EXPECT_EQ(c.timeouts.tls_handshake_ms, 100u);
+  EXPECT_EQ(c.http1.max_body_bytes, 4096u);
+  EXPECT_EQ(c.logs.level, LogLevel::kDebug);
+  EXPECT_EQ(c.logs.access_log, (dir_ / "access.log").string());
+}
+
+TEST_F(ConfigTest, UnknownTopLevelKeySuggestsNearest) {
+  EXPECT_EQ(error(std::string(kListener) + "wokers: 2\n"),
+            file() + ":3:1: unknown key \"wokers\" in the top level; did you mean \"workers\"?");
+}
+
+TEST_F(ConfigTest, UnknownKeyWithoutCloseMatchHasNoSuggestion) {
+  EXPECT_EQ(error(std::string(kListener) + "zzzzzzzzzzzz: 2\n"),
+            file() + ":3:1: unknown key \"zzzzzzzzzzzz\" in the top level");
+}
+
+TEST_F(ConfigTest, UnknownListenerKey) {
+  EXPECT_EQ(error("listeners:\n  - listen: 127.0.0.1:80\n    tsl: {}\n"),
+            file() + ":3:5: unknown key \"tsl\" in a listener; did you mean \"tls\"?");
+}
+
+TEST_F(ConfigTest, UnknownLimitSuggestsTheConnectionOptionsField) {
+  EXPECT_EQ(error(std::string(kListener) + "limits:\n  max_concurent_streams: 5\n"),
+            file() +
+                ":4:3: unknown key \"max_concurent_streams\" in limits; did you mean "
+                "\"max_concurrent_streams\"?");
+}
+
+TEST_F(ConfigTest, WrongType) {
+  EXPECT_EQ(error(std::string(kListener) + "workers: [1]\n"),
+            file() + ":3:10: \"workers\" must be an integer, got a list");
+  EXPECT_EQ(error(std::string(kListener) + "workers: two\n"),
+            file() + ":3:10: \"workers\" must be an integer, got \"two\"");
+  EXPECT_EQ(error("listeners: {listen: x}\n"),
+            file() + ":1:12: \"listeners\" must be a list, got a map");
+}
+
+TEST_F(ConfigTest, ValueOutOfRange) {
+  EXPECT_EQ(error(std::string(kListener) + "workers: 0\n"),
+            file() + ":3:10: \"workers\" must be between 1 and 256, got 0");
+  // RFC 9113 §6.5.2: SETTINGS_MAX_FRAME_SIZE is 2^14 .. 2^24-1.
+  EXPECT_EQ(error(std::string(kListener) + "limits: {max_frame_size: 1000}\n"),
+            file() + ":3:26: \"max_frame_size\" must be between 16384 and 16777215, got 1000");
+}
+
+TEST_F(ConfigTest, BadListenAddress) {
+  EXPECT_EQ(error("listeners:\n  - listen: localhost:99999\n"),
+            file() +
+                ":2:13: \"listen\" must be ADDRESS:PORT (e.g. 127.0.0.1:8080, [::1]:8443) "
+                "or unix:PATH, got \"localhost:99999\"");
+  EXPECT_FALSE(parse("listeners:\n  - listen: 127.0.0.1\n"));
+  EXPECT_FALSE(parse("listeners:\n  - listen: 256.0.0.1:80\n"));
+}
+
+TEST_F(ConfigTest, MissingFile) {
+  EXPECT_EQ(error("listeners:\n  - listen: 127.0.0.1:443\n"
+                  "    tls: {certificate: nope.pem, key: key.pem}\n"),
+            file() + ":3:24: \"certificate\" file \"" + (dir_ / "nope.pem").string() +
+                "\" does not exist");
+  EXPECT_EQ(error(std::string(kListener) + "modules: {directory: /nonexistent/mods}\n"),
+            file() + ":3:22: modules directory \"/nonexistent/mods\" does not exist");
+}
+
+TEST_F(ConfigTest, MissingRequiredKeys) {
+  EXPECT_EQ(error("workers: 1\n"),
+            file() + ":1:1: at least one listener is required (\"listeners\")");
+  EXPECT_EQ(error("listeners:\n  - tls: {certificate: cert.pem, key: key.pem}\n"),
+            file() + ":2:5: a listener needs \"listen\"");
+  EXPECT_EQ(error(std::string(kListener) + "routes:\n  - module: hello\n"),
+            file() + ":4:5: a route needs \"path\" (exact) or \"prefix\"");
+  EXPECT_EQ(error(std::string(kListener) + "routes:\n  - path: /\n"),
+            file() + ":4:5: a route needs \"module\"");
+  EXPECT_EQ(error("listeners:\n  - listen: 127.0.0.1:443\n    tls: {key: key.pem}\n"),
+            file() + ":3:10: tls needs \"certificate\"");
+}
+
+TEST_F(ConfigTest, RouteRules) {
+  EXPECT_EQ(error(std::string(kListener) + "routes:\n  - {path: /a, prefix: /b, module: m}\n"),
+            file() + ":4:24: a route takes either \"path\" or \"prefix\", not both");
+  EXPECT_EQ(error(std::string(kListener) + "routes:\n  - {path: a, module: m}\n"),
+            file() + ":4:12: \"path\" must start with \"/\", got \"a\"");
+  EXPECT_EQ(error(std::string(kListener) + "routes:\n  - {path: /, module: m, methods: [get]}\n"),
+            file() + ":4:36: methods[] must be an upper-case method name, got \"get\"");
+}
+
+TEST_F(ConfigTest, DuplicateKeys) {
+  EXPECT_EQ(error(std::string(kListener) + "workers: 1\nworkers: 2\n"),
+            file() + ":4:1: duplicate key \"workers\" (first at line 3)");
+  EXPECT_EQ(
+      error(std::string(kListener) + "routes:\n  - {path: /, module: m, config: {a: 1, a: 2}}\n"),
+      file() + ":4:41: duplicate key \"a\"");
+}
+
+TEST_F(ConfigTest, BadLogLevel) {
+  EXPECT_EQ(
+      error(std::string(kListener) + "logs: {level: loud}\n"),
+      file() + ":3:15: \"level\" must be one of debug, info, notice, warn, error, got \"loud\"");
+}
+
+TEST_F(ConfigTest, YamlSyntaxErrorHasLocation) {
+  const std::string e = error("listeners:\n  - listen: [127.0.0.1:80\n");
+  EXPECT_EQ(e.rfind(file() + ":3:", 0), 0u) << e;
+}
+
+TEST_F(ConfigTest, MissingConfigFile) {
+  ConfigResult r = load_config(dir_ / "absent.yaml");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error, (dir_ / "absent.yaml").string() + ": cannot open the configuration file");
+}
+
+TEST_F(ConfigTest, EveryConnectionOptionIsConfigurable) {
+  // Each limit is read back under its own name: set every one to its minimum.
+  std::string text = std::string(kListener) + "limits:\n";
+  for (const LimitSpec& spec : connection_limit_specs()) {
+    text += "  " + std::string(spec.name) + ": " + std::to_string(spec.max) + "\n";
+  }
+  ConfigResult r = parse(text);
+  ASSERT_TRUE(r) << r.error;
+  for (const LimitSpec& spec : connection_limit_specs()) {
+    EXPECT_EQ(spec.get(r.config->limits), spec.max) << spec.name;
+  }
+  EXPECT_GE(connection_limit_specs().size(), 18u);
+}
+
+}  // namespace
+}  // namespace h2::host

@@ -1,0 +1,219 @@
+// host/h2_session.h: the HTTP/2 adapter driving the sans-I/O core over an in-memory AsyncStream
+// (Beast's test stream): split reads and writes, faults injected at every I/O operation, peer
+// EOF, timeouts. The core, HPACK and the handler are the real ones.
+#include "host/h2_session.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <functional>
+
+#include "tests/host/session_test_support.h"
+// Beast's test stream is compiled with the rest of Beast in host/asio_impl.cc
+// (boost/beast/src.hpp).
+
+namespace h2::host {
+namespace {
+
+using test::H2Peer;
+using test::Harness;
+using Stream = boost::beast::test::stream;
+
+void send(Stream& client, const std::string& bytes) {
+  boost::asio::write(client, boost::asio::buffer(bytes));
+}
+
+std::shared_ptr<H2Session<Stream>> start(Harness& h, Stream server) {
+  auto session = std::make_shared<H2Session<Stream>>(std::move(server), h.context());
+  session->start({});
+  return session;
+}
+
+TEST(H2Session, GetWithOneByteReadsAndSevenByteWrites) {
+  Harness h;
+  Stream server(h.ioc), client(h.ioc);
+  server.connect(client);
+  server.read_size(1);   // every read returns one byte: frames arrive in pieces
+  server.write_size(7);  // every write is partial
+  start(h, std::move(server));
+  H2Peer peer;
+  // Encoded in order: the HPACK dynamic table depends on it.
+  std::string input = peer.hello();
+  input += peer.headers(1, "GET", "/a", true);
+  input += peer.headers(3, "GET", "/b", true);
+  send(client, input);
+  h.run(200);
+  const auto frames = peer.take(client);
+  bool ended = false;
+  EXPECT_EQ(H2Peer::response(frames, 1, &ended),
+            std::make_pair(std::string("200"), std::string("hello /a")));
+  EXPECT_TRUE(ended);
+  EXPECT_EQ(H2Peer::response(frames, 3),
+            std::make_pair(std::string("200"), std::string("hello /b")));
+  ASSERT_FALSE(frames.empty());
+  EXPECT_EQ(frames[0].type, 0x4);  // RFC 9113 §3.4: the server preface is a SETTINGS frame
+  EXPECT_EQ(h.worker.session_count(), 1u);
+}
+
+TEST(H2Session, StreamingResponseWithFlushBackpressure) {
+  Harness h;
+  Stream server(h.ioc), client(h.ioc);
+  server.connect(client);
+  start(h, std::move(server));
+  H2Peer peer;
+  send(client, peer.hello() + peer.headers(1, "GET", "/stream", true));
+  h.run(100);
+  bool ended = false;
+  EXPECT_EQ(H2Peer::response(peer.take(client), 1, &ended).second, "one,two,three");
+  EXPECT_TRUE(ended);
+  ASSERT_EQ(h.handler->flushes.size(), 1u);
+  EXPECT_EQ(h.handler->flushes[0], FlushResult::kWritten);
+}
+
+TEST(H2Session, RequestBodyIsReadThroughTheExchange) {
+  Harness h;
+  Stream server(h.ioc), client(h.ioc);
+  server.connect(client);
+  server.read_size(5);
+  start(h, std::move(server));
+  H2Peer peer;
+  const std::string body(40000, 'x');
+  send(client, peer.hello() + peer.headers(1, "POST", "/echo", false) +
+                   H2Peer::data(1, body.substr(0, 16384), false) +
+                   H2Peer::data(1, body.substr(16384, 16384), false) +
+                   H2Peer::data(1, body.substr(32768), true));
+  h.run(300);
+  const std::string echoed = H2Peer::response(peer.take(client), 1).second;
+  EXPECT_EQ(echoed.size(), body.size());
+  EXPECT_TRUE(echoed == body);
+}
+
+TEST(H2Session, PeerEofCancelsOpenStreamsAndEndsTheSession) {
+  Harness h;
+  Stream server(h.ioc), client(h.ioc);
+  server.connect(client);
+  start(h, std::move(server));
+  H2Peer peer;
+  send(client, peer.hello() + peer.headers(1, "GET", "/hold", false));
+  h.run();
+  ASSERT_EQ(h.handler->requests, 1);
+  client.close();  // the peer goes away with the stream open
+  h.run();
+  EXPECT_EQ(h.handler->cancelled, 1);
+  EXPECT_EQ(h.worker.session_count(), 0u);
+  ASSERT_EQ(h.handler->held.size(), 1u);
+  EXPECT_TRUE(h.handler->held[0]->closed());
+  EXPECT_EQ(h.handler->held[0]->respond_with_string({200, {}}, "late"), ExchangeResult::kClosed);
+}
+
+TEST(H2Session, PrefaceTimeoutClosesASilentConnection) {
+  TimeoutConfig timeouts;
+  timeouts.preface_ms = 20;
+  Harness h(timeouts);
+  Stream server(h.ioc), client(h.ioc);
+  server.connect(client);
+  start(h, std::move(server));
+  h.run(150);
+  EXPECT_EQ(h.worker.session_count(), 0u);
+}
+
+TEST(H2Session, GracefulShutdownSendsGoawayAndCloses) {
+  Harness h;
+  Stream server(h.ioc), client(h.ioc);
+  server.connect(client);
+  auto session = start(h, std::move(server));
+  H2Peer peer;
+  send(client, peer.hello() + peer.headers(1, "GET", "/a", true));
+  h.run();
+  session->shutdown_gracefully();
+  session.reset();
+  h.run();
+  std::vector<test::Frame> frames = peer.take(client);
+  const auto goaway =
+      std::find_if(frames.begin(), frames.end(), [](auto& f) { return f.type == 0x7; });
+  ASSERT_NE(goaway, frames.end());
+  EXPECT_EQ(goaway->payload.substr(0, 4), std::string("\x7f\xff\xff\xff", 4));  // RFC 9113 §6.8
+}
+
+// Fault injection: the n-th I/O operation of the server stream fails. Whatever n, the session
+// must end cleanly (no crash, no leak: it unregisters), and a request that reached the handler
+// is either answered or cancelled.
+TEST(H2Session, EveryFailingOperationEndsTheSessionCleanly) {
+  for (size_t n = 1; n <= 12; ++n) {
+    SCOPED_TRACE("failing operation " + std::to_string(n));
+    Harness h;
+    boost::beast::test::fail_count fc(n);
+    Stream server(h.ioc, fc), client(h.ioc);
+    server.connect(client);
+    server.read_size(16);
+    start(h, std::move(server));
+    H2Peer peer;
+    std::string input = peer.hello();
+    input += peer.headers(1, "GET", "/hold", false);
+    input += peer.headers(3, "GET", "/a", true);
+    send(client, input);
+    h.run(100);
+    if (h.worker.session_count() != 0) {
+      client.close();  // the fault was never reached: end the connection from the peer
+      h.run(100);
+    }
+    EXPECT_EQ(h.worker.session_count(), 0u);
+    EXPECT_EQ(h.handler->cancelled, static_cast<int>(h.handler->held.size()));
+  }
+}
+
+// A user-supplied AsyncStream (the adapter is generic over any): reads come from a test stream,
+// writes never complete - a peer that stopped reading. close() aborts the stalled write.
+class StallingStream {
+ public:
+  using executor_type = boost::asio::any_io_executor;
+  explicit StallingStream(Stream inner) : inner_(std::move(inner)) {}
+  executor_type get_executor() { return inner_.get_executor(); }
+
+  template <class Buffers, class Handler>
+  void async_read_some(const Buffers& buffers, Handler&& handler) {
+    inner_.async_read_some(buffers, std::forward<Handler>(handler));
+  }
+  template <class Buffers, class Handler>
+  void async_write_some(const Buffers&, Handler&& handler) {
+    auto held = std::make_shared<std::decay_t<Handler>>(std::forward<Handler>(handler));
+    stalled_ = [held, executor = get_executor()] {
+      boost::asio::post(executor, [held] {
+        (*held)(boost::system::error_code(boost::asio::error::operation_aborted), size_t{0});
+      });
+    };
+    ++writes;
+  }
+  void close() {
+    inner_.close();
+    if (stalled_) std::exchange(stalled_, nullptr)();
+  }
+  int writes = 0;
+
+ private:
+  Stream inner_;
+  std::function<void()> stalled_;
+};
+
+TEST(H2Session, WriteTimeoutClosesAConnectionWhosePeerStoppedReading) {
+  TimeoutConfig timeouts;
+  timeouts.write_ms = 40;
+  Harness h(timeouts);
+  Stream server(h.ioc), client(h.ioc);
+  server.connect(client);
+  auto session =
+      std::make_shared<H2Session<StallingStream>>(StallingStream(std::move(server)), h.context());
+  session->start({});
+  H2Peer peer;
+  send(client, peer.hello() + peer.headers(1, "GET", "/hold", true));
+  session.reset();
+  h.run(20);
+  EXPECT_EQ(h.worker.session_count(), 1u);  // the SETTINGS write is stalled, not yet timed out
+  h.run(200);
+  EXPECT_EQ(h.worker.session_count(), 0u);
+  EXPECT_EQ(h.handler->cancelled, static_cast<int>(h.handler->held.size()));
+}
+
+}  // namespace
+}  // namespace h2::host
