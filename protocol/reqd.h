@@ -101,12 +101,19 @@ class Reqd {
   // synchronously, from inside schedule_read, when data is already buffered):
   //   on_chunk(data) with the next piece of body (view valid during the call only; the bytes are
   //   consumed when it returns and the flow-control window reopens by that much), or on_eof()
-  //   when the body is complete (trailers then readable) or the stream was reset.
+  //   when the body is complete (trailers then readable) or the stream was reset, including by
+  //   our own RST_STREAM(NO_ERROR) when the response completed before the request body
+  //   (RFC 9113 §8.1; body_complete() then stays false).
   // Call schedule_read again from (or after) on_chunk for more.
   Result schedule_read(std::function<void(std::string_view)> on_chunk,
                        std::function<void()> on_eof);
   // True when the request body has been fully received (END_STREAM seen) and read.
   bool body_complete() const;
+
+  // A response to HEAD carries no content (RFC 9110 §9.3.2), whatever the mode below: string
+  // and shared bodies are dropped (END_STREAM on the HEADERS frame), streaming writes are
+  // accepted and discarded (borrowed buffers released at once, flushes still complete, trailers
+  // dropped) and close() ends the stream. Header fields, content-length included, go out as given.
 
   // Informational response (1xx, e.g. 103 Early Hints RFC 8297) before the final one.
   Result respond_informational(const Response& response);

@@ -148,6 +148,13 @@ void Core::close_stream(Stream* s, ErrorCode code, bool notify, ClosedHow how) {
   for (BodyChunk& chunk : s->body) retire_holder(std::move(chunk.holder));
   s->body.clear();
   s->body_bytes = 0;
+  // Request body received but never read: it is dropped, and its share of the connection window
+  // comes back (RFC 9113 §6.9; the stream's own window ends with the stream). Marked read, not
+  // cleared: a chunk callback running right now may still view the buffer.
+  if (size_t unread = s->body_buffer.size() - s->body_read_offset; unread > 0) {
+    s->body_read_offset = s->body_buffer.size();
+    if (!(upgraded_ && s->id == 1)) credit_connection(static_cast<uint32_t>(unread));
+  }
   bool abnormal = s->response != ResponseState::kDone || !s->remote_ended;
   s->response = ResponseState::kDone;
   auto flushes = std::move(s->flushes);

@@ -20,6 +20,10 @@ void Core::on_headers_start(const FrameHeader& h, const std::optional<PrioritySp
   bool self_dependent = priority && priority->stream_dependency == id;
 
   if (Stream* s = find(id)) {
+    if (s->state == StreamState::kReservedLocal) {
+      // §5.1 reserved (local): only RST_STREAM, PRIORITY, WINDOW_UPDATE may be received.
+      return connection_error(ErrorCode::kProtocolError, "HEADERS on a reserved stream");
+    }
     if (!s->remote_open()) {
       // §5.1 half-closed (remote): STREAM_CLOSED.
       block_refused_ = true;
@@ -36,18 +40,26 @@ void Core::on_headers_start(const FrameHeader& h, const std::optional<PrioritySp
     }
     return;
   }
-  if ((id & 1) == 0) {
+  const bool client_id = (id & 1) != 0;
+  if (!client_id && idle(id)) {
     // §5.1.1: clients open odd streams only.
     return connection_error(ErrorCode::kProtocolError, "HEADERS on an even stream id");
   }
-  if (id <= highest_client_id_) {
+  if (!client_id || id <= highest_client_id_) {
     ClosedHow how = closed_.lookup(id);
     if (how == ClosedHow::kResetByUs) return;  // §5.1: ignored after our RST_STREAM
     if (how == ClosedHow::kUnknown) {
       // §5.1.1: ids must increase (or the stream closed too long ago to tell).
-      return connection_error(ErrorCode::kProtocolError, "stream id not increasing");
+      return connection_error(
+          client_id ? ErrorCode::kProtocolError : ErrorCode::kStreamClosed,
+          client_id ? "stream id not increasing" : "HEADERS on a closed stream");
     }
-    return connection_error(ErrorCode::kStreamClosed, "HEADERS on a closed stream");
+    // §5.1 closed, a stream we still remember (both sides ended it, or the peer reset it): a
+    // stream error STREAM_CLOSED, like DATA there (§6.1). The block is still decoded (HPACK
+    // state stays in sync), then RST_STREAM goes out and the connection goes on.
+    block_refused_ = true;
+    block_refuse_code_ = ErrorCode::kStreamClosed;
+    return;
   }
   highest_client_id_ = id;
   if (shutdown_ == Shutdown::kFinal && id > goaway_last_id_) return;  // §6.8: ignored
@@ -140,6 +152,7 @@ void Core::end_block() {
     return stream_error(id, ErrorCode::kProtocolError);  // §8.1.1
   }
   s->head.stream_id = id;
+  s->head_only = s->head.method == "HEAD";
   for (const Field& f : s->head.headers) {
     if (f.name == "priority") s->priority = parse_priority_field(f.value, s->priority);
   }

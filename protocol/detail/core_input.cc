@@ -235,6 +235,10 @@ void Core::on_data_start(const FrameHeader& h) {
     if (closed_.lookup(h.stream_id) == ClosedHow::kResetByUs) return;  // §5.1: ignored
     return stream_error(h.stream_id, ErrorCode::kStreamClosed);        // §6.1
   }
+  if (s->state == StreamState::kReservedLocal) {
+    // §5.1 reserved (local): only RST_STREAM, PRIORITY, WINDOW_UPDATE may be received.
+    return connection_error(ErrorCode::kProtocolError, "DATA on a reserved stream");
+  }
   if (!s->remote_open()) {
     credit_connection(h.length);
     return stream_error(h.stream_id, ErrorCode::kStreamClosed);  // §5.1 half-closed (remote)
@@ -267,11 +271,6 @@ void Core::on_data_chunk(uint32_t stream_id, std::string_view data) {
     data_stream_id_ = 0;
     credit_connection(n);
     return stream_error(stream_id, ErrorCode::kProtocolError);
-  }
-  if (s->discard_body) {
-    credit_connection(n);
-    credit_stream(s, n);
-    return;
   }
   if (s->on_chunk && s->body_read_offset == s->body_buffer.size()) {
     // A read is waiting and nothing is buffered: hand the decoder's view over, no copy.

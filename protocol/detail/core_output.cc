@@ -168,16 +168,13 @@ void Core::complete_flushes(Stream* s) {
 void Core::on_local_end(Stream* s) {
   scheduler_.unlink(s);
   if (s->state == StreamState::kOpen) {
-    s->state = StreamState::kHalfClosedLocal;
-    if (!s->on_chunk) {
-      // Nobody reads the rest of the request body: credit what arrives, keep judging it.
-      s->discard_body = true;
-      uint32_t buffered = static_cast<uint32_t>(s->body_buffer.size() - s->body_read_offset);
-      s->body_buffer.clear();
-      s->body_read_offset = 0;
-      credit_connection(buffered);
-      credit_stream(s, buffered);
-    }
+    // RFC 9113 §8.1: the response is complete before the request. RST_STREAM(NO_ERROR), queued
+    // after the END_STREAM, asks the client to stop sending a body nobody will read, and the
+    // stream ends now instead of waiting half-closed (local) for the client's END_STREAM (as
+    // nginx does). DATA still in flight is ignored and its connection credit returned (§5.1
+    // closed after our RST_STREAM); a pending read gets on_eof with body_complete() false.
+    queue_rst(s->id, ErrorCode::kNoError);
+    close_stream(s, ErrorCode::kNoError, false, ClosedHow::kResetByUs);
     return;
   }
   close_stream(s, ErrorCode::kNoError, false, ClosedHow::kNormally);

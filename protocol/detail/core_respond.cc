@@ -74,7 +74,8 @@ Result Core::respond_body(Stream* s, const Response& response, Holder holder,
   // A moved-in string may have moved again (small strings live inside the object): view it
   // where it is now.
   if (!holder.owned.empty()) body = holder.owned;
-  if (body.empty()) return respond_head(s, response, false, true);
+  // HEAD: the head alone, END_STREAM on it; the body (and its owner) is dropped here.
+  if (body.empty() || (s != nullptr && s->head_only)) return respond_head(s, response, false, true);
   if (Result r = respond_head(s, response, false, false); r != Result::kOk) return r;
   if (body.size() <= kCopyThreshold && scheduler_.empty() && s->send.available() >= 0 &&
       static_cast<size_t>(s->send.available()) >= body.size() &&
@@ -119,7 +120,8 @@ Result Core::write_body(Stream* s, std::string_view data, Holder* holder) {
     if (holder) holder->finish(false);
     return Result::kNotResponding;
   }
-  if (data.empty()) {
+  if (data.empty() || s->head_only) {
+    // HEAD: accepted and discarded (RFC 9110 §9.3.2); a borrowed buffer is released at once.
     if (holder) holder->finish(true);
     return Result::kOk;
   }
@@ -169,6 +171,8 @@ Result Core::close_body(Stream* s, std::span<const Field> trailers, bool with_tr
   if (s->response != ResponseState::kStreaming) return Result::kNotResponding;
   if (with_trailers && !trailers.empty()) {
     if (!valid_response_fields(trailers)) return Result::kInvalidArgument;
+  }
+  if (with_trailers && !trailers.empty() && !s->head_only) {  // HEAD: no trailer section either
     s->trailer_storage.clear();
     s->trailer_sizes.clear();
     for (const Field& f : trailers) {
@@ -203,7 +207,7 @@ Result Core::schedule_read(Stream* s, std::function<void(std::string_view)> on_c
                            std::function<void()> on_eof) {
   if (s == nullptr || detached_) return Result::kConnectionClosed;
   if (s->on_chunk || s->on_eof) return Result::kReadPending;
-  if (s->state == StreamState::kClosed || s->discard_body) {
+  if (s->state == StreamState::kClosed) {
     // Body over (or the stream is gone): the read ends at once.
     if (on_eof) on_eof();
     return s->state == StreamState::kClosed && !s->remote_ended ? Result::kStreamClosed
@@ -243,6 +247,7 @@ PushResult Core::push(Stream* parent, std::string_view method, std::string_view 
   for (const Field& f : headers) s->request_fields.add(f.name, f.value);
   s->request_fields.finish(false, &s->head);
   s->head.stream_id = id;
+  s->head_only = s->head.method == "HEAD";
   field_scratch_.clear();
   field_scratch_.push_back({":method", s->head.method});
   field_scratch_.push_back({":scheme", s->head.scheme});

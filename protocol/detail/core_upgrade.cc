@@ -62,6 +62,7 @@ bool Core::start_upgrade(std::string_view payload, UpgradeRequest request) {
     return true;
   }
   s->head.stream_id = 1;
+  s->head_only = s->head.method == "HEAD";
   s->body_received = request.body.size();
   s->body_buffer = std::move(request.body);
   pending_dispatch_id_ = 1;

@@ -61,7 +61,8 @@ struct Stream : SchedNode {
     recv = RecvWindow(recv_window);
     body_buffer.clear();
     body_read_offset = 0;
-    remote_ended = eof_delivered = discard_body = false;
+    remote_ended = eof_delivered = false;
+    head_only = false;
     on_chunk = nullptr;
     on_eof = nullptr;
     response = ResponseState::kNone;
@@ -98,7 +99,9 @@ struct Stream : SchedNode {
   std::function<void(std::string_view)> on_chunk;
   std::function<void()> on_eof;
   bool eof_delivered = false;
-  bool discard_body = false;  // response complete and nobody reading: body credited, dropped
+  // A HEAD request: the response carries no content (RFC 9110 §9.3.2, RFC 9113 §8.1), whatever
+  // the handler writes.
+  bool head_only = false;
 
   // --- response ----------------------------------------------------------------------------
   ResponseState response = ResponseState::kNone;

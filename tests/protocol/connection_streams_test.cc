@@ -78,12 +78,107 @@ H2_SCRIPT_TEST(Rfc9113_5_1, DataOnClosedStreamIsStreamClosed) {
   expect_rst(h.drain(), 1, ErrorCode::kStreamClosed);
 }
 
-H2_SCRIPT_TEST(Rfc9113_5_1, HeadersOnClosedStreamIsConnectionError) {
+H2_SCRIPT_TEST(Rfc9113_5_1, HeadersOnClosedStreamIsStreamClosedStreamError) {
+  // Closed by END_STREAM both ways, still remembered: a stream error, the connection goes on.
   h.handshake();
   h.get(1);
   h.drain();
   h.get(1);
-  expect_goaway(h.drain(), ErrorCode::kStreamClosed);
+  expect_rst(h.drain(), 1, ErrorCode::kStreamClosed);
+  EXPECT_EQ(h.handler.requests.size(), 1u);  // no second request on stream 1
+  // The block was decoded (HPACK in sync) and later frames on 1 are ignored after our reset.
+  h.get(1);
+  h.get(3, "/after");
+  auto out = h.drain();
+  EXPECT_EQ(count_frames(out, FrameType::kRstStream), 0u);
+  EXPECT_EQ(find_frame(out, FrameType::kGoaway), nullptr);
+  EXPECT_EQ(body_of(out, 3), "ok");
+  EXPECT_EQ(h.handler.requests.back().request().path, "/after");
+}
+
+H2_SCRIPT_TEST(Rfc9113_5_1, HeadersAfterPeerResetIsStreamClosedStreamError) {
+  h.handler.respond = nullptr;
+  h.handshake();
+  h.request(1, Harness::post_fields(), false);
+  FrameBuilder b;
+  b.rst_stream(1, ErrorCode::kCancel);
+  h.feed(b);
+  h.request(1, {{"x-trailer", "1"}}, true);
+  expect_rst(h.drain(), 1, ErrorCode::kStreamClosed);
+  h.handler.respond = [](protocol::Reqd& r) { r.respond_with_string({200, {}}, "ok"); };
+  h.get(3);
+  EXPECT_EQ(body_of(h.drain(), 3), "ok");
+}
+
+// Trailers end the request (half-closed remote); a second trailer section is STREAM_CLOSED,
+// whether the response is still running (stream half-closed) or already finished (closed).
+static void second_trailers_script(Harness& h, bool answer_at_eof) {
+  h.handler.respond = nullptr;
+  h.handshake();
+  h.request(1, Harness::post_fields(), false);
+  FrameBuilder b;
+  b.data(1, "a");
+  h.feed(b);
+  h.request(1, {{"x-t", "1"}}, true);
+  if (answer_at_eof) {
+    ASSERT_EQ(h.handler.requests[0].respond_with_string({200, {}}, "ok"), Result::kOk);
+    EXPECT_TRUE(h.handler.requests[0].is_closed());
+  }
+  h.request(1, {{"x-u", "2"}}, true);
+  auto out = h.drain();
+  expect_rst(out, 1, ErrorCode::kStreamClosed);
+  EXPECT_EQ(count_frames(out, FrameType::kRstStream, 1), 1u);
+  h.handler.respond = [](protocol::Reqd& r) { r.respond_with_string({200, {}}, "ok"); };
+  h.get(3);
+  EXPECT_EQ(body_of(h.drain(), 3), "ok");
+}
+
+H2_SCRIPT_TEST(Rfc9113_5_1, HeadersAfterTrailersOnHalfClosedStreamIsStreamClosed) {
+  second_trailers_script(h, false);
+}
+
+H2_SCRIPT_TEST(Rfc9113_5_1, HeadersAfterTrailersOnClosedStreamIsStreamClosed) {
+  second_trailers_script(h, true);
+}
+
+H2_SCRIPT_TEST(Rfc9113_5_1, HeadersOnEvictedOrSkippedStreamIsConnectionError) {
+  // Not attributable (skipped id, implicitly closed, §5.1.1): a connection error remains.
+  h.handshake();
+  h.get(5);
+  h.drain();
+  h.get(3);
+  expect_goaway(h.drain(), ErrorCode::kProtocolError);
+}
+
+// §5.1 reserved (local): only RST_STREAM, PRIORITY and WINDOW_UPDATE may be received.
+static void reserved_local_script(Harness& h, bool data) {
+  h.handler.respond = [](protocol::Reqd& r) {
+    if (r.stream_id() == 1) {
+      protocol::PushResult p = r.push("GET", "/pushed");
+      ASSERT_EQ(p.result, Result::kOk);
+    }
+  };
+  h.handshake();
+  h.get(1);
+  FrameBuilder b;
+  b.window_update(2, 100).priority(2, 0);
+  h.feed(b);
+  EXPECT_EQ(find_frame(h.drain(), FrameType::kGoaway), nullptr);
+  if (data) {
+    b.data(2, "x");
+    h.feed(b);
+  } else {
+    h.request(2, Harness::get_fields(), true);
+  }
+  expect_goaway(h.drain(), ErrorCode::kProtocolError);
+}
+
+H2_SCRIPT_TEST(Rfc9113_5_1, DataOnReservedLocalStreamIsProtocolError) {
+  reserved_local_script(h, true);
+}
+
+H2_SCRIPT_TEST(Rfc9113_5_1, HeadersOnReservedLocalStreamIsProtocolError) {
+  reserved_local_script(h, false);
 }
 
 H2_SCRIPT_TEST(Rfc9113_5_1, FramesAfterOurRstStreamAreIgnored) {
