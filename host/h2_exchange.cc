@@ -1,6 +1,7 @@
 #include "host/h2_exchange.h"
 
 #include <array>
+#include <utility>
 
 #include "host/log.h"
 
@@ -196,14 +197,17 @@ PushResult H2Exchange::push(const PushRequest& request) {
   PushResult result;
   result.result = finish(pushed.result);
   if (pushed.result == protocol::Result::kOk) {
-    result.exchange =
-        std::make_shared<H2Exchange>(std::move(pushed.pushed), peer_, tls_, transport_);
+    auto exchange = std::make_shared<H2Exchange>(std::move(pushed.pushed), peer_, tls_, transport_);
+    if (auto transport = transport_.lock()) transport->track(exchange);
+    result.exchange = std::move(exchange);
   }
   return result;
 }
 
 void H2Exchange::reset(std::uint32_t error_code) {
-  on_cancel_ = nullptr;
+  // The module's callback may hold the last reference to *this (a handle captured in it):
+  // it is destroyed last, after the members were used for the last time.
+  CancelCallback dropped = std::exchange(on_cancel_, nullptr);
   finish(reqd_.reset(static_cast<protocol::ErrorCode>(error_code)));
 }
 
@@ -212,9 +216,12 @@ void H2Exchange::schedule(std::uint64_t delay_ms, TimerCallback fire) {
 }
 
 void H2Exchange::cancelled() {
-  CancelCallback cancel = std::move(on_cancel_);
-  on_cancel_ = nullptr;
+  CancelCallback cancel = std::exchange(on_cancel_, nullptr);
   if (cancel) cancel();
+}  // `cancel` is destroyed last: it may hold the last reference to *this
+
+void H2Exchange::stream_completed() {
+  CancelCallback dropped = std::exchange(on_cancel_, nullptr);
 }
 
 }  // namespace h2::host

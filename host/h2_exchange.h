@@ -12,6 +12,8 @@
 
 namespace h2::host {
 
+class H2Exchange;
+
 // What an H2Exchange needs from its connection (implemented by H2Session).
 class H2Transport {
  public:
@@ -19,6 +21,9 @@ class H2Transport {
   // Output may be pending: write it (ignored while the session is inside the core).
   virtual void output_ready() = 0;
   virtual void schedule(uint64_t delay_ms, std::function<void()> fn) = 0;
+  // A new exchange on this connection (a pushed stream): the transport tells it when its stream
+  // completed (H2Exchange::stream_completed).
+  virtual void track(const std::shared_ptr<H2Exchange>& exchange) = 0;
 };
 
 class H2Exchange final : public Exchange, public std::enable_shared_from_this<H2Exchange> {
@@ -53,6 +58,10 @@ class H2Exchange final : public Exchange, public std::enable_shared_from_this<H2
 
   // The peer reset the stream or the connection went away (from RequestHandler).
   void cancelled();
+  // The stream completed normally (both sides ended; seen by the transport after a core call):
+  // the module's callbacks held here are destroyed, which breaks reference cycles through an
+  // exchange handle captured in them (host/exchange.h, "Lifetime").
+  void stream_completed();
   int status() const { return status_; }
 
  private:

@@ -6,7 +6,9 @@
 // async_write at a time of the core's pending_output views -> consume_output; one steady_timer
 // armed at the earliest of the core's next_wakeup_ms(), the preface deadline (no complete client
 // preface yet) and the write deadline (a write in flight). Reads and writes overlap. Nothing on
-// this path allocates per request except the Exchange object handed to the module.
+// this path allocates per request except the Exchange object handed to the module. When the
+// core is closed and its output written, the connection ends with a lingering close
+// (host/lingering_close.h); exchanges are told when their stream completed normally.
 #pragma once
 
 #include <array>
@@ -22,6 +24,7 @@
 #include <vector>
 
 #include "host/h2_exchange.h"
+#include "host/lingering_close.h"
 #include "host/log.h"
 #include "host/runtime.h"
 #include "host/stream_close.h"
@@ -69,6 +72,7 @@ class H2Session final : public protocol::RequestHandler,
     preface_seen_ = true;
     auto exchange = std::make_shared<H2Exchange>(
         reqd, context_.peer, context_.tls, std::weak_ptr<H2Transport>(this->weak_from_this()));
+    track(exchange);
     dispatch_request(*context_.snapshot->router, exchange);
   }
   void on_stream_reset(protocol::Reqd& reqd, protocol::ErrorCode) override {
@@ -90,6 +94,10 @@ class H2Session final : public protocol::RequestHandler,
     });
   }
 
+  void track(const std::shared_ptr<H2Exchange>& exchange) override {
+    exchanges_.push_back(exchange);
+  }
+
   // ---- SessionBase ----
   void shutdown_gracefully() override {
     if (!conn_ || closed_) return;
@@ -106,6 +114,9 @@ class H2Session final : public protocol::RequestHandler,
     received_ += bytes.size();
     if (received_ >= 24) preface_seen_ = true;
     in_core_ = true;
+    // The core's clock moves only through on_time (server_connection.h): activity must be
+    // stamped with the time it happened, or the idle timeout counts from a stale instant.
+    conn_->on_time(steady_now_ms());
     conn_->process_bytes(bytes);
     in_core_ = false;
   }
@@ -116,7 +127,7 @@ class H2Session final : public protocol::RequestHandler,
         boost::asio::buffer(read_buffer_),
         [self = this->shared_from_this()](boost::system::error_code ec, size_t n) {
           self->reading_ = false;
-          if (self->closed_) return;
+          if (self->closed_) return self->linger_.read_finished(self);
           if (ec) {
             self->in_core_ = true;
             self->conn_->on_peer_eof();
@@ -148,10 +159,30 @@ class H2Session final : public protocol::RequestHandler,
             return;
           }
           self->in_core_ = true;
+          self->conn_->on_time(steady_now_ms());
           self->conn_->consume_output(n);
           self->in_core_ = false;
           self->pump();
         });
+  }
+
+  // The core does not report a stream that completes normally, so after core calls the
+  // exchanges whose stream is over are told (they drop the module's callbacks). Checked only
+  // when the open stream count changed or exceeds the live exchanges' count: O(1) otherwise.
+  void release_completed() {
+    const size_t open = conn_->open_stream_count();
+    if (open == open_streams_seen_ && exchanges_.size() <= open) return;
+    open_streams_seen_ = open;
+    std::vector<std::shared_ptr<H2Exchange>> completed;
+    std::erase_if(exchanges_, [&](const std::weak_ptr<H2Exchange>& weak) {
+      auto exchange = weak.lock();
+      if (!exchange) return true;
+      if (!exchange->closed()) return false;
+      completed.push_back(std::move(exchange));
+      return true;
+    });
+    // Outside the loop: dropping a module callback runs module code, which may call back in.
+    for (auto& exchange : completed) exchange->stream_completed();
   }
 
   // Starts whatever I/O the core wants, closes when it is done, re-arms the timer.
@@ -160,13 +191,15 @@ class H2Session final : public protocol::RequestHandler,
     if (!writing_ && conn_->wants_write()) do_write();
     if (!reading_ && !peer_failed_ && conn_->wants_read()) do_read();
     if (conn_->is_closed() && !writing_) {
-      close();
+      finish();
       return;
     }
     if (peer_failed_ && !writing_ && !conn_->wants_write()) {
       close();
       return;
     }
+    release_completed();
+    if (closed_ || !conn_) return;  // a dropped callback may have ended the connection
     arm_timer();
   }
 
@@ -201,27 +234,54 @@ class H2Session final : public protocol::RequestHandler,
     pump();
   }
 
-  void close() {
+  // The core is done and all of its output was written: a lingering close, so that the peer's
+  // last unread frames (e.g. WINDOW_UPDATE for our last DATA) do not turn our close into an RST
+  // that destroys the end of the response in the peer's receive buffer (RFC 9113 §6.8: after
+  // a client's GOAWAY the open streams complete, then the connection closes).
+  void finish() {
     if (closed_) return;
+    end_core();
+    linger_.start(this->shared_from_this(), reading_);
+  }
+
+  // Failures, timeouts, close_now(): close the socket at once.
+  void close() {
+    if (closed_) {
+      linger_.abort();  // close_now() during a lingering close
+      return;
+    }
+    linger_.abort();
+    end_core();
+  }
+
+  void end_core() {
     closed_ = true;
     timer_.cancel();
-    close_stream(stream_);
     // Open streams are cancelled first (handlers hear on_cancel: the core only does that on
     // peer EOF), then destroying the core ends them: exchanges see kClosed, flushes get false.
     in_core_ = true;
     if (conn_) conn_->on_peer_eof();
     conn_.reset();
     in_core_ = false;
+    // Every stream is over now (cancelled ones have already heard on_cancel).
+    auto exchanges = std::move(exchanges_);
+    exchanges_.clear();
+    for (auto& weak : exchanges) {
+      if (auto exchange = weak.lock()) exchange->stream_completed();
+    }
   }
 
   Stream stream_;
   ConnectionContext context_;
   boost::asio::steady_timer timer_;
+  LingeringClose<Stream> linger_{stream_};
   protocol::ConnectionOptions options_;
   std::optional<protocol::ServerConnection> conn_;
   std::array<char, kReadBufferSize> read_buffer_;
   std::vector<std::string_view> views_;
   std::vector<boost::asio::const_buffer> buffers_;
+  std::vector<std::weak_ptr<H2Exchange>> exchanges_;  // alive and not yet completed
+  size_t open_streams_seen_ = 0;
   uint64_t start_ms_ = steady_now_ms();
   uint64_t write_started_ms_ = 0;
   uint64_t armed_ms_ = 0;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/beast/http/status.hpp>
 #include <charconv>
+#include <utility>
 
 namespace h2::host {
 namespace {
@@ -82,6 +83,12 @@ ExchangeResult Http1Exchange::read_body(ChunkCallback on_chunk, EofCallback on_e
   auto transport = transport_.lock();
   if (!transport) return ExchangeResult::kClosed;
   read_pending_ = true;
+  if (request_.body_streamed && !stream_eof_) {
+    on_chunk_ = std::move(on_chunk);
+    on_eof_ = std::move(on_eof);
+    transport->request_body();
+    return ExchangeResult::kOk;
+  }
   // Delivered from the connection's loop, never inline: a handler that reads again from inside
   // on_chunk does not recurse.
   transport->schedule(
@@ -101,6 +108,27 @@ ExchangeResult Http1Exchange::read_body(ChunkCallback on_chunk, EofCallback on_e
         }
       });
   return ExchangeResult::kOk;
+}
+
+void Http1Exchange::deliver_body(std::string_view chunk) {
+  read_pending_ = false;
+  ChunkCallback on_chunk = std::move(on_chunk_);
+  on_eof_ = nullptr;
+  if (on_chunk && !closed_) on_chunk(chunk);
+}
+
+void Http1Exchange::deliver_eof(std::vector<std::pair<std::string, std::string>> trailers) {
+  if (!trailers.empty()) {
+    request_.trailers = std::move(trailers);
+    trailer_fields_.clear();
+    for (const auto& [name, value] : request_.trailers) trailer_fields_.push_back({name, value});
+  }
+  stream_eof_ = true;
+  read_pending_ = false;
+  body_eof_delivered_ = true;
+  EofCallback on_eof = std::move(on_eof_);
+  on_chunk_ = nullptr;
+  if (on_eof && !closed_) on_eof();
 }
 
 std::span<const HeaderField> Http1Exchange::request_trailers() const {
@@ -271,7 +299,8 @@ PushResult Http1Exchange::push(const PushRequest&) {
 void Http1Exchange::reset(std::uint32_t) {
   if (closed_) return;
   closed_ = true;
-  on_cancel_ = nullptr;
+  // Module callbacks may hold the last reference to *this: destroyed last, on return.
+  DroppedCallbacks dropped = drop_callbacks();
   keep_alive_ = false;
   fire_flushes(FlushResult::kClosed);
   if (auto transport = transport_.lock()) transport->abort();
@@ -315,7 +344,10 @@ void Http1Exchange::consume_output(size_t written) {
     flushes_.erase(flushes_.begin());
     if (done) done(FlushResult::kWritten);
   }
-  if (finished()) closed_ = true;
+  if (finished()) {
+    closed_ = true;
+    DroppedCallbacks dropped = drop_callbacks();  // destroyed last (see reset)
+  }
 }
 
 void Http1Exchange::connection_lost() {
@@ -327,9 +359,9 @@ void Http1Exchange::connection_lost() {
   for (Piece& piece : out_) {
     if (piece.release) std::exchange(piece.release, nullptr)();
   }
-  CancelCallback cancel = std::move(on_cancel_);
-  if (was_open && cancel) cancel();
-}
+  DroppedCallbacks dropped = drop_callbacks();
+  if (was_open && dropped.cancel) dropped.cancel();
+}  // `dropped` is destroyed last: it may hold the last reference to *this
 
 void Http1Exchange::queue_owned(std::string bytes) {
   queued_ += bytes.size();
@@ -346,9 +378,15 @@ void Http1Exchange::queue_view(std::string_view bytes, std::shared_ptr<const voi
 
 void Http1Exchange::complete() {
   complete_ = true;
-  on_cancel_ = nullptr;
+  // The response is whole: no cancellation can follow. Destroyed last (see reset).
+  CancelCallback dropped = std::exchange(on_cancel_, nullptr);
   if (request_.body.size() > body_read_) request_.body.clear();  // unread body: dropped
   notify();
+}
+
+Http1Exchange::DroppedCallbacks Http1Exchange::drop_callbacks() {
+  return DroppedCallbacks{std::exchange(on_cancel_, nullptr), std::exchange(on_chunk_, nullptr),
+                          std::exchange(on_eof_, nullptr)};
 }
 
 void Http1Exchange::notify() {

@@ -2,6 +2,10 @@
 // session (host/http1_session.h) hands it a parsed request and pulls the response bytes from it
 // (pending_output / consume_output) for gather writes; the exchange never touches the socket.
 //
+// Request body: either streamed on demand (read_body -> Http1Transport::request_body ->
+// deliver_body / deliver_eof: one chunk per read_body, nothing read ahead), or - for an
+// upgrading request - already whole in Http1Request::body.
+//
 // Response framing: a string or shared body gets content-length; a streaming body gets
 // `transfer-encoding: chunked` (HTTP/1.1 clients) unless the handler set content-length, or is
 // delimited by closing the connection (HTTP/1.0 clients). HEAD responses carry no body.
@@ -34,6 +38,9 @@ class Http1Transport {
   // Runs `fn` on the connection's thread after `delay_ms` (0 = soon, never inline), unless the
   // connection is destroyed first.
   virtual void schedule(uint64_t delay_ms, std::function<void()> fn) = 0;
+  // The handler asked for the next piece of a streamed request body: read some, then call
+  // deliver_body() or deliver_eof() (never inline). Backpressure: nothing is read before.
+  virtual void request_body() = 0;
 };
 
 // The parsed request the session hands over (owned by the exchange from then on).
@@ -44,7 +51,8 @@ struct Http1Request {
   bool http10 = false;     // HTTP/1.0: no chunked responses, no 1xx, close by default
   bool keep_alive = true;  // what the request asked for
   std::vector<std::pair<std::string, std::string>> fields;  // lowercase names, in order
-  std::string body;  // the whole body (bounded by http1.max_body_bytes)
+  std::string body;            // the whole body, when read before the handler (upgrades)
+  bool body_streamed = false;  // the body is read on demand through Http1Transport
   std::vector<std::pair<std::string, std::string>> trailers;  // chunked trailers, lowercase
 };
 
@@ -86,8 +94,16 @@ class Http1Exchange final : public Exchange, public std::enable_shared_from_this
   void consume_output(size_t written);
   // The response is complete and every byte of it was consumed.
   bool finished() const { return complete_ && out_.empty(); }
-  // After finished(): may the connection carry another request?
-  bool keep_alive() const { return keep_alive_; }
+  // After finished(): may the connection carry another request? Not when the request body
+  // was not read to its end (its rest would have to be drained first).
+  bool keep_alive() const { return keep_alive_ && body_complete(); }
+  bool body_complete() const { return !request_.body_streamed || stream_eof_; }
+  // The session's answers to Http1Transport::request_body().
+  void deliver_body(std::string_view chunk);
+  // `trailers`: the chunked trailer section (lowercase names), readable after on_eof.
+  void deliver_eof(std::vector<std::pair<std::string, std::string>> trailers = {});
+  // The connection cannot carry another request after this one (e.g. the body was refused).
+  void refuse_keep_alive() { keep_alive_ = false; }
   int status() const { return status_; }
   uint64_t body_bytes() const { return body_bytes_; }
   // The connection is gone: cancel callback, pending flushes get kClosed, borrowed released.
@@ -101,6 +117,14 @@ class Http1Exchange final : public Exchange, public std::enable_shared_from_this
     ReleaseCallback release;
   };
 
+  // The module callbacks the exchange still holds, taken out so that the caller destroys them
+  // when it no longer touches *this (they may hold the last reference to it).
+  struct DroppedCallbacks {
+    CancelCallback cancel;
+    ChunkCallback on_chunk;
+    EofCallback on_eof;
+  };
+  DroppedCallbacks drop_callbacks();
   ExchangeResult start_response(const ResponseHead& head, int64_t content_length, bool streaming);
   void queue_owned(std::string bytes);
   void queue_view(std::string_view bytes, std::shared_ptr<const void> keep, ReleaseCallback r);
@@ -117,6 +141,9 @@ class Http1Exchange final : public Exchange, public std::enable_shared_from_this
   size_t body_read_ = 0;
   bool body_eof_delivered_ = false;
   bool read_pending_ = false;
+  bool stream_eof_ = false;
+  ChunkCallback on_chunk_;  // pending streamed read
+  EofCallback on_eof_;
 
   bool head_sent_ = false;
   bool streaming_ = false;

@@ -3,20 +3,28 @@
 // gather-written from its queue. A cleartext request with a valid "Upgrade: h2c" is answered
 // 101 and the connection continues as an H2Session with that request as stream 1.
 //
+// Request bodies are streamed with backpressure: the handler's read_body() makes the session
+// read and parse the next piece (Beast's buffer_body into one reused 64 KiB buffer); nothing is
+// read ahead. A response that completes before its request body was read to the end closes
+// the connection (a lingering close, host/lingering_close.h: the unread rest is dropped, not
+// answered with an RST). An upgrading request's body is read whole first (it becomes stream 1's
+// body).
+//
 // Bounds: the head by http1.max_header_bytes, the body by http1.max_body_bytes (413 beyond),
 // an upgrading request's body by http1.max_upgrade_body_bytes. Timeouts: preface_ms for the
 // first head, idle_ms between requests and while reading a body, write_ms per write.
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
+#include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -26,6 +34,7 @@
 #include "host/h2_session.h"
 #include "host/h2c_upgrade.h"
 #include "host/http1_exchange.h"
+#include "host/lingering_close.h"
 #include "host/log.h"
 #include "host/runtime.h"
 #include "host/stream_close.h"
@@ -65,15 +74,54 @@ class Http1Session final : public Http1Transport,
     });
   }
 
+  void request_body() override {
+    if (closed_ || body_reading_ || !parser_) return;
+    if (parser_->is_done()) {
+      // The last piece was already delivered: the end comes from the loop, never inline.
+      boost::asio::post(stream_.get_executor(), [weak = this->weak_from_this()] {
+        auto self = weak.lock();
+        if (self && !self->closed_ && self->exchange_) {
+          self->exchange_->deliver_eof(self->trailers());
+        }
+      });
+      return;
+    }
+    body_reading_ = true;
+    reading_ = true;
+    auto& body = parser_->get().body();
+    body.data = body_buffer_.data();
+    body.size = body_buffer_.size();
+    if (!writing_) arm(config().timeouts.idle_ms);
+    boost::beast::http::async_read_some(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](boost::system::error_code ec, size_t) {
+          self->body_reading_ = false;
+          self->reading_ = false;
+          if (self->closed_) return self->linger_.read_finished(self);
+          if (ec == boost::beast::http::error::need_buffer) ec = {};
+          if (ec) return self->fail_body(ec);
+          const size_t got = self->body_buffer_.size() - self->parser_->get().body().size;
+          auto exchange = self->exchange_;
+          if (!exchange) return;
+          if (got > 0) {
+            exchange->deliver_body(std::string_view(self->body_buffer_.data(), got));
+          } else if (self->parser_->is_done()) {
+            exchange->deliver_eof(self->trailers());
+          } else {
+            self->request_body();  // only chunk framing was parsed: read on
+          }
+        });
+  }
+
   // ---- SessionBase ----
   void shutdown_gracefully() override {
     closing_ = true;
-    if (!exchange_) close();  // idle between requests
+    if (!exchange_) finish();  // idle between requests
   }
   void close_now() override { close(); }
 
  private:
-  using Parser = boost::beast::http::request_parser<boost::beast::http::string_body>;
+  using Parser = boost::beast::http::request_parser<boost::beast::http::buffer_body>;
   const HostConfig& config() const { return context_.snapshot->config; }
 
   void arm(uint64_t ms) {
@@ -93,22 +141,24 @@ class Http1Session final : public Http1Transport,
 
   void read_head() {
     if (closing_) {
-      close();
+      finish();
       return;
     }
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(config().http1.max_header_bytes));
     parser_->body_limit(config().http1.max_body_bytes);
     arm(requests_ == 0 ? config().timeouts.preface_ms : config().timeouts.idle_ms);
+    reading_ = true;
     boost::beast::http::async_read_header(
         stream_, buffer_, *parser_,
         [self = this->shared_from_this()](boost::system::error_code ec, size_t) {
+          self->reading_ = false;
           self->on_head(ec);
         });
   }
 
   void on_head(boost::system::error_code ec) {
-    if (closed_) return;
+    if (closed_) return linger_.read_finished(this->shared_from_this());
     if (ec) {
       fail_request(ec);
       return;
@@ -123,21 +173,68 @@ class Http1Session final : public Http1Transport,
       boost::asio::async_write(stream_, boost::asio::buffer(continue_sent_),
                                [self = this->shared_from_this()](auto ec2, size_t) {
                                  if (ec2) return self->close();
-                                 self->read_body();
+                                 self->after_head();
                                });
       return;
     }
-    read_body();
+    after_head();
   }
 
-  void read_body() {
-    boost::beast::http::async_read(
+  // An upgrade candidate's body is read whole (bounded); any other request goes to its handler
+  // now and its body is streamed on demand.
+  void after_head() {
+    if (!context_.tls && parser_->get().count(boost::beast::http::field::upgrade) != 0) {
+      upgrade_body_.clear();
+      return read_whole_body();
+    }
+    on_request();
+  }
+
+  void read_whole_body() {
+    if (parser_->is_done()) return on_request();
+    auto& body = parser_->get().body();
+    body.data = body_buffer_.data();
+    body.size = body_buffer_.size();
+    reading_ = true;
+    boost::beast::http::async_read_some(
         stream_, buffer_, *parser_,
         [self = this->shared_from_this()](boost::system::error_code ec, size_t) {
-          if (self->closed_) return;
+          self->reading_ = false;
+          if (self->closed_) return self->linger_.read_finished(self);
+          if (ec == boost::beast::http::error::need_buffer) ec = {};
           if (ec) return self->fail_request(ec);
-          self->on_request();
+          const size_t got = self->body_buffer_.size() - self->parser_->get().body().size;
+          self->upgrade_body_.append(self->body_buffer_.data(), got);
+          self->read_whole_body();
         });
+  }
+
+  // Beast appends the fields of a chunked body's trailer section to the message's fields:
+  // everything after the head's fields is a trailer (RFC 9112 §7.1.2).
+  std::vector<std::pair<std::string, std::string>> trailers() const {
+    std::vector<std::pair<std::string, std::string>> out;
+    size_t index = 0;
+    for (const auto& field : parser_->get()) {
+      if (index++ < head_field_count_) continue;
+      std::string name(field.name_string());
+      std::transform(name.begin(), name.end(), name.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      out.emplace_back(std::move(name), std::string(field.value()));
+    }
+    return out;
+  }
+
+  // A streamed body failed: too large (413 if the handler has not answered yet) or the
+  // transport / framing broke (the connection closes).
+  void fail_body(boost::system::error_code ec) {
+    namespace http = boost::beast::http;
+    if (ec == http::error::body_limit && exchange_ && !exchange_->response_started()) {
+      exchange_->refuse_keep_alive();
+      static constexpr HeaderField kPlain[] = {{"content-type", "text/plain; charset=utf-8"}};
+      exchange_->respond_with_string({413, kPlain}, "request body too large\n");
+      return;
+    }
+    close();
   }
 
   void fail_request(boost::system::error_code ec) {
@@ -173,7 +270,9 @@ class Http1Session final : public Http1Transport,
     request.http10 = req.version() < 11;
     request.keep_alive = req.keep_alive();
     std::vector<std::string_view> upgrade, connection, settings;
+    head_field_count_ = 0;
     for (const auto& field : req) {
+      ++head_field_count_;
       std::string name(field.name_string());
       std::transform(name.begin(), name.end(), name.begin(),
                      [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -182,7 +281,9 @@ class Http1Session final : public Http1Transport,
       if (name == "http2-settings") settings.push_back(field.value());
       request.fields.emplace_back(std::move(name), std::string(field.value()));
     }
-    request.body = std::move(req.body());
+    request.body = std::move(upgrade_body_);
+    upgrade_body_.clear();
+    request.body_streamed = !parser_->is_done();
     std::string payload;
     const UpgradeCheck upgrade_check =
         context_.tls ? UpgradeCheck::kNone
@@ -295,28 +396,46 @@ class Http1Session final : public Http1Transport,
     if (exchange->keep_alive() && !closing_) {
       read_head();
     } else {
-      close();
+      finish();
     }
   }
 
-  void close() {
+  // After a complete response (or when idle): a lingering close (host/lingering_close.h), so
+  // that unread bytes from the client (e.g. the rest of a request body the handler did not
+  // read) do not turn the close into an RST that destroys the response at the client.
+  void finish() {
     if (closed_) return;
+    end_exchange();
+    linger_.start(this->shared_from_this(), reading_);
+  }
+
+  // Failures and timeouts: close the socket at once.
+  void close() {
+    linger_.abort();
+    if (!closed_) end_exchange();
+  }
+
+  void end_exchange() {
     closed_ = true;
     disarm();
     auto self = std::move(self_);  // released when this call returns
     if (exchange_) exchange_->connection_lost();
-    close_stream(stream_);
   }
 
   Stream stream_;
   ConnectionContext context_;
   boost::beast::flat_buffer buffer_;
   boost::asio::steady_timer timer_;
+  LingeringClose<Stream> linger_{stream_};
   std::optional<Parser> parser_;
   std::shared_ptr<Http1Exchange> exchange_;
   std::shared_ptr<Http1Session> self_;  // set while an exchange is in progress
   std::vector<std::string_view> views_;
   std::vector<boost::asio::const_buffer> buffers_;
+  std::array<char, 64 * 1024> body_buffer_;  // one reused buffer for request body pieces
+  std::string upgrade_body_;
+  bool body_reading_ = false;
+  size_t head_field_count_ = 0;
   std::string continue_sent_;
   std::string upgrade_response_;
   Http1Request upgrade_request_;
@@ -324,6 +443,7 @@ class Http1Session final : public Http1Transport,
   uint64_t timer_generation_ = 0;
   uint64_t requests_ = 0;
   bool writing_ = false;
+  bool reading_ = false;  // a head or body read is in flight
   bool closing_ = false;
   bool closed_ = false;
   bool registered_ = true;

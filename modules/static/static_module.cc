@@ -9,9 +9,13 @@
 //     the previous flush completed, so memory stays at one chunk per stream;
 //   - no path traversal: "..", encoded NUL/backslash refused (403), symlinks out of the root
 //     refused (403).
-// Route config: root (string, required: a directory), prefix (string, stripped from the
+// Route config: root (string, required: a directory; a relative root is resolved against the
+// directory of the configuration file it is written in, like every relative path of
+// config.yaml - not against the working directory), prefix (string, stripped from the
 // path, default ""), index (default "index.html"), chunk_size (1024..16 MiB, default 64 KiB),
-// max_age (seconds for cache-control; default -1 = no cache-control field).
+// max_age (seconds for cache-control; default -1 = no cache-control field), cache_valid_ms
+// (default 1000; 0 disables the open-file cache, see file_cache.h), cache_max_entries (1024),
+// cache_max_file_size (bytes kept in memory per file, 16 KiB).
 #include <sys/stat.h>
 
 #include <cstdint>
@@ -24,6 +28,7 @@
 
 #include "h2/module.hpp"
 #include "modules/static/byte_range.h"
+#include "modules/static/file_cache.h"
 #include "modules/static/http_date.h"
 #include "modules/static/mime_types.h"
 #include "modules/static/safe_path.h"
@@ -39,6 +44,7 @@ struct StaticSettings {
   std::string index;
   std::size_t chunk_size;
   std::int64_t max_age;
+  FileCacheOptions cache;
 };
 
 std::string hex(std::uint64_t v) {
@@ -102,7 +108,7 @@ class FileStream : public std::enable_shared_from_this<FileStream> {
 
 class StaticHandler final : public h2::Handler {
  public:
-  explicit StaticHandler(StaticSettings s) : s_(std::move(s)) {}
+  explicit StaticHandler(StaticSettings s) : s_(std::move(s)), cache_(s_.cache) {}
 
   void handle(h2::Exchange ex) override {
     std::string_view method = ex.method();
@@ -114,20 +120,54 @@ class StaticHandler final : public h2::Handler {
     }
     auto rel = relative_path(ex.path(), s_.prefix);
     if (!rel) return error(ex, 403, "forbidden\n");
-    fs::path file = s_.root / *rel;
-    std::error_code ec;
-    if (fs::is_directory(file, ec)) file /= s_.index;
-    fs::path canonical = fs::canonical(file, ec);
-    if (ec) return error(ex, 404, "not found\n");
-    if (!is_inside_root(canonical)) return error(ex, 403, "forbidden\n");
-    struct stat st {};
-    if (::stat(canonical.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
-      return error(ex, 404, "not found\n");
+    const std::int64_t now = FileCache::now_ms();
+    std::shared_ptr<const CachedFile> file = cache_.find(*rel, now);
+    if (!file) {
+      int status = 0;
+      file = load(*rel, now, status);
+      if (!file) return error(ex, status, status == 403 ? "forbidden\n" : "not found\n");
+      cache_.insert(*rel, file);
     }
-    serve(ex, canonical, st, head_only);
+    serve(ex, *file, head_only);
   }
 
  private:
+  // Resolves `rel` below the root (index for directories, symlinks must stay inside) and
+  // reads the validators and, for small files, the bytes. Null with `status` 403/404 on error.
+  std::shared_ptr<const CachedFile> load(const std::string& rel, std::int64_t now, int& status) {
+    status = 404;
+    fs::path path = s_.root / rel;
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) path /= s_.index;
+    auto file = std::make_shared<CachedFile>();
+    file->canonical = fs::canonical(path, ec);
+    if (ec) return nullptr;
+    if (!is_inside_root(file->canonical)) {
+      status = 403;
+      return nullptr;
+    }
+    if (::stat(file->canonical.c_str(), &file->st) != 0 || !S_ISREG(file->st.st_mode)) {
+      return nullptr;
+    }
+    const auto size = static_cast<std::uint64_t>(file->st.st_size);
+    const std::uint64_t mtime_ns =
+        static_cast<std::uint64_t>(file->st.st_mtim.tv_sec) * 1000000000ull +
+        static_cast<std::uint64_t>(file->st.st_mtim.tv_nsec);
+    file->etag = "\"" + hex(size) + "-" + hex(mtime_ns) + "\"";
+    file->last_modified = format_http_date(file->st.st_mtim.tv_sec);
+    file->loaded_ms = now;
+    if (cache_.enabled() && size <= cache_.max_body_size()) {
+      std::string body(static_cast<std::size_t>(size), '\0');
+      std::FILE* f = std::fopen(file->canonical.c_str(), "rb");
+      if (f == nullptr) return nullptr;
+      const std::size_t got = std::fread(body.data(), 1, body.size(), f);
+      std::fclose(f);
+      // A file that changed size while read is not cached; the stream path serves it.
+      if (got == body.size()) file->body = std::make_shared<const std::string>(std::move(body));
+    }
+    return file;
+  }
+
   bool is_inside_root(const fs::path& p) const {
     auto r = s_.root.begin();
     auto q = p.begin();
@@ -141,13 +181,12 @@ class StaticHandler final : public h2::Handler {
     ex.respond(status, {{"content-type", "text/plain"}}, std::move(body));
   }
 
-  void serve(h2::Exchange& ex, const fs::path& path, const struct stat& st, bool head_only) {
-    const auto size = static_cast<std::uint64_t>(st.st_size);
-    const std::int64_t mtime = st.st_mtim.tv_sec;
-    const std::uint64_t mtime_ns = static_cast<std::uint64_t>(st.st_mtim.tv_sec) * 1000000000ull +
-                                   static_cast<std::uint64_t>(st.st_mtim.tv_nsec);
-    const std::string etag = "\"" + hex(size) + "-" + hex(mtime_ns) + "\"";
-    const std::string last_modified = format_http_date(mtime);
+  void serve(h2::Exchange& ex, const CachedFile& file, bool head_only) {
+    const fs::path& path = file.canonical;
+    const auto size = static_cast<std::uint64_t>(file.st.st_size);
+    const std::int64_t mtime = file.st.st_mtim.tv_sec;
+    const std::string& etag = file.etag;
+    const std::string& last_modified = file.last_modified;
     const std::string cache = s_.max_age >= 0 ? "max-age=" + std::to_string(s_.max_age) : "";
     std::vector<h2::Header> fields = {{"etag", etag}, {"last-modified", last_modified}};
     if (!cache.empty()) fields.push_back({"cache-control", cache});
@@ -192,6 +231,14 @@ class StaticHandler final : public h2::Handler {
       ex.close();
       return;
     }
+    if (file.body) {  // cached: answered from the shared buffer, no copy, no system call
+      std::string_view slice(*file.body);
+      ex.respond_shared(
+          status, fields,
+          slice.substr(static_cast<std::size_t>(first), static_cast<std::size_t>(length)),
+          file.body);
+      return;
+    }
     std::FILE* f = std::fopen(path.c_str(), "rb");
     if (f == nullptr) return error(ex, 404, "not found\n");
     if (first > 0 && std::fseek(f, static_cast<long>(first), SEEK_SET) != 0) {
@@ -227,7 +274,43 @@ class StaticHandler final : public h2::Handler {
   }
 
   const StaticSettings s_;
+  FileCache cache_;
 };
+
+// A relative `root` is relative to the directory of the file the value was written in: the
+// host reports each config node's file (an absolute path) through h2_host_api::config_location,
+// so no working-directory dependence and no ABI addition. Nodes without a file (built in code)
+// keep the path as written.
+fs::path resolve_root(const h2::Config& root) {
+  fs::path path(std::string(root.as_string()));
+  if (path.is_absolute()) return path;
+  h2_str file{nullptr, 0};
+  h2::host_api().config_location(root.raw(), &file, nullptr, nullptr);
+  if (file.size == 0) return path;
+  return fs::path(std::string(file.data, file.size)).parent_path() / path;
+}
+
+FileCacheOptions cache_options(const h2::Config& route) {
+  FileCacheOptions options;
+  options.valid_ms = route["cache_valid_ms"].as_int(options.valid_ms);
+  const std::int64_t entries = route["cache_max_entries"].as_int(1024);
+  const std::int64_t body = route["cache_max_file_size"].as_int(16 * 1024);
+  if (options.valid_ms < 0 || options.valid_ms > 3600 * 1000) {
+    throw std::invalid_argument(route["cache_valid_ms"].where() +
+                                ": cache_valid_ms must be in 0..3600000 (0 disables the cache)");
+  }
+  if (entries < 1 || entries > 1 << 20) {
+    throw std::invalid_argument(route["cache_max_entries"].where() +
+                                ": cache_max_entries must be in 1..1048576");
+  }
+  if (body < 0 || body > 16 * 1024 * 1024) {
+    throw std::invalid_argument(route["cache_max_file_size"].where() +
+                                ": cache_max_file_size must be in 0..16777216");
+  }
+  options.max_entries = static_cast<std::size_t>(entries);
+  options.max_body_size = static_cast<std::size_t>(body);
+  return options;
+}
 
 class StaticModule final : public h2::Module {
  public:
@@ -237,10 +320,14 @@ class StaticModule final : public h2::Module {
       throw std::invalid_argument(route.where() + ": static needs `root` (a directory)");
     }
     std::error_code ec;
-    fs::path canonical = fs::canonical(fs::path(std::string(root.as_string())), ec);
+    const std::string written(root.as_string());
+    const fs::path resolved = resolve_root(root);
+    fs::path canonical = fs::canonical(resolved, ec);
     if (ec || !fs::is_directory(canonical, ec)) {
-      throw std::invalid_argument(root.where() + ": root '" + std::string(root.as_string()) +
-                                  "' is not a directory");
+      const std::string shown = resolved == fs::path(written)
+                                    ? "'" + written + "'"
+                                    : "'" + written + "' (" + resolved.string() + ")";
+      throw std::invalid_argument(root.where() + ": root " + shown + " is not a directory");
     }
     std::int64_t chunk = route["chunk_size"].as_int(64 * 1024);
     if (chunk < 1024 || chunk > 16 * 1024 * 1024) {
@@ -250,7 +337,7 @@ class StaticModule final : public h2::Module {
     std::string index(route["index"].as_string());
     return std::make_unique<StaticHandler>(StaticSettings{
         canonical, std::string(route["prefix"].as_string()), index.empty() ? "index.html" : index,
-        static_cast<std::size_t>(chunk), route["max_age"].as_int(-1)});
+        static_cast<std::size_t>(chunk), route["max_age"].as_int(-1), cache_options(route)});
   }
 };
 

@@ -7,7 +7,7 @@
 # Usage: tests/bench/compare_servers.sh [BUILD_DIR]   (env: REQUESTS, CLIENTS, STREAMS, THREADS, SIZE)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-build_dir=${1:-$root/build}
+build_dir=$(cd "${1:-$root/build}" && pwd)
 requests=${REQUESTS:-200000}
 clients=${CLIENTS:-16}
 streams=${STREAMS:-32}
@@ -99,8 +99,6 @@ start_h2host() {
 workers: $threads
 modules:
   directory: $build_dir/modules
-  config:
-    static: {}
 listeners:
   - listen: 127.0.0.1:${port[h2host]}
 routes:
@@ -109,7 +107,9 @@ routes:
     config:
       root: $work/www
 logs:
-  error: { path: $work/h2host.err, level: warn }
+  error_log: $work/h2host.err
+  level: warn
+  access_log: off
 CONF
   "$bin" -c "$work/h2host.yaml" >"$work/h2host.log" 2>&1 &
   pids+=($!)

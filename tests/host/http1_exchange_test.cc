@@ -15,6 +15,7 @@ class LoopTransport final : public Http1Transport {
   void output_ready() override { ++ready; }
   void abort() override { aborted = true; }
   void schedule(uint64_t, std::function<void()> fn) override { queue.push_back(std::move(fn)); }
+  void request_body() override { ++body_requests; }
   void run() {
     while (!queue.empty()) {
       auto fn = std::move(queue.front());
@@ -23,6 +24,7 @@ class LoopTransport final : public Http1Transport {
     }
   }
   int ready = 0;
+  int body_requests = 0;
   bool aborted = false;
   std::deque<std::function<void()>> queue;
 };
@@ -189,6 +191,31 @@ TEST(Http1Exchange, BodyIsReadInChunksThenEof) {
   f.transport->run();
   EXPECT_EQ(bytes, 100u * 1024);
   EXPECT_TRUE(eof);
+}
+
+TEST(Http1Exchange, StreamedBodyIsReadOnDemandOnly) {
+  Http1Request r = Fixture::default_request();
+  r.method = "POST";
+  r.body_streamed = true;
+  Fixture f(std::move(r));
+  EXPECT_EQ(f.transport->body_requests, 0);  // nothing is read before the handler asks
+  std::string got;
+  bool eof = false;
+  auto on_chunk = [&](std::string_view c) { got += c; };
+  auto on_eof = [&] { eof = true; };
+  ASSERT_EQ(f.exchange->read_body(on_chunk, on_eof), ExchangeResult::kOk);
+  EXPECT_EQ(f.transport->body_requests, 1);
+  f.exchange->deliver_body("abc");
+  EXPECT_EQ(got, "abc");
+  EXPECT_FALSE(f.exchange->body_complete());
+  f.exchange->respond_with_string({200, {}}, "x");
+  EXPECT_FALSE(f.exchange->keep_alive());  // the rest of the body is unread
+  ASSERT_EQ(f.exchange->read_body(on_chunk, on_eof), ExchangeResult::kOk);
+  EXPECT_EQ(f.transport->body_requests, 2);
+  f.exchange->deliver_eof();
+  EXPECT_TRUE(eof);
+  EXPECT_TRUE(f.exchange->body_complete());
+  EXPECT_TRUE(f.exchange->keep_alive());
 }
 
 TEST(Http1Exchange, ConnectionLostCancelsAndReleases) {

@@ -4,10 +4,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "host/module_registry.h"
 #include "tests/host/module_fake_exchange.h"
@@ -197,6 +199,49 @@ TEST_F(Static, ServesFilesWithTypeEtagAndLastModified) {
   auto index = serve("/");
   EXPECT_EQ(index->body, "<h1>home</h1>");
   EXPECT_EQ(index->header("content-type"), "text/html; charset=utf-8");
+}
+
+// modules/static/file_cache.h: a hot file is served from memory for cache_valid_ms, so a change
+// on disk is seen at most that late; with the cache off it is seen at once.
+TEST_F(Static, OpenFileCacheBoundsStalenessByValidMs) {
+  auto cached = make("static", map_of({{"root", ConfigValue::make_string(root_.string())},
+                                       {"cache_valid_ms", ConfigValue::make_int(300)}}));
+  auto fetch = [&](const std::shared_ptr<Handler>& h) {
+    auto ex = get("/index.html");
+    h->handle(ex);
+    ex->run();
+    return ex;
+  };
+  EXPECT_EQ(fetch(cached)->body, "<h1>home</h1>");
+  write(root_ / "index.html", "<h1>changed home</h1>");
+  EXPECT_EQ(fetch(cached)->body, "<h1>home</h1>");  // within 300 ms: the cached bytes
+  std::this_thread::sleep_for(std::chrono::milliseconds(350));
+  auto fresh = fetch(cached);
+  EXPECT_EQ(fresh->body, "<h1>changed home</h1>");
+  EXPECT_EQ(fresh->status, 200);
+
+  auto uncached = make("static", map_of({{"root", ConfigValue::make_string(root_.string())},
+                                         {"cache_valid_ms", ConfigValue::make_int(0)}}));
+  EXPECT_EQ(fetch(uncached)->body, "<h1>changed home</h1>");
+  write(root_ / "index.html", "<h1>third</h1>");
+  EXPECT_EQ(fetch(uncached)->body, "<h1>third</h1>");
+}
+
+TEST_F(Static, RangeOfACachedFileIsASliceOfIt) {
+  serve("/sub/data.json");  // loads it into the cache
+  auto ex = serve("/sub/data.json", {{"range", "bytes=1-3"}});
+  EXPECT_EQ(ex->status, 206);
+  EXPECT_EQ(ex->body, "\"a\"");
+  EXPECT_EQ(ex->header("content-range"), "bytes 1-3/7");
+}
+
+TEST_F(Static, CacheSettingsAreValidatedWithTheirLocation) {
+  ConfigValue route = map_of({{"root", ConfigValue::make_string(root_.string())},
+                              {"cache_valid_ms", ConfigValue::make_int(-5)}});
+  HandlerResult r = registry_->create_handler("static", route);
+  EXPECT_FALSE(r.status.ok());
+  EXPECT_NE(r.status.message.find("cache_valid_ms must be in 0..3600000"), std::string::npos)
+      << r.status.message;
 }
 
 TEST_F(Static, ConditionalRequestsAnswer304) {
