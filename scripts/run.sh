@@ -4,7 +4,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/install-deps.sh"
-H2_WERROR=${H2_WERROR:-OFF} "$root/scripts/build.sh" -DH2_BUILD_BENCHMARKS=OFF
+"$root/scripts/build.sh"
 build_dir=${H2_BUILD_DIR:-$root/build}
 cd "$root"
 exec "$build_dir/host/h2host" -c "$root/config.yaml" "$@"
