@@ -330,26 +330,32 @@ class Validator {
     }
   }
 
-  void timeouts(const YAML::Node& node, TimeoutConfig& t) {
-    expect(node, YAML::NodeType::Map, "timeouts", "a map");
-    for_each_key(node, "timeouts", kTimeoutKeys, [&](std::string_view key, const auto& v) {
-      const uint64_t ms = integer(v, key, 1, 86'400'000);
-      if (key == "tls_handshake_ms") t.tls_handshake_ms = ms;
-      if (key == "preface_ms") t.preface_ms = ms;
-      if (key == "idle_ms") t.idle_ms = ms;
-      if (key == "write_ms") t.write_ms = ms;
-      if (key == "shutdown_ms") t.shutdown_ms = ms;
+  // A map section whose keys are all integers in [min, max]; `fields[i]` receives `keys[i]`.
+  template <size_t N, typename Section>
+  void integer_section(const YAML::Node& node, std::string_view where,
+                       const std::array<std::string_view, N>& keys,
+                       const std::array<uint64_t Section::*, N>& fields, uint64_t min, uint64_t max,
+                       Section& out) {
+    expect(node, YAML::NodeType::Map, where, "a map");
+    for_each_key(node, where, keys, [&](std::string_view key, const auto& v) {
+      const uint64_t value = integer(v, key, min, max);
+      out.*fields[std::find(keys.begin(), keys.end(), key) - keys.begin()] = value;
     });
   }
 
+  void timeouts(const YAML::Node& node, TimeoutConfig& t) {
+    integer_section(
+        node, "timeouts", kTimeoutKeys,
+        {&TimeoutConfig::tls_handshake_ms, &TimeoutConfig::preface_ms, &TimeoutConfig::idle_ms,
+         &TimeoutConfig::write_ms, &TimeoutConfig::shutdown_ms},
+        1, 86'400'000, t);
+  }
+
   void http1(const YAML::Node& node, Http1Config& h) {
-    expect(node, YAML::NodeType::Map, "http1", "a map");
-    for_each_key(node, "http1", kHttp1Keys, [&](std::string_view key, const auto& v) {
-      const uint64_t bytes = integer(v, key, 1024, uint64_t{1} << 40);
-      if (key == "max_header_bytes") h.max_header_bytes = bytes;
-      if (key == "max_body_bytes") h.max_body_bytes = bytes;
-      if (key == "max_upgrade_body_bytes") h.max_upgrade_body_bytes = bytes;
-    });
+    integer_section(node, "http1", kHttp1Keys,
+                    {&Http1Config::max_header_bytes, &Http1Config::max_body_bytes,
+                     &Http1Config::max_upgrade_body_bytes},
+                    1024, uint64_t{1} << 40, h);
   }
 
   void logs(const YAML::Node& node, LogConfig& l) {

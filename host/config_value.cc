@@ -2,42 +2,32 @@
 
 namespace h2::host {
 
+ConfigValue::ConfigValue(Kind kind, ConfigLocation loc) : kind_(kind), location_(std::move(loc)) {}
+
 ConfigValue ConfigValue::make_bool(bool v, ConfigLocation loc) {
-  ConfigValue c;
-  c.kind_ = Kind::kBool;
+  ConfigValue c(Kind::kBool, std::move(loc));
   c.bool_ = v;
-  c.location_ = std::move(loc);
   return c;
 }
 
 ConfigValue ConfigValue::make_int(std::int64_t v, ConfigLocation loc) {
-  ConfigValue c;
-  c.kind_ = Kind::kInt;
+  ConfigValue c(Kind::kInt, std::move(loc));
   c.int_ = v;
-  c.location_ = std::move(loc);
   return c;
 }
 
 ConfigValue ConfigValue::make_string(std::string v, ConfigLocation loc) {
-  ConfigValue c;
-  c.kind_ = Kind::kString;
+  ConfigValue c(Kind::kString, std::move(loc));
   c.string_ = std::move(v);
-  c.location_ = std::move(loc);
   return c;
 }
 
 ConfigValue ConfigValue::make_list(ConfigLocation loc) {
-  ConfigValue c;
-  c.kind_ = Kind::kList;
-  c.location_ = std::move(loc);
-  return c;
+  return ConfigValue(Kind::kList, std::move(loc));
 }
 
 ConfigValue ConfigValue::make_map(ConfigLocation loc) {
-  ConfigValue c;
-  c.kind_ = Kind::kMap;
-  c.location_ = std::move(loc);
-  return c;
+  return ConfigValue(Kind::kMap, std::move(loc));
 }
 
 bool ConfigValue::as_bool(bool fallback) const {

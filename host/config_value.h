@@ -80,6 +80,8 @@ class ConfigValue {
   friend bool operator==(const ConfigValue& a, const ConfigValue& b);
 
  private:
+  ConfigValue(Kind kind, ConfigLocation loc);  // the make_* factories
+
   Kind kind_ = Kind::kNull;
   bool bool_ = false;
   std::int64_t int_ = 0;

@@ -143,15 +143,7 @@ Decoder::Step Decoder::decode_one(const uint8_t* begin, const uint8_t* end, size
   if (first & 0x80) {  // RFC 7541 §6.1 indexed field
     const uint8_t* p = begin;
     uint32_t index = 0;
-    switch (decode_integer(p, end, 7, &index)) {
-      case IntStatus::kOverflow:
-        return fail(Error::kIntegerOverflow);
-      case IntStatus::kNeedMore:
-        *needed = static_cast<size_t>(end - begin) + 1;
-        return Step::kNeedMore;
-      case IntStatus::kDone:
-        break;
-    }
+    if (const Step s = read_integer(p, begin, end, 7, &index, needed); s != Step::kDone) return s;
     if (index == 0) return fail(Error::kIndexZero);
     std::string_view name, value;
     if (!lookup(index, &name, &value)) return fail(Error::kIndexOutOfRange);
@@ -169,7 +161,20 @@ Decoder::Step Decoder::decode_table_size_update(const uint8_t* begin, const uint
   if (updates_in_block_ == 2) return fail(Error::kTooManyTableSizeUpdates);
   const uint8_t* p = begin;
   uint32_t size = 0;
-  switch (decode_integer(p, end, 5, &size)) {
+  if (const Step s = read_integer(p, begin, end, 5, &size, needed); s != Step::kDone) return s;
+  if (size > table_.limit()) return fail(Error::kTableSizeAboveLimit);  // RFC 7541 §6.3
+  table_.set_capacity(size);
+  ++updates_in_block_;
+  update_required_ = false;
+  *consumed = static_cast<size_t>(p - begin);
+  return Step::kDone;
+}
+
+// RFC 7541 §5.1 integer at `p` (advanced past it). `begin` is the start of the field
+// representation, so a truncated integer asks for at least one more byte of the field.
+Decoder::Step Decoder::read_integer(const uint8_t*& p, const uint8_t* begin, const uint8_t* end,
+                                    int prefix_bits, uint32_t* value, size_t* needed) {
+  switch (decode_integer(p, end, prefix_bits, value)) {
     case IntStatus::kOverflow:
       return fail(Error::kIntegerOverflow);
     case IntStatus::kNeedMore:
@@ -178,11 +183,6 @@ Decoder::Step Decoder::decode_table_size_update(const uint8_t* begin, const uint
     case IntStatus::kDone:
       break;
   }
-  if (size > table_.limit()) return fail(Error::kTableSizeAboveLimit);  // RFC 7541 §6.3
-  table_.set_capacity(size);
-  ++updates_in_block_;
-  update_required_ = false;
-  *consumed = static_cast<size_t>(p - begin);
   return Step::kDone;
 }
 
@@ -195,15 +195,7 @@ Decoder::Step Decoder::read_string(const uint8_t*& p, const uint8_t* begin, cons
   }
   const bool huffman = (*p & 0x80) != 0;
   uint32_t length = 0;
-  switch (decode_integer(p, end, 7, &length)) {
-    case IntStatus::kOverflow:
-      return fail(Error::kIntegerOverflow);
-    case IntStatus::kNeedMore:
-      *needed = static_cast<size_t>(end - begin) + 1;
-      return Step::kNeedMore;
-    case IntStatus::kDone:
-      break;
-  }
+  if (const Step s = read_integer(p, begin, end, 7, &length, needed); s != Step::kDone) return s;
   if (length > options_.max_string_length) return fail(Error::kStringTooLong);
   if (static_cast<size_t>(end - p) < length) {
     *needed = static_cast<size_t>(p - begin) + length;
@@ -230,15 +222,9 @@ Decoder::Step Decoder::decode_literal(const uint8_t* begin, const uint8_t* end, 
                                       bool index, size_t* consumed, size_t* needed) {
   const uint8_t* p = begin;
   uint32_t name_index = 0;
-  switch (decode_integer(p, end, prefix_bits, &name_index)) {
-    case IntStatus::kOverflow:
-      return fail(Error::kIntegerOverflow);
-    case IntStatus::kNeedMore:
-      *needed = static_cast<size_t>(end - begin) + 1;
-      return Step::kNeedMore;
-    case IntStatus::kDone:
-      break;
-  }
+  if (const Step s = read_integer(p, begin, end, prefix_bits, &name_index, needed);
+      s != Step::kDone)
+    return s;
   std::string_view name, value;
   if (name_index == 0) {
     const Step s = read_string(p, begin, end, name_buffer_, &name, needed);

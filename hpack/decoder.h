@@ -83,6 +83,8 @@ class Decoder {
                       size_t* consumed, size_t* needed);
   Step decode_table_size_update(const uint8_t* begin, const uint8_t* end, size_t* consumed,
                                 size_t* needed);
+  Step read_integer(const uint8_t*& p, const uint8_t* begin, const uint8_t* end, int prefix_bits,
+                    uint32_t* value, size_t* needed);
   Step read_string(const uint8_t*& p, const uint8_t* begin, const uint8_t* end,
                    std::string& huffman_buffer, std::string_view* out, size_t* needed);
   bool lookup(uint32_t index, std::string_view* name, std::string_view* value);

@@ -166,6 +166,22 @@ void Core::close_stream(Stream* s, ErrorCode code, bool notify, ClosedHow how) {
   for (auto& [offset, cb] : flushes) cb(false);
   if (on_eof) on_eof();
   if (notify && abnormal && s->delivered) handler_->on_stream_reset(guard, code);
+  answer_peer_goaway();
+}
+
+void Core::answer_peer_goaway() {
+  // RFC 9113 §6.8: "Endpoints SHOULD always send a GOAWAY frame before closing a connection".
+  // After the peer's GOAWAY we close once the last stream ended; our GOAWAY goes out only then,
+  // queued behind every stream's final frames (the queue is written in order), because some
+  // clients (python-h2) treat a received GOAWAY as the end and reject DATA still in flight.
+  // Our own graceful shutdown (shutdown_ != kNone) and connection errors keep their GOAWAYs.
+  if (!goaway_received_ || !streams_.empty() || goaway_sent_ || shutdown_ != Shutdown::kNone ||
+      failed_ || peer_eof_ || detached_) {
+    return;
+  }
+  shutdown_ = Shutdown::kFinal;
+  goaway_last_id_ = highest_client_id_;
+  send_goaway(goaway_last_id_, ErrorCode::kNoError, "");
 }
 
 void Core::drop(Stream* s) {

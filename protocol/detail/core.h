@@ -121,6 +121,9 @@ class Core final : public FrameVisitor, public hpack::HeaderSink {
   void close_stream(Stream* s, ErrorCode code, bool notify, ClosedHow how);
   void finish_stream_if_done(Stream* s);
   void send_goaway(uint32_t last_id, ErrorCode code, std::string_view debug);
+  // After the peer's GOAWAY, once no stream is left: our GOAWAY(NO_ERROR, last id), queued
+  // after every stream's final frames, then is_closed() when it was written (RFC 9113 §6.8).
+  void answer_peer_goaway();
   // Forgets a header block in progress (drops its stream reference).
   void abandon_block();
   void notify_closed(ErrorCode code, std::string_view reason);

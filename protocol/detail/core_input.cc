@@ -140,6 +140,7 @@ void Core::on_goaway(const FrameHeader&, uint32_t last_stream_id, ErrorCode code
   for (Stream* s : unprocessed)
     close_stream(s, ErrorCode::kRefusedStream, true, ClosedHow::kResetByPeer);
   notify_closed(code, debug);
+  answer_peer_goaway();  // no stream open: our GOAWAY at once, else when the last one ends
 }
 
 void Core::on_rst_stream(const FrameHeader& h, ErrorCode code) {

@@ -110,6 +110,13 @@ H2_SCRIPT_TEST(Rfc9113_6_8, PeerGoawayEndsPushedStreamsAboveItsLastId) {
   EXPECT_TRUE(pushed.is_closed());
   EXPECT_EQ(pushed.respond_with_string({200, {}}, "x"), Result::kStreamClosed);
   EXPECT_EQ(h.handler.closed.size(), 1u);
+  // RFC 9113 §6.8: no stream left, our GOAWAY(NO_ERROR, 1) goes out; closed once it is written.
+  EXPECT_FALSE(h.conn().is_closed());
+  auto out = h.drain();
+  ASSERT_FALSE(out.empty());
+  EXPECT_EQ(out.back().h.type, FrameType::kGoaway);
+  EXPECT_EQ(out.back().last_stream_id, 1u);
+  EXPECT_EQ(out.back().code, ErrorCode::kNoError);
   EXPECT_TRUE(h.conn().is_closed());
 }
 
