@@ -61,7 +61,8 @@ struct ConnectionOptions {
   // A HEADERS without END_HEADERS must be completed by CONTINUATION within this time, or
   // GOAWAY PROTOCOL_ERROR (slowloris on header blocks). nginx client_header_timeout 60 s.
   uint64_t header_block_timeout_ms = 10'000;
-  // Graceful shutdown: how long to wait for the PING ACK before sending the final GOAWAY.
+  // Graceful shutdown: how long to wait for the PING ACK before sending the final GOAWAY. Unlike
+  // the others, 0 does not disable it (a shutdown must end): it means "do not wait for the ACK".
   uint64_t shutdown_ping_timeout_ms = 5'000;
 
   // --- Output -----------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ root=$1
 fail=0
 check() {  # folder, allowed quoted-include prefixes (regex), forbidden system includes (regex)
   local dir=$1 allowed=$2 forbidden=$3
-  [[ -d $root/$dir ]] || return 0
+  if [[ ! -d $root/$dir ]]; then echo "layering: $dir/ is missing"; fail=1; return; fi
   while IFS= read -r line; do
     echo "layering: $line (in $dir/ only $allowed may be included)"; fail=1
   done < <(grep -rnE '#include "' "$root/$dir" --include='*.h' --include='*.cc' | grep -vE "#include \"($allowed)")
@@ -14,8 +14,8 @@ check() {  # folder, allowed quoted-include prefixes (regex), forbidden system i
     echo "layering: $line (forbidden in $dir/)"; fail=1
   done < <(grep -rnE "#include <($forbidden)" "$root/$dir" --include='*.h' --include='*.cc')
 }
-check hpack 'hpack/' 'boost|openssl|yaml-cpp|sys/|unistd|netinet|arpa/|thread|chrono|pthread'
-check protocol 'hpack/|protocol/' 'boost|openssl|yaml-cpp|sys/|unistd|netinet|arpa/|thread|chrono|pthread'
+check hpack 'hpack/' 'protocol/|host/|sdk/|boost|openssl|yaml-cpp|sys/|unistd|netinet|arpa/|thread|chrono|pthread'
+check protocol 'hpack/|protocol/' 'host/|sdk/|boost|openssl|yaml-cpp|sys/|unistd|netinet|arpa/|thread|chrono|pthread'
 check sdk 'sdk/|h2/' 'boost|openssl|yaml-cpp'
 check modules 'sdk/|h2/|modules/' 'boost|openssl|yaml-cpp'
 check spec-handlers 'sdk/|h2/|spec-handlers/' 'boost|openssl|yaml-cpp'

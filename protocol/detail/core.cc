@@ -114,8 +114,7 @@ void Core::connection_error(ErrorCode code, std::string_view reason) {
   goaway_code_ = code;
   std::vector<Stream*> open;
   open.reserve(streams_.size());
-  for (auto& [id, s] : streams_) open.push_back(s);
-  std::sort(open.begin(), open.end(), [](Stream* a, Stream* b) { return a->id < b->id; });
+  for (auto& [id, s] : streams_) open.push_back(s);  // the table is ordered by id
   for (Stream* s : open) close_stream(s, code, true, ClosedHow::kResetByUs);
   notify_closed(code, reason);
 }

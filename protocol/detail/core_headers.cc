@@ -62,6 +62,9 @@ void Core::on_headers_start(const FrameHeader& h, const std::optional<PrioritySp
     return;
   }
   highest_client_id_ = id;
+  // Streams below `id` can never open now (§5.1.1), so PRIORITY_UPDATEs kept for them are dead;
+  // dropping them keeps the bounded list from filling with ids that were skipped or refused.
+  std::erase_if(idle_priorities_, [id](const auto& entry) { return entry.first < id; });
   if (shutdown_ == Shutdown::kFinal && id > goaway_last_id_) return;  // §6.8: ignored
   if (open_client_streams_ >= options_.max_concurrent_streams) {
     block_refused_ = true;  // §5.1.2

@@ -2,6 +2,7 @@
 // stream bodies as flow control and RFC 9218 priorities allow, the output pulled by the writer.
 #include <algorithm>
 
+#include "hpack/encoder.h"
 #include "protocol/detail/core.h"
 #include "protocol/frame/frame_writer.h"
 
@@ -38,21 +39,21 @@ void Core::free_stream(Stream* s) {
 void Core::queue_header_frames(uint32_t stream_id, std::string_view block, bool end_stream,
                                uint32_t promised_id) {
   // RFC 9113 §4.3: one block, HEADERS (or PUSH_PROMISE) then CONTINUATION frames, contiguous.
-  size_t first_max = peer_max_frame_size_ - (promised_id != 0 ? 4 : 0);
-  std::string_view first = block.substr(0, first_max);
-  block.remove_prefix(first.size());
-  output_.append_control(kFrameHeaderSize + 4 + first.size(), [&](std::string& out) {
-    if (promised_id != 0) {
-      write_push_promise(out, stream_id, promised_id, first, block.empty());
-    } else {
-      write_headers(out, stream_id, first, end_stream, block.empty());
-    }
-  });
-  while (!block.empty()) {
-    std::string_view piece = block.substr(0, peer_max_frame_size_);
-    block.remove_prefix(piece.size());
-    output_.append_control(kFrameHeaderSize + piece.size(), [&](std::string& out) {
-      write_continuation(out, stream_id, piece, block.empty());
+  // A PUSH_PROMISE's first piece leaves room for the 4-octet promised stream id.
+  hpack::BlockPieces pieces(block, peer_max_frame_size_,
+                            peer_max_frame_size_ - (promised_id != 0 ? 4 : 0));
+  const size_t count = pieces.count();
+  std::string_view piece;
+  for (size_t i = 0; pieces.next(&piece); ++i) {
+    const bool last = i + 1 == count;
+    output_.append_control(kFrameHeaderSize + 4 + piece.size(), [&](std::string& out) {
+      if (i > 0) {
+        write_continuation(out, stream_id, piece, last);
+      } else if (promised_id != 0) {
+        write_push_promise(out, stream_id, promised_id, piece, last);
+      } else {
+        write_headers(out, stream_id, piece, end_stream, last);
+      }
     });
   }
 }

@@ -150,5 +150,33 @@ H2_SCRIPT_TEST(Rfc9218_7_1, PriorityUpdateReordersAndIncrementalInterleaves) {
   EXPECT_EQ(find_frame(h.drain(), FrameType::kGoaway), nullptr);
 }
 
+H2_SCRIPT_TEST(Rfc9218_7_1, UpdatesForStreamsThatCanNoLongerOpenAreDropped) {
+  // The list of PRIORITY_UPDATEs for idle streams is bounded (by max_concurrent_streams). Entries
+  // for ids a later HEADERS skipped over can never apply (RFC 9113 §5.1.1) and must not keep a
+  // newer update out.
+  h.handler.respond = [](Reqd& r) {
+    r.respond_with_string({200, {}}, std::string(r.stream_id() == 1 ? 100000 : 40000, 'x'));
+  };
+  h.handshake({{4, 1 << 20}});
+  h.get(1);
+  h.drain();  // connection window exhausted
+  FrameBuilder fill;
+  for (uint32_t id = 101; id < 101 + 2 * 100; id += 2) fill.priority_update(id, "u=1");
+  h.feed(fill);
+  h.get(301);  // skips 101..299: their updates are dead
+  FrameBuilder update;
+  update.priority_update(303, "u=0");  // before its HEADERS: must be remembered
+  h.feed(update);
+  h.get(303);
+  FrameBuilder open_window;
+  open_window.window_update(0, 1 << 20);
+  h.feed(open_window);
+  std::vector<uint32_t> rest;
+  for (uint32_t id : data_order(h.drain())) {
+    if (id != 1 && (rest.empty() || rest.back() != id)) rest.push_back(id);
+  }
+  EXPECT_EQ(rest, (std::vector<uint32_t>{303, 301}));
+}
+
 }  // namespace
 }  // namespace h2::test
