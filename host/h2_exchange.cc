@@ -107,7 +107,6 @@ std::span<const HeaderField> H2Exchange::request_trailers() const {
 }
 
 ExchangeResult H2Exchange::finish(protocol::Result r) {
-  if (auto transport = transport_.lock()) transport->output_ready();
   return to_exchange_result(r);
 }
 
@@ -197,9 +196,8 @@ PushResult H2Exchange::push(const PushRequest& request) {
   PushResult result;
   result.result = finish(pushed.result);
   if (pushed.result == protocol::Result::kOk) {
-    auto exchange = std::make_shared<H2Exchange>(std::move(pushed.pushed), peer_, tls_, transport_);
-    if (auto transport = transport_.lock()) transport->track(exchange);
-    result.exchange = std::move(exchange);
+    result.exchange =
+        std::make_shared<H2Exchange>(std::move(pushed.pushed), peer_, tls_, transport_);
   }
   return result;
 }
@@ -215,13 +213,11 @@ void H2Exchange::schedule(std::uint64_t delay_ms, TimerCallback fire) {
   if (auto transport = transport_.lock()) transport->schedule(delay_ms, std::move(fire));
 }
 
-void H2Exchange::cancelled() {
+void H2Exchange::stream_ended(protocol::StreamEnd end) {
   CancelCallback cancel = std::exchange(on_cancel_, nullptr);
-  if (cancel) cancel();
+  const bool cancelled = end != protocol::StreamEnd::kCompleted &&
+                         end != protocol::StreamEnd::kResetByHandler;
+  if (cancelled && cancel) cancel();
 }  // `cancel` is destroyed last: it may hold the last reference to *this
-
-void H2Exchange::stream_completed() {
-  CancelCallback dropped = std::exchange(on_cancel_, nullptr);
-}
 
 }  // namespace h2::host

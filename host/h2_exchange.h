@@ -9,21 +9,18 @@
 
 #include "host/exchange.h"
 #include "protocol/reqd.h"
+#include "protocol/request_handler.h"
 
 namespace h2::host {
 
 class H2Exchange;
 
-// What an H2Exchange needs from its connection (implemented by H2Session).
+// What an H2Exchange needs from its connection (implemented by H2Session). Output readiness and
+// stream ends come from the core itself (protocol/request_handler.h), not through here.
 class H2Transport {
  public:
   virtual ~H2Transport() = default;
-  // Output may be pending: write it (ignored while the session is inside the core).
-  virtual void output_ready() = 0;
   virtual void schedule(uint64_t delay_ms, std::function<void()> fn) = 0;
-  // A new exchange on this connection (a pushed stream): the transport tells it when its stream
-  // completed (H2Exchange::stream_completed).
-  virtual void track(const std::shared_ptr<H2Exchange>& exchange) = 0;
 };
 
 class H2Exchange final : public Exchange, public std::enable_shared_from_this<H2Exchange> {
@@ -56,12 +53,11 @@ class H2Exchange final : public Exchange, public std::enable_shared_from_this<H2
   void on_cancel(CancelCallback cb) override { on_cancel_ = std::move(cb); }
   void schedule(std::uint64_t delay_ms, TimerCallback fire) override;
 
-  // The peer reset the stream or the connection went away (from RequestHandler).
-  void cancelled();
-  // The stream completed normally (both sides ended; seen by the transport after a core call):
-  // the module's callbacks held here are destroyed, which breaks reference cycles through an
-  // exchange handle captured in them (host/exchange.h, "Lifetime").
-  void stream_completed();
+  // The core ended the stream (RequestHandler::on_stream_closed). Ends the peer or the
+  // connection caused run the module's on_cancel; in every case the module's callbacks held
+  // here are destroyed, which breaks reference cycles through an exchange handle captured in
+  // them (host/exchange.h, "Lifetime").
+  void stream_ended(protocol::StreamEnd end);
   int status() const { return status_; }
 
  private:

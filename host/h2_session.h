@@ -8,7 +8,9 @@
 // preface yet) and the write deadline (a write in flight). Reads and writes overlap. Nothing on
 // this path allocates per request except the Exchange object handed to the module. When the
 // core is closed and its output written, the connection ends with a lingering close
-// (host/lingering_close.h); exchanges are told when their stream completed normally.
+// (host/lingering_close.h). Everything else comes from the core's contract
+// (protocol/request_handler.h): on_stream_closed ends each exchange, on_output_ready posts a
+// pump for output queued from outside the loop.
 #pragma once
 
 #include <array>
@@ -60,9 +62,7 @@ class H2Session final : public protocol::RequestHandler,
   // After "101 Switching Protocols": stream 1 is the upgrading request.
   void start_upgraded(std::string_view settings_payload, protocol::UpgradeRequest request,
                       std::string_view initial) {
-    in_core_ = true;
     conn_.emplace(this, options_, steady_now_ms(), settings_payload, std::move(request));
-    in_core_ = false;
     feed(initial);
     pump();
   }
@@ -72,17 +72,23 @@ class H2Session final : public protocol::RequestHandler,
     preface_seen_ = true;
     auto exchange = std::make_shared<H2Exchange>(
         reqd, context_.peer, context_.tls, std::weak_ptr<H2Transport>(this->weak_from_this()));
-    track(exchange);
     dispatch_request(*context_.snapshot->router, exchange);
   }
-  void on_stream_reset(protocol::Reqd& reqd, protocol::ErrorCode) override {
-    if (auto* exchange = static_cast<H2Exchange*>(reqd.user_data())) exchange->cancelled();
+  void on_stream_closed(protocol::Reqd& reqd, protocol::StreamEnd end,
+                        protocol::ErrorCode) override {
+    if (auto* exchange = static_cast<H2Exchange*>(reqd.user_data())) exchange->stream_ended(end);
+  }
+  // Output queued from outside the loop (a module's timer or posted task): one pump, posted.
+  void on_output_ready() override {
+    if (pump_posted_ || closed_) return;
+    pump_posted_ = true;
+    boost::asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      self->pump_posted_ = false;
+      self->pump();
+    });
   }
 
   // ---- H2Transport ----
-  void output_ready() override {
-    if (!in_core_) pump();
-  }
   void schedule(uint64_t delay_ms, std::function<void()> fn) override {
     auto timer = std::make_shared<boost::asio::steady_timer>(stream_.get_executor());
     timer->expires_after(std::chrono::milliseconds(delay_ms));
@@ -94,16 +100,10 @@ class H2Session final : public protocol::RequestHandler,
     });
   }
 
-  void track(const std::shared_ptr<H2Exchange>& exchange) override {
-    exchanges_.push_back(exchange);
-  }
-
   // ---- SessionBase ----
   void shutdown_gracefully() override {
     if (!conn_ || closed_) return;
-    in_core_ = true;
     conn_->start_graceful_shutdown();
-    in_core_ = false;
     pump();
   }
   void close_now() override { close(); }
@@ -113,12 +113,7 @@ class H2Session final : public protocol::RequestHandler,
     if (bytes.empty()) return;
     received_ += bytes.size();
     if (received_ >= 24) preface_seen_ = true;
-    in_core_ = true;
-    // The core's clock moves only through on_time (server_connection.h): activity must be
-    // stamped with the time it happened, or the idle timeout counts from a stale instant.
-    conn_->on_time(steady_now_ms());
-    conn_->process_bytes(bytes);
-    in_core_ = false;
+    conn_->process_bytes(bytes, steady_now_ms());
   }
 
   void do_read() {
@@ -129,9 +124,7 @@ class H2Session final : public protocol::RequestHandler,
           self->reading_ = false;
           if (self->closed_) return self->linger_.read_finished(self);
           if (ec) {
-            self->in_core_ = true;
             self->conn_->on_peer_eof();
-            self->in_core_ = false;
             if (ec != boost::asio::error::eof) self->peer_failed_ = true;
           } else {
             self->feed(std::string_view(self->read_buffer_.data(), n));
@@ -158,31 +151,10 @@ class H2Session final : public protocol::RequestHandler,
             self->close();
             return;
           }
-          self->in_core_ = true;
           self->conn_->on_time(steady_now_ms());
           self->conn_->consume_output(n);
-          self->in_core_ = false;
           self->pump();
         });
-  }
-
-  // The core does not report a stream that completes normally, so after core calls the
-  // exchanges whose stream is over are told (they drop the module's callbacks). Checked only
-  // when the open stream count changed or exceeds the live exchanges' count: O(1) otherwise.
-  void release_completed() {
-    const size_t open = conn_->open_stream_count();
-    if (open == open_streams_seen_ && exchanges_.size() <= open) return;
-    open_streams_seen_ = open;
-    std::vector<std::shared_ptr<H2Exchange>> completed;
-    std::erase_if(exchanges_, [&](const std::weak_ptr<H2Exchange>& weak) {
-      auto exchange = weak.lock();
-      if (!exchange) return true;
-      if (!exchange->closed()) return false;
-      completed.push_back(std::move(exchange));
-      return true;
-    });
-    // Outside the loop: dropping a module callback runs module code, which may call back in.
-    for (auto& exchange : completed) exchange->stream_completed();
   }
 
   // Starts whatever I/O the core wants, closes when it is done, re-arms the timer.
@@ -198,8 +170,6 @@ class H2Session final : public protocol::RequestHandler,
       close();
       return;
     }
-    release_completed();
-    if (closed_ || !conn_) return;  // a dropped callback may have ended the connection
     arm_timer();
   }
 
@@ -228,9 +198,7 @@ class H2Session final : public protocol::RequestHandler,
       close();
       return;
     }
-    in_core_ = true;
     conn_->on_time(now);
-    in_core_ = false;
     pump();
   }
 
@@ -257,18 +225,9 @@ class H2Session final : public protocol::RequestHandler,
   void end_core() {
     closed_ = true;
     timer_.cancel();
-    // Open streams are cancelled first (handlers hear on_cancel: the core only does that on
-    // peer EOF), then destroying the core ends them: exchanges see kClosed, flushes get false.
-    in_core_ = true;
-    if (conn_) conn_->on_peer_eof();
+    // Destroying the core ends every open stream through on_stream_closed (modules hear
+    // on_cancel, flushes complete with kClosed): the core's contract, nothing to poll.
     conn_.reset();
-    in_core_ = false;
-    // Every stream is over now (cancelled ones have already heard on_cancel).
-    auto exchanges = std::move(exchanges_);
-    exchanges_.clear();
-    for (auto& weak : exchanges) {
-      if (auto exchange = weak.lock()) exchange->stream_completed();
-    }
   }
 
   Stream stream_;
@@ -280,8 +239,6 @@ class H2Session final : public protocol::RequestHandler,
   std::array<char, kReadBufferSize> read_buffer_;
   std::vector<std::string_view> views_;
   std::vector<boost::asio::const_buffer> buffers_;
-  std::vector<std::weak_ptr<H2Exchange>> exchanges_;  // alive and not yet completed
-  size_t open_streams_seen_ = 0;
   uint64_t start_ms_ = steady_now_ms();
   uint64_t write_started_ms_ = 0;
   uint64_t armed_ms_ = 0;
@@ -289,7 +246,7 @@ class H2Session final : public protocol::RequestHandler,
   bool preface_seen_ = false;
   bool reading_ = false;
   bool writing_ = false;
-  bool in_core_ = false;
+  bool pump_posted_ = false;
   bool closed_ = false;
   bool peer_failed_ = false;
 };

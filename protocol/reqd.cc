@@ -72,16 +72,19 @@ bool Reqd::body_complete() const {
 Result Reqd::schedule_read(std::function<void(std::string_view)> on_chunk,
                            std::function<void()> on_eof) {
   if (!stream_) return Result::kConnectionClosed;
+  detail::ApiCall api(core_);
   return core_->schedule_read(stream_, std::move(on_chunk), std::move(on_eof));
 }
 
 Result Reqd::respond_informational(const Response& response) {
   if (!stream_) return Result::kConnectionClosed;
+  detail::ApiCall api(core_);
   return core_->respond_head(stream_, response, true, false);
 }
 
 Result Reqd::respond_with_string(const Response& response, std::string body) {
   if (!stream_) return Result::kConnectionClosed;
+  detail::ApiCall api(core_);
   detail::Holder holder;
   holder.owned = std::move(body);
   std::string_view view = holder.owned;
@@ -91,14 +94,19 @@ Result Reqd::respond_with_string(const Response& response, std::string body) {
 Result Reqd::respond_with_shared(const Response& response, std::shared_ptr<const void> owner,
                                  std::string_view body) {
   if (!stream_) return Result::kConnectionClosed;
+  detail::ApiCall api(core_);
   detail::Holder holder;
   holder.shared = std::move(owner);
   return core_->respond_body(stream_, response, std::move(holder), body);
 }
 
 Writer Reqd::respond_with_streaming(const Response& response, Result* result) {
-  Result r =
-      stream_ ? core_->respond_head(stream_, response, false, false) : Result::kConnectionClosed;
+  if (!stream_) {
+    if (result) *result = Result::kConnectionClosed;
+    return Writer();
+  }
+  detail::ApiCall api(core_);
+  Result r = core_->respond_head(stream_, response, false, false);
   if (result) *result = r;
   return r == Result::kOk ? Writer(core_, stream_) : Writer();
 }
@@ -106,16 +114,19 @@ Writer Reqd::respond_with_streaming(const Response& response, Result* result) {
 PushResult Reqd::push(std::string_view method, std::string_view path,
                       std::span<const Field> headers) {
   if (!stream_) return {Result::kConnectionClosed, {}};
+  detail::ApiCall api(core_);
   return core_->push(stream_, method, path, headers);
 }
 
 Result Reqd::reset(ErrorCode code) {
   if (!stream_) return Result::kConnectionClosed;
+  detail::ApiCall api(core_);
   return core_->reset_by_handler(stream_, code);
 }
 
 Result Reqd::report_error() {
   if (!stream_) return Result::kConnectionClosed;
+  detail::ApiCall api(core_);
   return core_->report_error(stream_);
 }
 
@@ -147,6 +158,7 @@ Writer::~Writer() {
 
 Result Writer::write(std::string_view data) {
   if (!stream_) return Result::kConnectionClosed;
+  detail::ApiCall api(core_);
   return core_->write_body(stream_, data, nullptr);
 }
 
@@ -157,11 +169,13 @@ Result Writer::write_borrowed(std::string_view data, std::function<void()> relea
     holder.finish(false);
     return Result::kConnectionClosed;
   }
+  detail::ApiCall api(core_);
   return core_->write_body(stream_, data, &holder);
 }
 
 Result Writer::write_shared(std::shared_ptr<const void> owner, std::string_view data) {
   if (!stream_) return Result::kConnectionClosed;
+  detail::ApiCall api(core_);
   detail::Holder holder;
   holder.shared = std::move(owner);
   return core_->write_body(stream_, data, &holder);
@@ -172,16 +186,19 @@ Result Writer::flush(std::function<void(bool)> on_done) {
     if (on_done) on_done(false);
     return Result::kConnectionClosed;
   }
+  detail::ApiCall api(core_);
   return core_->flush(stream_, std::move(on_done));
 }
 
 Result Writer::close() {
   if (!stream_) return Result::kConnectionClosed;
+  detail::ApiCall api(core_);
   return core_->close_body(stream_, {}, false);
 }
 
 Result Writer::close_with_trailers(std::span<const Field> trailers) {
   if (!stream_) return Result::kConnectionClosed;
+  detail::ApiCall api(core_);
   return core_->close_body(stream_, trailers, true);
 }
 

@@ -5,6 +5,26 @@
 #include "protocol/detail/core.h"
 
 namespace h2::protocol {
+namespace {
+
+// One driving call: refused when made from inside a callback (request_handler.h); delivers the
+// stream-closed notifications queued during the call when it ends.
+class Driving {
+ public:
+  explicit Driving(detail::Core* core) : core_(core), entered_(core->enter_driving()) {}
+  ~Driving() {
+    if (entered_) core_->leave_driving();
+  }
+  Driving(const Driving&) = delete;
+  Driving& operator=(const Driving&) = delete;
+  explicit operator bool() const { return entered_; }
+
+ private:
+  detail::Core* core_;
+  bool entered_;
+};
+
+}  // namespace
 
 ServerConnection::ServerConnection(RequestHandler* handler, const ConnectionOptions& options,
                                    uint64_t now_ms)
@@ -14,6 +34,7 @@ ServerConnection::ServerConnection(RequestHandler* handler, const ConnectionOpti
                                    uint64_t now_ms, std::string_view http2_settings,
                                    UpgradeRequest request)
     : ServerConnection(handler, options, now_ms) {
+  Driving driving(core_);
   core_->start_upgrade(http2_settings, std::move(request));
 }
 
@@ -38,17 +59,23 @@ ServerConnection::~ServerConnection() {
   }
 }
 
-size_t ServerConnection::process_bytes(std::string_view bytes) {
+
+size_t ServerConnection::process_bytes(std::string_view bytes, uint64_t now_ms) {
+  Driving driving(core_);
+  if (!driving) return 0;
+  // The bytes arrived now: activity is stamped with this time (idle, reset-budget clocks).
+  core_->on_time(now_ms);
   return core_->process_bytes(bytes);
 }
 void ServerConnection::on_peer_eof() {
-  core_->on_peer_eof();
+  if (Driving driving(core_); driving) core_->on_peer_eof();
 }
 size_t ServerConnection::pending_output(std::vector<std::string_view>& out, size_t max_bytes) {
-  return core_->pending_output(out, max_bytes);
+  Driving driving(core_);
+  return driving ? core_->pending_output(out, max_bytes) : 0;
 }
 void ServerConnection::consume_output(size_t written) {
-  core_->consume_output(written);
+  if (Driving driving(core_); driving) core_->consume_output(written);
 }
 bool ServerConnection::wants_read() const {
   return core_->wants_read();
@@ -60,13 +87,19 @@ bool ServerConnection::is_closed() const {
   return core_->is_closed();
 }
 void ServerConnection::on_time(uint64_t now_ms) {
-  core_->on_time(now_ms);
+  if (Driving driving(core_); driving) core_->on_time(now_ms);
 }
 std::optional<uint64_t> ServerConnection::next_wakeup_ms() const {
   return core_->next_wakeup_ms();
 }
 void ServerConnection::start_graceful_shutdown() {
-  core_->start_graceful_shutdown();
+  if (Driving driving(core_); driving) core_->start_graceful_shutdown();
+}
+size_t ServerConnection::callback_exceptions() const {
+  return core_->callback_exceptions();
+}
+size_t ServerConnection::refused_reentrant_calls() const {
+  return core_->refused_reentrant_calls();
 }
 size_t ServerConnection::open_stream_count() const {
   return core_->open_stream_count();

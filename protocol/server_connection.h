@@ -1,34 +1,41 @@
 // The sans-I/O HTTP/2 server connection (RFC 9113). It turns received bytes into RequestHandler
 // calls and responses into bytes to send; it owns no socket, thread or clock. Any runtime drives
-// it: the Asio host, the in-memory test harness, a benchmark loop.
+// it: the Asio host, examples/ (a blocking and a poll(2) server), the in-memory test harness.
 //
-// Driving loop (one thread or strand):
-//   ServerConnection conn(&handler, options, now_ms);
+// The contract a runtime follows (examples/poll_server.cc is this loop, compiled and run by ctest;
+// request_handler.h says when callbacks come and what they may do):
+//   ServerConnection conn(&handler, options, now_ms());
 //   loop:
-//     if (conn.wants_read())  n = read(sock, buf);  n == 0 ? conn.on_peer_eof()
-//                                                          : conn.process_bytes({buf, n});
-//     if (conn.wants_write()) { std::vector<std::string_view> v;
-//                               size_t len = conn.pending_output(v, 256 * 1024);
-//                               size_t w = writev(sock, v); conn.consume_output(w); }
-//     conn.on_time(now_ms());  arm a timer for conn.next_wakeup_ms()
-//   Call on_time() on every wakeup (after reads too, not only when the timer fires): the
-//   connection's notion of "now" (idle, header-block and reset-budget clocks) is the last value
-//   given to it.
-//     if (conn.is_closed()) close(sock), destroy conn
+//     if (conn.wants_read()) { n = read(sock, buf);
+//                              n == 0 ? conn.on_peer_eof() : conn.process_bytes({buf, n}, now_ms()); }
+//     while (conn.wants_write()) { std::vector<std::string_view> v;
+//                                  conn.pending_output(v, 256 * 1024);
+//                                  w = writev(sock, v); conn.consume_output(w); }
+//     if (conn.is_closed()) { close(sock); destroy conn; done }
+//     wait for: readable (if wants_read), writable (if wants_write), the time
+//               conn.next_wakeup_ms() -> then conn.on_time(now_ms()),
+//               handler.on_output_ready() (output queued from outside the loop, e.g. a timer).
+//   The driving functions are process_bytes, on_peer_eof, pending_output, consume_output, on_time,
+//   start_graceful_shutdown and the destructor. Time comes in with the input (process_bytes) and
+//   through on_time; the connection never reads a clock. After any driving call, re-check
+//   wants_write() / wants_read() / is_closed() / next_wakeup_ms(): those are the whole state.
 //   process_bytes() consumes everything it is given (it never needs a whole frame at once) unless
 //   the connection failed: then it returns fewer bytes and wants_read() turns false.
 //   The views from pending_output() stay valid until consume_output() says they were written,
 //   even if process_bytes() runs in between (a read may proceed while a gather write is in
 //   flight); calling pending_output() again returns the same unwritten bytes first.
+//   Every stream the handler saw ends with exactly one on_stream_closed(), including when the
+//   connection is destroyed with streams open: no polling of Reqd handles is needed.
 //
 // Example exchanges (C = client bytes fed, S = bytes pulled, H = handler calls):
 //   GET:     C preface SETTINGS            S SETTINGS, WINDOW_UPDATE(0)
 //            C HEADERS(1, END_STREAM)      H on_request -> respond_with_string(200, "hi")
 //                                          S SETTINGS ACK, HEADERS(1), DATA(1, END_STREAM)
+//                                          H on_stream_closed(kCompleted)
 //   POST:    C HEADERS(3) DATA(3) DATA(3, END_STREAM)
 //            H on_request -> schedule_read -> on_chunk(..) -> schedule_read -> on_eof
 //            S WINDOW_UPDATE(3), WINDOW_UPDATE(0) once half a window was consumed; response
-//   reset:   C HEADERS(5) RST_STREAM(5, CANCEL)   H on_request, on_stream_reset(CANCEL)
+//   reset:   C HEADERS(5) RST_STREAM(5, CANCEL)   H on_request, on_stream_closed(kResetByPeer)
 //   GOAWAY:  conn.start_graceful_shutdown()  S GOAWAY(2^31-1), PING
 //            C PING ACK                      S GOAWAY(last id); open streams finish; is_closed()
 //
@@ -78,15 +85,18 @@ class ServerConnection {
   ServerConnection& operator=(ServerConnection&& other) noexcept;
   ServerConnection(const ServerConnection&) = delete;
   ServerConnection& operator=(const ServerConnection&) = delete;
-  // Ends every stream (pending flush callbacks get false, borrowed buffers are released);
-  // Reqd handles that outlive it see kConnectionClosed.
+  // Ends every stream with its callbacks, like on_peer_eof(): pending reads get on_eof, flushes
+  // false, borrowed buffers are released, the handler hears on_stream_closed(kConnectionEnded,
+  // CANCEL) for each open stream and on_connection_closed(CANCEL) unless a cause was already
+  // told. Reqd handles that outlive it see kConnectionClosed. Not from inside a callback.
   ~ServerConnection();
 
-  // Feeds received bytes. Returns the bytes consumed: all of them, unless the connection failed
-  // (connection error, GOAWAY queued), after which input is ignored.
-  size_t process_bytes(std::string_view bytes);
+  // Feeds bytes received at `now_ms` (the embedder's monotonic clock; the value on_time() would
+  // get). Returns the bytes consumed: all of them, unless the connection failed (connection
+  // error, GOAWAY queued), after which input is ignored. 0 when called from a callback.
+  size_t process_bytes(std::string_view bytes, uint64_t now_ms);
   // The peer closed its sending side (read returned 0). Open streams are reset (their handlers
-  // get on_stream_reset with CANCEL); pending output may still be written.
+  // get on_stream_closed(kConnectionEnded, CANCEL)); pending output may still be written.
   void on_peer_eof();
 
   // Appends views of the next bytes to send (at most `max_bytes` in total) to `out` and returns
@@ -114,6 +124,10 @@ class ServerConnection {
   uint32_t last_peer_stream_id() const;
   // The connection error we sent or received in GOAWAY (kNoError if none).
   ErrorCode goaway_code() const;
+  // Handler callbacks that threw (contained, request_handler.h "Exceptions"); driving calls
+  // refused because they came from inside a callback. Both are bugs of the embedder to log.
+  size_t callback_exceptions() const;
+  size_t refused_reentrant_calls() const;
 
  private:
   detail::Core* core_;

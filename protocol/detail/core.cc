@@ -37,6 +37,30 @@ std::string_view stream_state_name(StreamState s) {
   return "unknown";
 }
 
+}  // namespace h2::protocol::detail
+
+namespace h2::protocol {
+
+std::string_view stream_end_name(StreamEnd end) {
+  switch (end) {
+    case StreamEnd::kCompleted:
+      return "completed";
+    case StreamEnd::kResetByPeer:
+      return "reset by peer";
+    case StreamEnd::kStreamError:
+      return "stream error";
+    case StreamEnd::kResetByHandler:
+      return "reset by handler";
+    case StreamEnd::kConnectionEnded:
+      return "connection ended";
+  }
+  return "unknown";
+}
+
+}  // namespace h2::protocol
+
+namespace h2::protocol::detail {
+
 Core::Core(RequestHandler* handler, const ConnectionOptions& options, uint64_t now_ms)
     : handler_(handler),
       options_(options),
@@ -115,7 +139,7 @@ void Core::connection_error(ErrorCode code, std::string_view reason) {
   std::vector<Stream*> open;
   open.reserve(streams_.size());
   for (auto& [id, s] : streams_) open.push_back(s);  // the table is ordered by id
-  for (Stream* s : open) close_stream(s, code, true, ClosedHow::kResetByUs);
+  for (Stream* s : open) close_stream(s, code, ClosedHow::kResetByUs, StreamEnd::kConnectionEnded);
   notify_closed(code, reason);
 }
 
@@ -123,13 +147,13 @@ void Core::stream_error(uint32_t id, ErrorCode code) {
   if (failed_) return;
   queue_rst(id, code);
   if (Stream* s = find(id)) {
-    close_stream(s, code, true, ClosedHow::kResetByUs);
+    close_stream(s, code, ClosedHow::kResetByUs, StreamEnd::kStreamError);
   } else {
     closed_.record(id, ClosedHow::kResetByUs);
   }
 }
 
-void Core::close_stream(Stream* s, ErrorCode code, bool notify, ClosedHow how) {
+void Core::close_stream(Stream* s, ErrorCode code, ClosedHow how, StreamEnd end) {
   if (s->state == StreamState::kClosed) return;
   Reqd guard(this, s);  // keeps `s` alive through the callbacks below
   s->state = StreamState::kClosed;
@@ -154,7 +178,14 @@ void Core::close_stream(Stream* s, ErrorCode code, bool notify, ClosedHow how) {
     s->body_read_offset = s->body_buffer.size();
     if (!(upgraded_ && s->id == 1)) credit_connection(static_cast<uint32_t>(unread));
   }
-  bool abnormal = s->response != ResponseState::kDone || !s->remote_ended;
+  // Completed: the response was framed whole, and the request was received whole or cut short
+  // by our RST_STREAM(NO_ERROR) after an early response (on_local_end).
+  if (s->response == ResponseState::kDone &&
+      (s->remote_ended || (how == ClosedHow::kResetByUs && code == ErrorCode::kNoError &&
+                           end == StreamEnd::kCompleted))) {
+    end = StreamEnd::kCompleted;
+    code = ErrorCode::kNoError;
+  }
   s->response = ResponseState::kDone;
   auto flushes = std::move(s->flushes);
   s->flushes.clear();
@@ -162,10 +193,50 @@ void Core::close_stream(Stream* s, ErrorCode code, bool notify, ClosedHow how) {
   s->on_chunk = nullptr;
   s->on_eof = nullptr;
   if (detached_) return;
-  for (auto& [offset, cb] : flushes) cb(false);
-  if (on_eof) on_eof();
-  if (notify && abnormal && s->delivered) handler_->on_stream_reset(guard, code);
+  for (auto& [offset, cb] : flushes) guarded([&] { cb(false); });
+  if (on_eof) guarded(on_eof);
+  if (s->delivered) closed_notes_.push_back({guard, end, code});
   answer_peer_goaway();
+}
+
+void Core::deliver_closed_notes() {
+  // A handler's on_stream_closed may end more streams (and queue more notes): loop until none.
+  while (!closed_notes_.empty() && !detached_) {
+    std::vector<ClosedNote> notes;
+    notes.swap(closed_notes_scratch_);
+    notes.swap(closed_notes_);
+    for (ClosedNote& n : notes) {
+      guarded([&] { handler_->on_stream_closed(n.reqd, n.end, n.code); });
+    }
+    notes.clear();  // drops the handles (may free streams)
+    if (closed_notes_scratch_.capacity() < notes.capacity()) notes.swap(closed_notes_scratch_);
+  }
+}
+
+bool Core::enter_driving() {
+  if (driving_ != 0 || api_depth_ != 0) {
+    ++refused_reentrant_calls_;
+    return false;
+  }
+  driving_ = 1;
+  output_notified_ = false;
+  return true;
+}
+
+void Core::leave_driving() {
+  deliver_closed_notes();
+  driving_ = 0;
+}
+
+void Core::leave_api() {
+  // Still counted as inside the call while on_output_ready runs: driving calls made from it
+  // are refused like those from any other callback.
+  if (api_depth_ == 1 && driving_ == 0 && !detached_ && !output_notified_ &&
+      (wants_write() || !closed_notes_.empty())) {
+    output_notified_ = true;
+    guarded([&] { handler_->on_output_ready(); });
+  }
+  --api_depth_;
 }
 
 void Core::answer_peer_goaway() {
@@ -194,18 +265,32 @@ void Core::abandon_block() {
 }
 
 void Core::detach() {
-  detached_ = true;
+  // The destructor is a driving call: streams end with their callbacks, as on peer EOF.
+  driving_ = 1;
   abandon_block();
   std::vector<Stream*> open;
   for (auto& [id, s] : streams_) open.push_back(s);
-  for (Stream* s : open) close_stream(s, ErrorCode::kCancel, false, ClosedHow::kResetByUs);
+  for (Stream* s : open) {
+    close_stream(s, ErrorCode::kCancel, ClosedHow::kResetByUs, StreamEnd::kConnectionEnded);
+  }
+  deliver_closed_notes();
+  notify_closed(ErrorCode::kCancel, "connection destroyed");
+  detached_ = true;
+  closed_notes_.clear();
   std::vector<Holder> released;
   output_.clear(released);
   release_holders(released, false);
 }
 
 void Core::notify_closed(ErrorCode code, std::string_view reason) {
-  if (!detached_) handler_->on_connection_closed(code, reason);
+  if (detached_) return;
+  // The destructor's notice only when no other cause was told.
+  if (code == ErrorCode::kCancel && reason == "connection destroyed" &&
+      connection_closed_notified_) {
+    return;
+  }
+  connection_closed_notified_ = true;
+  guarded([&] { handler_->on_connection_closed(code, reason); });
 }
 
 void Core::count_control_frame() {
@@ -227,14 +312,14 @@ bool Core::spend_reset_budget() {
 
 void Core::retire_holder(Holder h) {
   if (output_.empty()) {
-    h.finish(true);
+    count_thrown(h.finish(true));
   } else {
     output_.retire(std::move(h));
   }
 }
 
 void Core::release_holders(std::vector<Holder>& released, bool written) {
-  for (Holder& h : released) h.finish(written);
+  for (Holder& h : released) count_thrown(h.finish(written));
   released.clear();
 }
 
@@ -265,7 +350,9 @@ void Core::on_peer_eof() {
   abandon_block();
   std::vector<Stream*> open;
   for (auto& [id, s] : streams_) open.push_back(s);
-  for (Stream* s : open) close_stream(s, ErrorCode::kCancel, true, ClosedHow::kResetByPeer);
+  for (Stream* s : open) {
+    close_stream(s, ErrorCode::kCancel, ClosedHow::kResetByPeer, StreamEnd::kConnectionEnded);
+  }
   if (!failed_) notify_closed(ErrorCode::kNoError, "peer closed the connection");
 }
 

@@ -48,9 +48,33 @@ class Core final : public FrameVisitor, public hpack::HeaderSink {
     ++s->handles;
   }
   void drop(Stream* s);
-  // The ServerConnection is going away: every stream ends, no handler is called again.
+  // The ServerConnection is going away: every stream ends with its callbacks (on_eof, flushes
+  // false, on_stream_closed(kConnectionEnded)), then no handler is called again.
   void detach();
   bool detached() const { return detached_; }
+
+  // ---- the embedder contract (request_handler.h) ----
+  // Brackets every driving call of ServerConnection. enter() refuses (returns false) a call made
+  // from inside a callback; leave() delivers the stream-closed notifications queued meanwhile.
+  bool enter_driving();
+  void leave_driving();
+  // Brackets every respond-API call: the outermost one, made while no driving call runs,
+  // tells the embedder that output became ready (once per batch).
+  void enter_api() { ++api_depth_; }
+  void leave_api();
+  // Runs a handler callback; an exception is contained and counted. Returns false if it threw.
+  template <typename F>
+  bool guarded(F&& f) noexcept {
+    try {
+      f();
+      return true;
+    } catch (...) {
+      ++callback_exceptions_;
+      return false;
+    }
+  }
+  size_t callback_exceptions() const { return callback_exceptions_; }
+  size_t refused_reentrant_calls() const { return refused_reentrant_calls_; }
 
   // ---- driving (ServerConnection) ----
   bool start_upgrade(std::string_view http2_settings, UpgradeRequest request);
@@ -117,8 +141,12 @@ class Core final : public FrameVisitor, public hpack::HeaderSink {
   void send_preface();
   void connection_error(ErrorCode code, std::string_view reason);
   void stream_error(uint32_t id, ErrorCode code);
-  // Ends `s` (may delete it: do not touch it afterwards). `notify`: tell the handler.
-  void close_stream(Stream* s, ErrorCode code, bool notify, ClosedHow how);
+  // Ends `s` (may delete it: do not touch it afterwards). A stream the handler knows is queued
+  // for on_stream_closed (delivered by leave_driving): `end` is what the handler is told
+  // unless the stream completed both ways, which is always kCompleted.
+  void close_stream(Stream* s, ErrorCode code, ClosedHow how, StreamEnd end);
+  void deliver_closed_notes();
+  void count_thrown(size_t n) { callback_exceptions_ += n; }
   void finish_stream_if_done(Stream* s);
   void send_goaway(uint32_t last_id, ErrorCode code, std::string_view debug);
   // After the peer's GOAWAY, once no stream is left: our GOAWAY(NO_ERROR, last id), queued
@@ -168,6 +196,21 @@ class Core final : public FrameVisitor, public hpack::HeaderSink {
   ConnectionOptions options_;
   uint32_t refs_ = 1;
   bool detached_ = false;
+
+  // embedder contract state
+  struct ClosedNote {
+    Reqd reqd;
+    StreamEnd end;
+    ErrorCode code;
+  };
+  uint32_t driving_ = 0;
+  uint32_t api_depth_ = 0;
+  bool output_notified_ = false;
+  bool connection_closed_notified_ = false;
+  std::vector<ClosedNote> closed_notes_;
+  std::vector<ClosedNote> closed_notes_scratch_;
+  size_t callback_exceptions_ = 0;
+  size_t refused_reentrant_calls_ = 0;
 
   FrameDecoder decoder_;
   hpack::Decoder hpack_decoder_;
@@ -241,6 +284,25 @@ class Core final : public FrameVisitor, public hpack::HeaderSink {
   std::string closed_reason_;
   std::vector<std::pair<uint32_t, Priority>> idle_priorities_;  // PRIORITY_UPDATE before HEADERS
   char status_digits_[3] = {};
+};
+
+// One respond-API call (Reqd/Writer), for Core::enter_api / leave_api.
+class ApiCall {
+ public:
+  // Holds a reference: a callback run by the call may drop the handle the call came through.
+  explicit ApiCall(Core* core) : core_(core) {
+    core_->add_ref();
+    core_->enter_api();
+  }
+  ~ApiCall() {
+    core_->leave_api();
+    core_->release();
+  }
+  ApiCall(const ApiCall&) = delete;
+  ApiCall& operator=(const ApiCall&) = delete;
+
+ private:
+  Core* core_;
 };
 
 }  // namespace h2::protocol::detail

@@ -178,7 +178,7 @@ void Core::dispatch_request(Stream* s) {
   s->delivered = true;
   if (detached_) return;
   Reqd reqd(this, s);
-  handler_->on_request(reqd);
+  if (!guarded([&] { handler_->on_request(reqd); })) report_error(s);
 }
 
 }  // namespace h2::protocol::detail

@@ -138,7 +138,7 @@ void Core::on_goaway(const FrameHeader&, uint32_t last_stream_id, ErrorCode code
     if (s->pushed && id > last_stream_id) unprocessed.push_back(s);
   }
   for (Stream* s : unprocessed)
-    close_stream(s, ErrorCode::kRefusedStream, true, ClosedHow::kResetByPeer);
+    close_stream(s, ErrorCode::kRefusedStream, ClosedHow::kResetByPeer, StreamEnd::kResetByPeer);
   notify_closed(code, debug);
   answer_peer_goaway();  // no stream open: our GOAWAY at once, else when the last one ends
 }
@@ -155,7 +155,7 @@ void Core::on_rst_stream(const FrameHeader& h, ErrorCode code) {
     // CVE-2023-44487 rapid reset: too many streams reset before we answered.
     return connection_error(ErrorCode::kEnhanceYourCalm, "reset budget exhausted");
   }
-  close_stream(s, code, true, ClosedHow::kResetByPeer);
+  close_stream(s, code, ClosedHow::kResetByPeer, StreamEnd::kResetByPeer);
 }
 
 void Core::on_window_update(const FrameHeader& h, uint32_t increment) {
@@ -279,7 +279,7 @@ void Core::on_data_chunk(uint32_t stream_id, std::string_view data) {
     auto cb = std::move(s->on_chunk);
     s->on_chunk = nullptr;
     s->on_eof = nullptr;
-    cb(data);
+    if (!guarded([&] { cb(data); })) report_error(s);
     credit_connection(n);
     credit_stream(s, n);
     return;
@@ -301,7 +301,7 @@ void Core::end_of_body(Stream* s) {
   }
   s->remote_ended = true;
   if (s->state == StreamState::kHalfClosedLocal) {
-    close_stream(s, ErrorCode::kNoError, false, ClosedHow::kNormally);
+    close_stream(s, ErrorCode::kNoError, ClosedHow::kNormally, StreamEnd::kCompleted);
     return;
   }
   s->state = StreamState::kHalfClosedRemote;
@@ -334,7 +334,7 @@ void Core::deliver_body(Stream* s) {
     s->on_chunk = nullptr;
     s->on_eof = nullptr;
     s->eof_delivered = true;
-    cb();
+    if (!guarded(cb)) report_error(s);
   }
 }
 

@@ -175,10 +175,10 @@ void Core::on_local_end(Stream* s) {
     // nginx does). DATA still in flight is ignored and its connection credit returned (§5.1
     // closed after our RST_STREAM); a pending read gets on_eof with body_complete() false.
     queue_rst(s->id, ErrorCode::kNoError);
-    close_stream(s, ErrorCode::kNoError, false, ClosedHow::kResetByUs);
+    close_stream(s, ErrorCode::kNoError, ClosedHow::kResetByUs, StreamEnd::kCompleted);
     return;
   }
-  close_stream(s, ErrorCode::kNoError, false, ClosedHow::kNormally);
+  close_stream(s, ErrorCode::kNoError, ClosedHow::kNormally, StreamEnd::kCompleted);
 }
 
 void Core::update_schedule(Stream* s) {

@@ -113,16 +113,16 @@ Result Core::respond_body(Stream* s, const Response& response, Holder holder,
 
 Result Core::write_body(Stream* s, std::string_view data, Holder* holder) {
   if (Result r = check_usable(s); r != Result::kOk) {
-    if (holder) holder->finish(false);
+    if (holder) count_thrown(holder->finish(false));
     return r;
   }
   if (s->response != ResponseState::kStreaming) {
-    if (holder) holder->finish(false);
+    if (holder) count_thrown(holder->finish(false));
     return Result::kNotResponding;
   }
   if (data.empty() || s->head_only) {
     // HEAD: accepted and discarded (RFC 9110 §9.3.2); a borrowed buffer is released at once.
-    if (holder) holder->finish(true);
+    if (holder) count_thrown(holder->finish(true));
     return Result::kOk;
   }
   if (holder == nullptr) {
@@ -193,7 +193,7 @@ Result Core::close_body(Stream* s, std::span<const Field> trailers, bool with_tr
 Result Core::reset_by_handler(Stream* s, ErrorCode code) {
   if (Result r = check_usable(s); r != Result::kOk) return r;
   queue_rst(s->id, code);
-  close_stream(s, code, false, ClosedHow::kResetByUs);
+  close_stream(s, code, ClosedHow::kResetByUs, StreamEnd::kResetByHandler);
   return Result::kOk;
 }
 

@@ -26,10 +26,26 @@ struct Holder {
   std::shared_ptr<const void> shared;  // shared immutable buffer
   std::function<void()> release;       // borrowed write
   std::function<void(bool)> on_done;   // flush completion (true: written)
-  void finish(bool written) {
-    if (release) std::exchange(release, nullptr)();
-    if (on_done) std::exchange(on_done, nullptr)(written);
+  // Runs the callbacks; returns how many of them threw (contained here: callbacks should not
+  // throw, request_handler.h "Exceptions").
+  size_t finish(bool written) noexcept {
+    size_t thrown = 0;
+    if (release) {
+      try {
+        std::exchange(release, nullptr)();
+      } catch (...) {
+        ++thrown;
+      }
+    }
+    if (on_done) {
+      try {
+        std::exchange(on_done, nullptr)(written);
+      } catch (...) {
+        ++thrown;
+      }
+    }
     shared.reset();
+    return thrown;
   }
 };
 

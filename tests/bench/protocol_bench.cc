@@ -73,7 +73,7 @@ void BM_Connection_Ours(benchmark::State& state) {
     while (!rest.empty()) {
       std::string_view chunk = rest.substr(0, kReadSize);
       rest.remove_prefix(chunk.size());
-      conn.process_bytes(chunk);
+      conn.process_bytes(chunk, 0);
       while (conn.wants_write()) {
         views.clear();
         size_t n = conn.pending_output(views, 256 * 1024);

@@ -154,7 +154,7 @@ TEST(Rfc9110_9_3_2, H2cUpgradedHeadRequestHasNoContent) {
   protocol::ServerConnection conn(&handler, {}, 0, std::string_view(), std::move(request));
   FrameBuilder b;
   b.preface().settings();
-  conn.process_bytes(b.take());
+  conn.process_bytes(b.take(), 0);
   ASSERT_EQ(handler.requests.size(), 1u);
   ServerOutputDecoder decoder;
   std::vector<std::string_view> views;

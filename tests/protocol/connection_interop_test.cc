@@ -69,7 +69,7 @@ class NgClient {
       ssize_t n;
       while ((n = nghttp2_session_mem_send(session_, &data)) > 0) {
         progress = true;
-        ASSERT_EQ(server.process_bytes({reinterpret_cast<const char*>(data), size_t(n)}),
+        ASSERT_EQ(server.process_bytes({reinterpret_cast<const char*>(data), size_t(n)}, 0),
                   size_t(n));
       }
       ASSERT_GE(n, 0) << nghttp2_strerror(static_cast<int>(n));

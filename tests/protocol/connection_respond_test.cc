@@ -262,7 +262,10 @@ H2_SCRIPT_TEST(Cancel, HandlerResetSendsItsCode) {
   h.handshake();
   h.get(1);
   expect_rst(h.drain(), 1, ErrorCode::kRefusedStream);
-  EXPECT_TRUE(h.handler.resets.empty());  // the handler did it: not told again
+  // The handler is told once, as for every stream, with its own code (connection_contract_test).
+  ASSERT_EQ(h.handler.stream_closes.size(), 1u);
+  EXPECT_EQ(h.handler.stream_closes[0].end, protocol::StreamEnd::kResetByHandler);
+  EXPECT_EQ(h.handler.stream_closes[0].code, ErrorCode::kRefusedStream);
 }
 
 H2_SCRIPT_TEST(Cancel, PeerResetFailsPendingFlushAndReleasesBorrowedData) {
@@ -384,7 +387,7 @@ TEST(Rfc7540_3_2, H2cUpgradeRequestBecomesStream1) {
   EXPECT_TRUE(handler.requests.empty());  // dispatched once the client preface arrives
   FrameBuilder b;
   b.preface().settings();
-  EXPECT_EQ(conn.process_bytes(b.take()), 33u);
+  EXPECT_EQ(conn.process_bytes(b.take(), 0), 33u);
   ASSERT_EQ(handler.requests.size(), 1u);
   ServerOutputDecoder decoder;
   std::vector<std::string_view> views;

@@ -161,16 +161,29 @@ class TestHandler : public protocol::RequestHandler {
     r.respond_with_string({200, {}}, "ok");
   };
   std::vector<protocol::Reqd> requests;
+  // Abnormal ends (every StreamEnd but kCompleted): (stream id, code).
   std::vector<std::pair<uint32_t, ErrorCode>> resets;
+  // Every on_stream_closed, in order.
+  struct Closed {
+    uint32_t id;
+    protocol::StreamEnd end;
+    ErrorCode code;
+  };
+  std::vector<Closed> stream_closes;
+  std::function<void(protocol::Reqd&, protocol::StreamEnd)> on_closed;
+  size_t output_ready = 0;
   std::vector<ErrorCode> closed;
 
   void on_request(protocol::Reqd& reqd) override {
     requests.push_back(reqd);
     if (respond) respond(reqd);
   }
-  void on_stream_reset(protocol::Reqd& reqd, ErrorCode code) override {
-    resets.emplace_back(reqd.stream_id(), code);
+  void on_stream_closed(protocol::Reqd& reqd, protocol::StreamEnd end, ErrorCode code) override {
+    stream_closes.push_back({reqd.stream_id(), end, code});
+    if (end != protocol::StreamEnd::kCompleted) resets.emplace_back(reqd.stream_id(), code);
+    if (on_closed) on_closed(reqd, end);
   }
+  void on_output_ready() override { ++output_ready; }
   void on_connection_closed(ErrorCode code, std::string_view) override { closed.push_back(code); }
 };
 
@@ -208,7 +221,7 @@ class Harness {
         n = 1;
       else if (mode_.seed != 0)
         n = std::uniform_int_distribution<size_t>(1, bytes.size())(rng_);
-      size_t c = conn_->process_bytes(bytes.substr(0, n));
+      size_t c = conn_->process_bytes(bytes.substr(0, n), now_ms);
       consumed += c;
       if (c < n) return consumed;
       bytes.remove_prefix(n);
