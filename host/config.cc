@@ -267,7 +267,7 @@ class Validator {
     expect(node, YAML::NodeType::Sequence, "routes", "a list");
     for (const auto& item : node) {
       expect(item, YAML::NodeType::Map, "routes[]", "a map");
-      RouteConfig route;
+      serve::RouteConfig route;
       route.where = location(item);
       bool has_path = false, has_module = false;
       for_each_key(item, "a route", kRouteKeys, [&](std::string_view key, const auto& v) {
@@ -358,7 +358,7 @@ class Validator {
                     1024, uint64_t{1} << 40, h);
   }
 
-  void logs(const YAML::Node& node, LogConfig& l) {
+  void logs(const YAML::Node& node, serve::LogConfig& l) {
     expect(node, YAML::NodeType::Map, "logs", "a map");
     for_each_key(node, "logs", kLogKeys, [&](std::string_view key, const auto& v) {
       if (key == "level") {
@@ -369,7 +369,7 @@ class Validator {
               "\"level\" must be one of debug, info, notice, warn, error, got " + quoted(level);
           fail(v, message);
         }
-        l.level = static_cast<LogLevel>(it - kLevels.begin());
+        l.level = static_cast<serve::LogLevel>(it - kLevels.begin());
       } else {
         std::string value = string(v, key);
         if (value != "stderr" && value != "stdout" && value != "off") {
@@ -384,36 +384,36 @@ class Validator {
     });
   }
 
-  ConfigLocation location(const YAML::Node& node) const {
+  serve::ConfigLocation location(const YAML::Node& node) const {
     const YAML::Mark mark = node.Mark();
     return {file_.string(), mark.line + 1, mark.column + 1};
   }
 
   // Module and route configs are free-form for the host; modules validate them (with these
   // locations). Only duplicate keys are refused here, since yaml-cpp keeps both.
-  ConfigValue to_config_value(const YAML::Node& node) const {
-    const ConfigLocation where = location(node);
+  serve::ConfigValue to_config_value(const YAML::Node& node) const {
+    const serve::ConfigLocation where = location(node);
     switch (node.Type()) {
       case YAML::NodeType::Scalar: {
         const std::string& text = node.Scalar();
         if (node.Tag() != "!") {  // plain (unquoted) scalars may be booleans or integers
           if (text == "true" || text == "false")
-            return ConfigValue::make_bool(text == "true", where);
+            return serve::ConfigValue::make_bool(text == "true", where);
           int64_t value = 0;
           auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
           if (!text.empty() && ec == std::errc() && end == text.data() + text.size()) {
-            return ConfigValue::make_int(value, where);
+            return serve::ConfigValue::make_int(value, where);
           }
         }
-        return ConfigValue::make_string(text, where);
+        return serve::ConfigValue::make_string(text, where);
       }
       case YAML::NodeType::Sequence: {
-        ConfigValue list = ConfigValue::make_list(where);
+        serve::ConfigValue list = serve::ConfigValue::make_list(where);
         for (const auto& item : node) list.push_back(to_config_value(item));
         return list;
       }
       case YAML::NodeType::Map: {
-        ConfigValue map = ConfigValue::make_map(where);
+        serve::ConfigValue map = serve::ConfigValue::make_map(where);
         for (const auto& entry : node) {
           const std::string key = string(entry.first, "key");
           if (map.find(key) != nullptr) fail(entry.first, "duplicate key " + quoted(key));
@@ -422,7 +422,7 @@ class Validator {
         return map;
       }
       default: {
-        ConfigValue null;
+        serve::ConfigValue null;
         null.set_location(where);
         return null;
       }
@@ -457,11 +457,6 @@ bool Validator::is_ip_literal(const std::string& host) {
 }
 
 }  // namespace
-
-const char* log_level_name(LogLevel level) {
-  static constexpr const char* kNames[] = {"debug", "info", "notice", "warn", "error"};
-  return kNames[static_cast<int>(level)];
-}
 
 ConfigResult parse_config(const std::string& text, const std::filesystem::path& file) {
   Validator validator(file);

@@ -13,7 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "host/config_value.h"
+#include "serve/config_value.h"
+#include "serve/log.h"
+#include "serve/route_config.h"
 #include "protocol/options.h"
 
 namespace h2::host {
@@ -32,18 +34,7 @@ struct ListenerConfig {
   uint16_t port = 0;             // kTcp: 0 = ephemeral (the bound port is logged)
   std::filesystem::path path;    // kUnix: socket path (an existing socket file is replaced)
   std::optional<TlsConfig> tls;  // absent = cleartext
-  ConfigLocation where;          // 1-based line and column
-};
-
-// One route: requests whose authority, path and method match go to `module`.
-struct RouteConfig {
-  std::string authority;             // empty = any authority; compared without port, lowercase
-  std::string path;                  // exact path, or the prefix when `is_prefix`
-  bool is_prefix = false;            // longest prefix wins, then declaration order
-  std::vector<std::string> methods;  // empty = any method
-  std::string module;                // a module name known to the registry
-  ConfigValue config;                // the route config (kNull when absent)
-  ConfigLocation where;              // 1-based line and column
+  serve::ConfigLocation where;          // 1-based line and column
 };
 
 struct ModulesConfig {
@@ -52,7 +43,7 @@ struct ModulesConfig {
   std::filesystem::path directory;
   std::vector<std::filesystem::path> files;  // modules named one by one
   // Per-module config, by module name, passed to the module's init hook.
-  std::map<std::string, ConfigValue> config;
+  std::map<std::string, serve::ConfigValue> config;
 };
 
 struct TimeoutConfig {
@@ -69,25 +60,17 @@ struct Http1Config {
   uint64_t max_upgrade_body_bytes = 64 * 1024;  // RFC 7540 §3.2: body buffered before 101
 };
 
-enum class LogLevel { kDebug, kInfo, kNotice, kWarn, kError };
-const char* log_level_name(LogLevel level);
-
-struct LogConfig {
-  std::string error_log = "stderr";  // a path, "stderr" or "stdout"
-  LogLevel level = LogLevel::kNotice;
-  std::string access_log;  // empty = off (the default: no cost for benchmarks)
-};
 
 struct HostConfig {
   std::filesystem::path file;  // the configuration file itself (absolute)
   unsigned workers = 1;        // threads, each with its own io_context
   std::vector<ListenerConfig> listeners;
   ModulesConfig modules;
-  std::vector<RouteConfig> routes;
+  std::vector<serve::RouteConfig> routes;
   protocol::ConnectionOptions limits;
   TimeoutConfig timeouts;
   Http1Config http1;
-  LogConfig logs;
+  serve::LogConfig logs;
 };
 
 // Either a valid configuration or the first error, formatted "FILE:LINE:COLUMN: message".

@@ -25,9 +25,9 @@
 #include <string>
 #include <vector>
 
-#include "host/h2_exchange.h"
+#include "serve/h2_exchange.h"
 #include "host/lingering_close.h"
-#include "host/log.h"
+#include "serve/log.h"
 #include "host/runtime.h"
 #include "host/stream_close.h"
 #include "protocol/server_connection.h"
@@ -36,7 +36,7 @@ namespace h2::host {
 
 template <class Stream>
 class H2Session final : public protocol::RequestHandler,
-                        public H2Transport,
+                        public serve::H2Transport,
                         public SessionBase,
                         public std::enable_shared_from_this<H2Session<Stream>> {
  public:
@@ -70,13 +70,13 @@ class H2Session final : public protocol::RequestHandler,
   // ---- protocol::RequestHandler ----
   void on_request(protocol::Reqd& reqd) override {
     preface_seen_ = true;
-    auto exchange = std::make_shared<H2Exchange>(
-        reqd, context_.peer, context_.tls, std::weak_ptr<H2Transport>(this->weak_from_this()));
-    dispatch_request(*context_.snapshot->router, exchange);
+    auto exchange = std::make_shared<serve::H2Exchange>(
+        reqd, context_.peer, context_.tls, std::weak_ptr<serve::H2Transport>(this->weak_from_this()));
+    serve::dispatch_request(*context_.snapshot->router, exchange);
   }
   void on_stream_closed(protocol::Reqd& reqd, protocol::StreamEnd end,
                         protocol::ErrorCode) override {
-    if (auto* exchange = static_cast<H2Exchange*>(reqd.user_data())) exchange->stream_ended(end);
+    if (auto* exchange = static_cast<serve::H2Exchange*>(reqd.user_data())) exchange->stream_ended(end);
   }
   // Output queued from outside the loop (a module's timer or posted task): one pump, posted.
   void on_output_ready() override {

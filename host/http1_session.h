@@ -33,16 +33,16 @@
 
 #include "host/h2_session.h"
 #include "host/h2c_upgrade.h"
-#include "host/http1_exchange.h"
+#include "serve/http1_exchange.h"
 #include "host/lingering_close.h"
-#include "host/log.h"
+#include "serve/log.h"
 #include "host/runtime.h"
 #include "host/stream_close.h"
 
 namespace h2::host {
 
 template <class Stream>
-class Http1Session final : public Http1Transport,
+class Http1Session final : public serve::Http1Transport,
                            public SessionBase,
                            public std::enable_shared_from_this<Http1Session<Stream>> {
  public:
@@ -230,7 +230,7 @@ class Http1Session final : public Http1Transport,
     namespace http = boost::beast::http;
     if (ec == http::error::body_limit && exchange_ && !exchange_->response_started()) {
       exchange_->refuse_keep_alive();
-      static constexpr HeaderField kPlain[] = {{"content-type", "text/plain; charset=utf-8"}};
+      static constexpr serve::HeaderField kPlain[] = {{"content-type", "text/plain; charset=utf-8"}};
       exchange_->respond_with_string({413, kPlain}, "request body too large\n");
       return;
     }
@@ -251,11 +251,11 @@ class Http1Session final : public Http1Transport,
 
   // Answers an unreadable request and closes the connection.
   void reject(int status, std::string body) {
-    Http1Request request;
+    serve::Http1Request request;
     request.method = "GET";
     request.keep_alive = false;
     start_exchange(std::move(request));
-    static constexpr HeaderField kPlain[] = {{"content-type", "text/plain; charset=utf-8"}};
+    static constexpr serve::HeaderField kPlain[] = {{"content-type", "text/plain; charset=utf-8"}};
     exchange_->respond_with_string({status, kPlain}, std::move(body));
   }
 
@@ -263,7 +263,7 @@ class Http1Session final : public Http1Transport,
     disarm();
     namespace http = boost::beast::http;
     auto& req = parser_->get();
-    Http1Request request;
+    serve::Http1Request request;
     request.method = std::string(req.method_string());
     request.target = std::string(req.target());
     request.host = std::string(req[http::field::host]);
@@ -291,7 +291,7 @@ class Http1Session final : public Http1Transport,
     if (upgrade_check == UpgradeCheck::kBad) {
       request.keep_alive = false;
       start_exchange(std::move(request));
-      static constexpr HeaderField kPlain[] = {{"content-type", "text/plain; charset=utf-8"}};
+      static constexpr serve::HeaderField kPlain[] = {{"content-type", "text/plain; charset=utf-8"}};
       exchange_->respond_with_string({400, kPlain}, "bad HTTP2-Settings\n");
       return;
     }
@@ -299,21 +299,21 @@ class Http1Session final : public Http1Transport,
       return upgrade_to_h2(std::move(request), std::move(payload));
     }
     start_exchange(std::move(request));
-    dispatch_request(*context_.snapshot->router, exchange_);
+    serve::dispatch_request(*context_.snapshot->router, exchange_);
   }
 
-  void start_exchange(Http1Request request) {
+  void start_exchange(serve::Http1Request request) {
     ++requests_;
     // While a handler works no I/O is pending, so the session keeps itself alive until the
     // response is written or the connection closes; idle_ms bounds a handler that never answers.
     self_ = this->shared_from_this();
     arm(config().timeouts.idle_ms);
-    exchange_ = std::make_shared<Http1Exchange>(
+    exchange_ = std::make_shared<serve::Http1Exchange>(
         std::move(request), context_.tls ? "https" : "http", context_.peer,
-        std::weak_ptr<Http1Transport>(this->weak_from_this()));
+        std::weak_ptr<serve::Http1Transport>(this->weak_from_this()));
   }
 
-  void upgrade_to_h2(Http1Request request, std::string payload) {
+  void upgrade_to_h2(serve::Http1Request request, std::string payload) {
     upgrade_response_ =
         "HTTP/1.1 101 Switching Protocols\r\nconnection: Upgrade\r\nupgrade: h2c\r\n\r\n";
     upgrade_request_ = std::move(request);
@@ -389,8 +389,8 @@ class Http1Session final : public Http1Transport,
   void on_response_done() {
     auto self = std::move(self_);
     auto exchange = std::move(exchange_);
-    if (Log::access_enabled()) {
-      Log::access(context_.peer, exchange->method(), exchange->path(), "HTTP/1.1",
+    if (serve::Log::access_enabled()) {
+      serve::Log::access(context_.peer, exchange->method(), exchange->path(), "HTTP/1.1",
                   exchange->status(), exchange->body_bytes());
     }
     if (exchange->keep_alive() && !closing_) {
@@ -428,7 +428,7 @@ class Http1Session final : public Http1Transport,
   boost::asio::steady_timer timer_;
   LingeringClose<Stream> linger_{stream_};
   std::optional<Parser> parser_;
-  std::shared_ptr<Http1Exchange> exchange_;
+  std::shared_ptr<serve::Http1Exchange> exchange_;
   std::shared_ptr<Http1Session> self_;  // set while an exchange is in progress
   std::vector<std::string_view> views_;
   std::vector<boost::asio::const_buffer> buffers_;
@@ -438,7 +438,7 @@ class Http1Session final : public Http1Transport,
   size_t head_field_count_ = 0;
   std::string continue_sent_;
   std::string upgrade_response_;
-  Http1Request upgrade_request_;
+  serve::Http1Request upgrade_request_;
   std::string upgrade_payload_;
   uint64_t timer_generation_ = 0;
   uint64_t requests_ = 0;

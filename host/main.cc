@@ -9,8 +9,8 @@
 #include <string>
 
 #include "host/config.h"
-#include "host/log.h"
-#include "host/module_registry.h"
+#include "serve/log.h"
+#include "serve/module_registry.h"
 #include "host/server.h"
 #include "host/startup.h"
 #include "host/tls.h"
@@ -48,6 +48,7 @@ int usage_error(const std::string& message) {
 
 int main(int argc, char** argv) {
   using namespace h2::host;
+  namespace serve = h2::serve;
   std::string file = "config.yaml";
   bool test = false;
   for (int i = 1; i < argc; ++i) {
@@ -59,8 +60,8 @@ int main(int argc, char** argv) {
       file = argv[++i];
     } else if (arg == "-v" || arg == "--version") {
       std::printf("h2host %s (module ABI %u.%u, build %s)\n", H2_VERSION,
-                  ModuleRegistry::abi_major(), ModuleRegistry::abi_minor(),
-                  ModuleRegistry::build_signature().c_str());
+                  serve::ModuleRegistry::abi_major(), serve::ModuleRegistry::abi_minor(),
+                  serve::ModuleRegistry::build_signature().c_str());
       return 0;
     } else if (arg == "-h" || arg == "--help") {
       std::fputs(kUsage, stdout);
@@ -97,7 +98,7 @@ int main(int argc, char** argv) {
     print_emerg(error);
     return 1;
   }
-  if (std::string log_error = Log::open(snapshot->config.logs); !log_error.empty()) {
+  if (std::string log_error = serve::Log::open(snapshot->config.logs); !log_error.empty()) {
     std::fprintf(stderr, "h2host: [emerg] %s\n", log_error.c_str());
     return 1;
   }
@@ -108,7 +109,7 @@ int main(int argc, char** argv) {
       *reload_error = fresh.error;
       return std::shared_ptr<const Snapshot>();
     }
-    if (std::string log_error = Log::open(fresh.config->logs); !log_error.empty()) {
+    if (std::string log_error = serve::Log::open(fresh.config->logs); !log_error.empty()) {
       *reload_error = log_error;
       return std::shared_ptr<const Snapshot>();
     }

@@ -11,9 +11,10 @@
 #include <unordered_set>
 
 #include "host/config.h"
-#include "host/exchange.h"
-#include "host/module_registry.h"
-#include "host/router.h"
+#include "serve/exchange.h"
+#include "serve/module_registry.h"
+#include "serve/router.h"
+#include "serve/dispatch.h"
 
 namespace h2::host {
 
@@ -22,8 +23,8 @@ namespace h2::host {
 // the last connection of an old snapshot releases its routes and (through the handlers) modules.
 struct Snapshot {
   HostConfig config;
-  std::shared_ptr<ModuleRegistry> registry;
-  std::shared_ptr<const Router> router;
+  std::shared_ptr<serve::ModuleRegistry> registry;
+  std::shared_ptr<const serve::Router> router;
 };
 
 // A live connection, as its worker sees it (for graceful shutdown).
@@ -71,10 +72,6 @@ struct ConnectionContext {
   std::string peer;  // "ip:port" or the unix socket path
   bool tls = false;
 };
-
-// Routes one request and calls its handler; answers 404 / 405 itself, and 500 (or a reset, once
-// the response started) when an in-process handler throws. Logs the failure.
-void dispatch_request(const Router& router, const std::shared_ptr<Exchange>& exchange);
 
 // Milliseconds on the steady clock: the time the sans-I/O core is given.
 uint64_t steady_now_ms();

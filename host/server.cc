@@ -12,7 +12,7 @@
 #include <filesystem>
 #include <optional>
 
-#include "host/log.h"
+#include "serve/log.h"
 #include "host/sessions.h"
 #include "host/tls.h"
 

@@ -2,7 +2,7 @@
 
 #include <unistd.h>
 
-#include "host/log.h"
+#include "serve/log.h"
 
 namespace h2::host {
 namespace {
@@ -15,15 +15,15 @@ fs::path executable_directory() {
   return ec ? fs::path() : self.parent_path();
 }
 
-std::string where(const ConfigLocation& at) {
+std::string where(const serve::ConfigLocation& at) {
   return at.file + ':' + std::to_string(at.line) + ':' + std::to_string(at.column) + ": ";
 }
 
-void log_module_line(ModuleLogLevel level, std::string_view line) {
-  static constexpr LogLevel kMap[] = {LogLevel::kError, LogLevel::kWarn, LogLevel::kInfo,
-                                      LogLevel::kDebug};
-  const LogLevel mapped = kMap[static_cast<int>(level)];
-  if (Log::enabled(mapped)) Log::write(mapped, line);
+void log_module_line(serve::ModuleLogLevel level, std::string_view line) {
+  static constexpr serve::LogLevel kMap[] = {serve::LogLevel::kError, serve::LogLevel::kWarn, serve::LogLevel::kInfo,
+                                      serve::LogLevel::kDebug};
+  const serve::LogLevel mapped = kMap[static_cast<int>(level)];
+  if (serve::Log::enabled(mapped)) serve::Log::write(mapped, line);
 }
 
 }  // namespace
@@ -40,16 +40,16 @@ fs::path default_module_directory() {
 
 std::shared_ptr<const Snapshot> build_snapshot(HostConfig config, std::string* error) {
   auto snapshot = std::make_shared<Snapshot>();
-  snapshot->registry = std::make_shared<ModuleRegistry>(log_module_line);
-  ModuleRegistry& registry = *snapshot->registry;
+  snapshot->registry = std::make_shared<serve::ModuleRegistry>(log_module_line);
+  serve::ModuleRegistry& registry = *snapshot->registry;
   const bool only_files = config.modules.directory.empty() && !config.modules.files.empty();
   if (!only_files) {
     const fs::path dir =
         config.modules.directory.empty() ? default_module_directory() : config.modules.directory;
-    const std::vector<ModuleStatus> refused = registry.load_directory(dir);
+    const std::vector<serve::ModuleStatus> refused = registry.load_directory(dir);
     if (!refused.empty()) {
       error->clear();
-      for (const ModuleStatus& status : refused) {  // every refused file, one per line
+      for (const serve::ModuleStatus& status : refused) {  // every refused file, one per line
         if (!error->empty()) *error += '\n';
         *error += status.message;
       }
@@ -57,7 +57,7 @@ std::shared_ptr<const Snapshot> build_snapshot(HostConfig config, std::string* e
     }
   }
   for (const fs::path& file : config.modules.files) {
-    const ModuleStatus status = registry.load_file(file);
+    const serve::ModuleStatus status = registry.load_file(file);
     if (!status.ok()) {
       *error = status.message;
       return nullptr;
@@ -69,13 +69,13 @@ std::shared_ptr<const Snapshot> build_snapshot(HostConfig config, std::string* e
                "\" was loaded";
       return nullptr;
     }
-    const ModuleStatus status = registry.init_module(name, module_config);
+    const serve::ModuleStatus status = registry.init_module(name, module_config);
     if (!status.ok()) {
       *error = status.message;
       return nullptr;
     }
   }
-  snapshot->router = Router::build(config.routes, registry, error);
+  snapshot->router = serve::Router::build(config.routes, registry, error);
   if (!snapshot->router) return nullptr;
   snapshot->config = std::move(config);
   return snapshot;

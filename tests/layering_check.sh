@@ -17,7 +17,9 @@ check() {  # folder, allowed quoted-include prefixes (regex), forbidden system i
 check hpack 'hpack/' 'protocol/|host/|sdk/|boost|openssl|yaml-cpp|sys/|unistd|netinet|arpa/|thread|chrono|pthread'
 check protocol 'hpack/|protocol/' 'host/|sdk/|boost|openssl|yaml-cpp|sys/|unistd|netinet|arpa/|thread|chrono|pthread'
 check sdk 'sdk/|h2/' 'boost|openssl|yaml-cpp'
+# Module serving runs under any runtime: no Asio/Beast (boost), OpenSSL, yaml-cpp, nor the host.
+check serve 'hpack/|protocol/|serve/|h2/' 'boost|openssl|yaml-cpp|asio|liburing'
 check modules 'sdk/|h2/|modules/' 'boost|openssl|yaml-cpp'
 check spec-handlers 'sdk/|h2/|spec-handlers/' 'boost|openssl|yaml-cpp'
 if ((fail)); then echo "layering: FAILED"; exit 1; fi
-echo "layering: hpack, protocol, sdk, modules and spec-handlers respect the layer rules"
+echo "layering: hpack, protocol, sdk, serve, modules and spec-handlers respect the layer rules"

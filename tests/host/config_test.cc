@@ -11,6 +11,8 @@
 namespace h2::host {
 namespace {
 
+using namespace ::h2::serve;  // the module-serving vocabulary the runtime serves
+
 namespace fs = std::filesystem;
 
 class ConfigTest : public ::testing::Test {

@@ -16,6 +16,8 @@
 namespace h2::host {
 namespace {
 
+using namespace ::h2::serve;  // the module-serving vocabulary the runtime serves
+
 using test::H2Peer;
 using Stream = boost::beast::test::stream;
 

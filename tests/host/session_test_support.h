@@ -18,6 +18,7 @@
 namespace h2::host::test {
 
 namespace beast = boost::beast;
+using namespace ::h2::serve;
 
 // Answers by path: "/hold" keeps the exchange without answering (to observe cancellation),
 // "/stream" streams three pieces with flushes, "/echo" echoes the request body, anything else

@@ -9,23 +9,23 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "host/module_registry.h"
-#include "tests/host/module_fake_exchange.h"
+#include "serve/module_registry.h"
+#include "tests/serve/module_fake_exchange.h"
 
 int main(int argc, char** argv) {
   if (argc < 2) {
     std::cerr << "usage: h2_module_check FILE [PATH]\n";
     return 2;
   }
-  h2::host::ModuleRegistry registry(
-      [](h2::host::ModuleLogLevel, std::string_view line) { std::cerr << line << "\n"; });
-  h2::host::ModuleStatus loaded = registry.load_file(argv[1]);
+  h2::serve::ModuleRegistry registry(
+      [](h2::serve::ModuleLogLevel, std::string_view line) { std::cerr << line << "\n"; });
+  h2::serve::ModuleStatus loaded = registry.load_file(argv[1]);
   if (!loaded.ok()) {
     std::cerr << loaded.message << "\n";
     return 1;
   }
   std::string module = registry.modules().front().name;
-  h2::host::HandlerResult made = registry.create_handler(module, h2::host::ConfigValue());
+  h2::serve::HandlerResult made = registry.create_handler(module, h2::serve::ConfigValue());
   if (!made.status.ok()) {
     std::cerr << made.status.message << "\n";
     return 1;

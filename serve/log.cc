@@ -1,4 +1,4 @@
-#include "host/log.h"
+#include "serve/log.h"
 
 #include <unistd.h>
 
@@ -6,7 +6,12 @@
 #include <cstring>
 #include <ctime>
 
-namespace h2::host {
+namespace h2::serve {
+
+const char* log_level_name(LogLevel level) {
+  static constexpr const char* kNames[] = {"debug", "info", "notice", "warn", "error"};
+  return kNames[static_cast<int>(level)];
+}
 
 std::atomic<LogLevel> Log::level_{LogLevel::kNotice};
 std::atomic<std::FILE*> Log::error_{nullptr};
@@ -81,4 +86,4 @@ void Log::access(std::string_view peer, std::string_view method, std::string_vie
   std::fflush(file);
 }
 
-}  // namespace h2::host
+}  // namespace h2::serve

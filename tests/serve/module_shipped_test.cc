@@ -11,10 +11,10 @@
 #include <string>
 #include <thread>
 
-#include "host/module_registry.h"
-#include "tests/host/module_fake_exchange.h"
+#include "serve/module_registry.h"
+#include "tests/serve/module_fake_exchange.h"
 
-namespace h2::host {
+namespace h2::serve {
 namespace {
 
 namespace fs = std::filesystem;
@@ -371,4 +371,4 @@ TEST_F(Shipped, SpecRefusesAnUnknownHandlerName) {
 }
 
 }  // namespace
-}  // namespace h2::host
+}  // namespace h2::serve

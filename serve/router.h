@@ -12,11 +12,11 @@
 #include <string_view>
 #include <vector>
 
-#include "host/config.h"
-#include "host/exchange.h"
-#include "host/module_registry.h"
+#include "serve/route_config.h"
+#include "serve/exchange.h"
+#include "serve/module_registry.h"
 
-namespace h2::host {
+namespace h2::serve {
 
 class Router {
  public:
@@ -47,4 +47,4 @@ class Router {
   std::vector<Route> routes_;
 };
 
-}  // namespace h2::host
+}  // namespace h2::serve

@@ -1,6 +1,6 @@
 // One request/response exchange as the host's modules see it, independent of the wire protocol.
 // The host implements it twice: over HTTP/2 (on top of protocol/'s Reqd) and over HTTP/1.1
-// (Boost.Beast). The module loader's SDK bridge (host/sdk_bridge.h) exposes it to .so modules
+// (Boost.Beast). The module loader's SDK bridge (serve/sdk_bridge.h) exposes it to .so modules
 // through the C ABI of sdk/include/h2/abi.h; in-process handlers may use it directly.
 //
 // It mirrors the respond API of protocol/ (ocaml-h2's Reqd): the request head, the request body
@@ -41,7 +41,7 @@
 #include <string>
 #include <string_view>
 
-namespace h2::host {
+namespace h2::serve {
 
 // One header field. Views: the owner of the bytes is named where the type is used.
 struct HeaderField {
@@ -196,4 +196,4 @@ class Handler {
   virtual void handle(std::shared_ptr<Exchange> exchange) = 0;
 };
 
-}  // namespace h2::host
+}  // namespace h2::serve

@@ -1,5 +1,5 @@
 // The host side of the module C ABI (sdk/include/h2/abi.h): the h2_host_api function table
-// over host::Exchange and host::ConfigValue, and the Handler that calls a module's hooks.
+// over serve::Exchange and serve::ConfigValue, and the Handler that calls a module's hooks.
 //
 // Exactly-once callbacks: each C callback a module registers is wrapped in a guard object held
 // by the std::function handed to the Exchange. Calling it forwards the event; destroying it
@@ -16,9 +16,9 @@
 #include <string_view>
 
 #include "h2/abi.h"
-#include "host/exchange.h"
+#include "serve/exchange.h"
 
-namespace h2::host {
+namespace h2::serve {
 
 class LoadedModule;
 
@@ -37,4 +37,4 @@ void report_handler_failure(Exchange& exchange, const LoadedModule& module,
 // RFC 9113 §7 INTERNAL_ERROR.
 inline constexpr std::uint32_t kInternalError = 0x2;
 
-}  // namespace h2::host
+}  // namespace h2::serve

@@ -1,6 +1,6 @@
 // The module loader (host/module_registry.h) on real .so files built by tests/sdk/CMakeLists.txt:
 // every refusal with its exact message, init/create_handler failures, unload order.
-#include "host/module_registry.h"
+#include "serve/module_registry.h"
 
 #include <gtest/gtest.h>
 
@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "tests/host/module_fake_exchange.h"
+#include "tests/serve/module_fake_exchange.h"
 
-namespace h2::host {
+namespace h2::serve {
 namespace {
 
 namespace fs = std::filesystem;
@@ -252,4 +252,4 @@ TEST(ModuleRegistry, ErrorCategoryHasPrintableNames) {
 }
 
 }  // namespace
-}  // namespace h2::host
+}  // namespace h2::serve

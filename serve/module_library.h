@@ -1,13 +1,12 @@
 // One loaded module library (internal to the loader and the SDK bridge).
 //
-// Ownership: a LoadedModule owns the Boost.DLL library handle, the module state returned by
+// Ownership: a LoadedModule owns the library handle (dlopen), the module state returned by
 // the init hook and copies of every config node handed to the module. It is held by
 // std::shared_ptr: by the registry, by each handler it made, by each exchange handle and
 // each pending callback given to the module. Its destructor calls the module's shutdown hook
 // and then unloads the library, so module code never runs after it is unloaded.
 #pragma once
 
-#include <boost/dll/shared_library.hpp>
 #include <deque>
 #include <filesystem>
 #include <memory>
@@ -16,8 +15,9 @@
 #include <string_view>
 
 #include "h2/abi.h"
-#include "host/config_value.h"
-#include "host/module_registry.h"
+#include "serve/config_value.h"
+#include "serve/module_registry.h"
+#include "serve/shared_library.h"
 
 // The module's identity for h2_host_api::log (opaque to modules, see h2/abi.h). One per module
 // name for the whole process and never freed: when a config reload loads the same file again
@@ -26,18 +26,18 @@
 struct h2_host {
   std::string name;
   mutable std::mutex mutex;
-  std::shared_ptr<const h2::host::ModuleLogger> logger;  // the latest registry's
-  void log(h2::host::ModuleLogLevel level, std::string_view message) const;
+  std::shared_ptr<const h2::serve::ModuleLogger> logger;  // the latest registry's
+  void log(h2::serve::ModuleLogLevel level, std::string_view message) const;
 };
 
-namespace h2::host {
+namespace h2::serve {
 
 // The interned h2_host of `name`, its logger replaced by `logger`.
 h2_host* intern_module_host(const std::string& name, std::shared_ptr<const ModuleLogger> logger);
 
 class LoadedModule : public std::enable_shared_from_this<LoadedModule> {
  public:
-  LoadedModule(boost::dll::shared_library library, const h2_module_descriptor* descriptor,
+  LoadedModule(SharedLibrary library, const h2_module_descriptor* descriptor,
                std::filesystem::path file, std::shared_ptr<const ModuleLogger> logger);
   ~LoadedModule();
   LoadedModule(const LoadedModule&) = delete;
@@ -59,7 +59,7 @@ class LoadedModule : public std::enable_shared_from_this<LoadedModule> {
  private:
   const ConfigValue* keep(const ConfigValue& config);
 
-  boost::dll::shared_library library_;  // first member: unloaded last
+  SharedLibrary library_;  // first member: unloaded last
   const h2_module_descriptor* descriptor_;
   std::filesystem::path file_;
   std::string name_;
@@ -71,4 +71,4 @@ class LoadedModule : public std::enable_shared_from_this<LoadedModule> {
   std::deque<ConfigValue> configs_;  // deque: stable addresses
 };
 
-}  // namespace h2::host
+}  // namespace h2::serve

@@ -1,8 +1,8 @@
-#include "host/router.h"
+#include "serve/router.h"
 
 #include <algorithm>
 
-namespace h2::host {
+namespace h2::serve {
 namespace {
 
 // "Example.COM:8080" -> compares as "example.com"; "[::1]:8443" -> "[::1]".
@@ -70,4 +70,4 @@ Router::Match Router::match(std::string_view authority, std::string_view path,
   return {path_matched ? Outcome::kMethodNotAllowed : Outcome::kNotFound, nullptr};
 }
 
-}  // namespace h2::host
+}  // namespace h2::serve

@@ -1,11 +1,10 @@
-#include "host/http1_exchange.h"
+#include "serve/http1_exchange.h"
 
 #include <algorithm>
-#include <boost/beast/http/status.hpp>
 #include <charconv>
 #include <utility>
 
-namespace h2::host {
+namespace h2::serve {
 namespace {
 
 constexpr size_t kReadChunk = 64 * 1024;
@@ -21,17 +20,63 @@ bool is_framing_field(std::string_view name) {
          equals(name, "proxy-connection");
 }
 
+// RFC 9110 §15 reason phrases (plus 103, RFC 8297; 429/431, RFC 6585). Empty when unknown:
+// RFC 9112 §4 makes the phrase optional.
+std::string_view reason_phrase(int status) {
+  switch (status) {
+    case 100: return "Continue";
+    case 101: return "Switching Protocols";
+    case 103: return "Early Hints";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 203: return "Non-Authoritative Information";
+    case 204: return "No Content";
+    case 205: return "Reset Content";
+    case 206: return "Partial Content";
+    case 300: return "Multiple Choices";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 406: return "Not Acceptable";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 411: return "Length Required";
+    case 412: return "Precondition Failed";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 416: return "Range Not Satisfiable";
+    case 417: return "Expectation Failed";
+    case 421: return "Misdirected Request";
+    case 422: return "Unprocessable Content";
+    case 426: return "Upgrade Required";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    default: return {};
+  }
+}
+
 void append_status_line(std::string& out, int status) {
   out += "HTTP/1.1 ";
   out += std::to_string(status);
   out += ' ';
-  // RFC 9112 §4: the reason phrase is optional; Beast predates 103 (RFC 8297).
-  const auto beast_reason =
-      boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(status));
-  const std::string_view reason = status == 103
-                                      ? std::string_view("Early Hints")
-                                      : std::string_view(beast_reason.data(), beast_reason.size());
-  if (reason != "<unknown-status>") out.append(reason.data(), reason.size());
+  out += reason_phrase(status);
   out += "\r\n";
 }
 
@@ -401,4 +446,4 @@ void Http1Exchange::fire_flushes(FlushResult result) {
   }
 }
 
-}  // namespace h2::host
+}  // namespace h2::serve

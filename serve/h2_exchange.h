@@ -1,4 +1,4 @@
-// The Exchange of one HTTP/2 stream (host/exchange.h) over protocol/'s Reqd: a thin, non-template
+// The Exchange of one HTTP/2 stream (serve/exchange.h) over protocol/'s Reqd: a thin, non-template
 // translation (HeaderField <-> protocol::Field, Result -> ExchangeResult). Bytes are never copied
 // here: string bodies are moved into the core, shared and borrowed ones referenced.
 #pragma once
@@ -7,11 +7,11 @@
 #include <string>
 #include <vector>
 
-#include "host/exchange.h"
+#include "serve/exchange.h"
 #include "protocol/reqd.h"
 #include "protocol/request_handler.h"
 
-namespace h2::host {
+namespace h2::serve {
 
 class H2Exchange;
 
@@ -56,7 +56,7 @@ class H2Exchange final : public Exchange, public std::enable_shared_from_this<H2
   // The core ended the stream (RequestHandler::on_stream_closed). Ends the peer or the
   // connection caused run the module's on_cancel; in every case the module's callbacks held
   // here are destroyed, which breaks reference cycles through an exchange handle captured in
-  // them (host/exchange.h, "Lifetime").
+  // them (serve/exchange.h, "Lifetime").
   void stream_ended(protocol::StreamEnd end);
   int status() const { return status_; }
 
@@ -79,4 +79,4 @@ class H2Exchange final : public Exchange, public std::enable_shared_from_this<H2
 // Maps protocol results onto the Exchange vocabulary.
 ExchangeResult to_exchange_result(protocol::Result r);
 
-}  // namespace h2::host
+}  // namespace h2::serve

@@ -1,4 +1,4 @@
-// The Exchange of one HTTP/1.1 request (host/exchange.h), sans-I/O like the HTTP/2 core: the
+// The Exchange of one HTTP/1.1 request (serve/exchange.h), sans-I/O like the HTTP/2 core: the
 // session (host/http1_session.h) hands it a parsed request and pulls the response bytes from it
 // (pending_output / consume_output) for gather writes; the exchange never touches the socket.
 //
@@ -23,9 +23,9 @@
 #include <string_view>
 #include <vector>
 
-#include "host/exchange.h"
+#include "serve/exchange.h"
 
-namespace h2::host {
+namespace h2::serve {
 
 // What an Http1Exchange needs from the connection that owns it. Implemented by Http1Session.
 class Http1Transport {
@@ -163,4 +163,4 @@ class Http1Exchange final : public Exchange, public std::enable_shared_from_this
   CancelCallback on_cancel_;
 };
 
-}  // namespace h2::host
+}  // namespace h2::serve

@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "host/module_registry.h"
-#include "host/sdk_bridge.h"
-#include "tests/host/module_fake_exchange.h"
+#include "serve/module_registry.h"
+#include "serve/sdk_bridge.h"
+#include "tests/serve/module_fake_exchange.h"
 
-namespace h2::host {
+namespace h2::serve {
 namespace {
 
 using test::FakeExchange;
@@ -209,4 +209,4 @@ TEST(SdkHostApi, ConfigAccessorsToleratesNullAndMismatchedKinds) {
 }
 
 }  // namespace
-}  // namespace h2::host
+}  // namespace h2::serve

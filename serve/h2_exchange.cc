@@ -1,11 +1,11 @@
-#include "host/h2_exchange.h"
+#include "serve/h2_exchange.h"
 
 #include <array>
 #include <utility>
 
-#include "host/log.h"
+#include "serve/log.h"
 
-namespace h2::host {
+namespace h2::serve {
 namespace {
 
 // Converts handler fields into the core's type without allocating for common sizes.
@@ -220,4 +220,4 @@ void H2Exchange::stream_ended(protocol::StreamEnd end) {
   if (cancelled && cancel) cancel();
 }  // `cancel` is destroyed last: it may hold the last reference to *this
 
-}  // namespace h2::host
+}  // namespace h2::serve

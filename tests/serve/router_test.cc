@@ -1,10 +1,10 @@
 // host/router.h: longest prefix wins, exact beats prefix, then declaration order; authority and
 // methods filter; 404 vs 405.
-#include "host/router.h"
+#include "serve/router.h"
 
 #include <gtest/gtest.h>
 
-namespace h2::host {
+namespace h2::serve {
 namespace {
 
 class NamedHandler final : public Handler {
@@ -75,4 +75,4 @@ TEST(Router, MethodsFilterAnd405) {
 }
 
 }  // namespace
-}  // namespace h2::host
+}  // namespace h2::serve

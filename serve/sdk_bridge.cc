@@ -1,4 +1,4 @@
-#include "host/sdk_bridge.h"
+#include "serve/sdk_bridge.h"
 
 #include <atomic>
 #include <string>
@@ -7,17 +7,17 @@
 #include <utility>
 #include <vector>
 
-#include "host/config_value.h"
-#include "host/module_library.h"
+#include "serve/config_value.h"
+#include "serve/module_library.h"
 
 // A module's reference-counted handle to one Exchange (opaque to modules).
 struct h2_exchange {
   std::atomic<int> refs{1};
-  std::shared_ptr<h2::host::Exchange> exchange;
-  std::shared_ptr<h2::host::LoadedModule> module;
+  std::shared_ptr<h2::serve::Exchange> exchange;
+  std::shared_ptr<h2::serve::LoadedModule> module;
 };
 
-namespace h2::host {
+namespace h2::serve {
 namespace {
 
 h2_exchange* new_handle(std::shared_ptr<Exchange> ex, std::shared_ptr<LoadedModule> module) {
@@ -367,4 +367,4 @@ void report_handler_failure(Exchange& exchange, const LoadedModule& module,
   }
 }
 
-}  // namespace h2::host
+}  // namespace h2::serve

@@ -9,9 +9,18 @@
 #include <string>
 #include <string_view>
 
-#include "host/config.h"
 
-namespace h2::host {
+namespace h2::serve {
+
+enum class LogLevel { kDebug, kInfo, kNotice, kWarn, kError };
+const char* log_level_name(LogLevel level);
+
+struct LogConfig {
+  std::string error_log = "stderr";  // a path, "stderr" or "stdout"
+  LogLevel level = LogLevel::kNotice;
+  std::string access_log;  // empty = off (the default: no cost for benchmarks)
+};
+
 
 class Log {
  public:
@@ -37,9 +46,9 @@ class Log {
 
 #define H2_LOG(level, expr)                                        \
   do {                                                             \
-    if (::h2::host::Log::enabled(::h2::host::LogLevel::level)) {   \
-      ::h2::host::Log::write(::h2::host::LogLevel::level, (expr)); \
+    if (::h2::serve::Log::enabled(::h2::serve::LogLevel::level)) {   \
+      ::h2::serve::Log::write(::h2::serve::LogLevel::level, (expr)); \
     }                                                              \
   } while (0)
 
-}  // namespace h2::host
+}  // namespace h2::serve

@@ -1,6 +1,6 @@
-#include "host/config_value.h"
+#include "serve/config_value.h"
 
-namespace h2::host {
+namespace h2::serve {
 
 ConfigValue::ConfigValue(Kind kind, ConfigLocation loc) : kind_(kind), location_(std::move(loc)) {}
 
@@ -80,4 +80,4 @@ bool operator==(const ConfigValue& a, const ConfigValue& b) {
          a.keys_ == b.keys_ && a.children_ == b.children_;
 }
 
-}  // namespace h2::host
+}  // namespace h2::serve

@@ -1,9 +1,9 @@
 // host/config_value.h: the host-neutral config tree the YAML layer fills and modules read.
 #include <gtest/gtest.h>
 
-#include "host/config_value.h"
+#include "serve/config_value.h"
 
-namespace h2::host {
+namespace h2::serve {
 namespace {
 
 TEST(ConfigValue, ScalarsAnswerTheirKindAndFallBackOtherwise) {
@@ -65,4 +65,4 @@ TEST(ConfigValue, CopiesAreDeepAndCompareByValue) {
 }
 
 }  // namespace
-}  // namespace h2::host
+}  // namespace h2::serve

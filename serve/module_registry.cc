@@ -1,17 +1,16 @@
-#include "host/module_registry.h"
+#include "serve/module_registry.h"
 
 #include <dlfcn.h>
 
 #include <algorithm>
-#include <boost/dll/shared_library.hpp>
 #include <cstring>
 #include <utility>
 
 #include "h2/abi.h"
-#include "host/module_library.h"
-#include "host/sdk_bridge.h"
+#include "serve/module_library.h"
+#include "serve/sdk_bridge.h"
 
-namespace h2::host {
+namespace h2::serve {
 namespace {
 
 class ModuleErrorCategory final : public std::error_category {
@@ -123,7 +122,7 @@ h2_host* intern_module_host(const std::string& name, std::shared_ptr<const Modul
 
 // ---- LoadedModule ----
 
-LoadedModule::LoadedModule(boost::dll::shared_library library,
+LoadedModule::LoadedModule(SharedLibrary library,
                            const h2_module_descriptor* descriptor, std::filesystem::path file,
                            std::shared_ptr<const ModuleLogger> logger)
     : library_(std::move(library)),
@@ -181,10 +180,10 @@ void LoadedModule::log(ModuleLogLevel level, std::string_view message) const {
   (*logger_)(level, line);
 }
 
-}  // namespace h2::host
+}  // namespace h2::serve
 
-void h2_host::log(h2::host::ModuleLogLevel level, std::string_view message) const {
-  std::shared_ptr<const h2::host::ModuleLogger> current;
+void h2_host::log(h2::serve::ModuleLogLevel level, std::string_view message) const {
+  std::shared_ptr<const h2::serve::ModuleLogger> current;
   {
     std::lock_guard lock(mutex);
     current = logger;
@@ -195,7 +194,7 @@ void h2_host::log(h2::host::ModuleLogLevel level, std::string_view message) cons
   (*current)(level, line);
 }
 
-namespace h2::host {
+namespace h2::serve {
 
 // ---- ModuleRegistry ----
 
@@ -245,19 +244,17 @@ ModuleStatus ModuleRegistry::load_file(const std::filesystem::path& file) {
   std::error_code ec;
   std::filesystem::path absolute = std::filesystem::absolute(file, ec);
   if (ec) absolute = file;
-  boost::dll::shared_library library;
-  ::dlerror();  // clear a stale message
-  library.load(absolute, ec, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
-  if (ec || !library.is_loaded()) {
-    const char* why = ::dlerror();
-    return fail(ModuleError::kOpenFailed,
-                prefix(file) + "cannot load: " + (why ? std::string(why) : ec.message()));
+  SharedLibrary library;
+  std::string why;
+  if (!library.load(absolute, &why)) {
+    return fail(ModuleError::kOpenFailed, prefix(file) + "cannot load: " + why);
   }
-  if (!library.has(H2_DESCRIPTOR_SYMBOL)) {
+  void* export_address = library.symbol(H2_DESCRIPTOR_SYMBOL);
+  if (export_address == nullptr) {
     return fail(ModuleError::kMissingExport,
                 prefix(file) + "missing export '" H2_DESCRIPTOR_SYMBOL "'");
   }
-  auto get_descriptor = library.get<const h2_module_descriptor*()>(H2_DESCRIPTOR_SYMBOL);
+  auto get_descriptor = reinterpret_cast<h2_module_descriptor_fn>(export_address);
   const h2_module_descriptor* d = get_descriptor();
   if (d == nullptr) {
     return fail(ModuleError::kInvalidDescriptor,
@@ -335,4 +332,4 @@ std::vector<ModuleInfo> ModuleRegistry::modules() const {
   return out;
 }
 
-}  // namespace h2::host
+}  // namespace h2::serve

@@ -1,4 +1,4 @@
-// An in-process host::Exchange for the loader/bridge unit tests: a deterministic single-thread
+// An in-process serve::Exchange for the loader/bridge unit tests: a deterministic single-thread
 // "connection" with a virtual clock. The test queues request body chunks, calls a module's
 // handler, then pumps run(): pending reads are served, flushes complete (kWritten), borrowed
 // writes are released, timers fire in time order. Everything the module did is recorded.
@@ -14,17 +14,17 @@
 #include <utility>
 #include <vector>
 
-#include "host/exchange.h"
+#include "serve/exchange.h"
 
 namespace h2::test {
 
-class FakeExchange final : public host::Exchange,
+class FakeExchange final : public serve::Exchange,
                            public std::enable_shared_from_this<FakeExchange> {
  public:
   using Fields = std::vector<std::pair<std::string, std::string>>;
 
   FakeExchange(std::string method, std::string path, Fields headers = {},
-               host::HttpVersion version = host::HttpVersion::kHttp2)
+               serve::HttpVersion version = serve::HttpVersion::kHttp2)
       : version_(version),
         method_(std::move(method)),
         path_(std::move(path)),
@@ -72,30 +72,30 @@ class FakeExchange final : public host::Exchange,
     return "";
   }
 
-  // ---- host::Exchange ----
-  host::HttpVersion version() const override { return version_; }
+  // ---- serve::Exchange ----
+  serve::HttpVersion version() const override { return version_; }
   std::string_view method() const override { return method_; }
   std::string_view scheme() const override { return "http"; }
   std::string_view authority() const override { return "example.test"; }
   std::string_view path() const override { return path_; }
   std::string_view protocol() const override { return {}; }
-  std::span<const host::HeaderField> headers() const override { return header_views_; }
+  std::span<const serve::HeaderField> headers() const override { return header_views_; }
   std::string_view peer() const override { return "127.0.0.1:5555"; }
-  host::ExchangeResult read_body(ChunkCallback on_chunk, EofCallback on_eof) override;
-  std::span<const host::HeaderField> request_trailers() const override {
-    return eof_delivered_ ? std::span<const host::HeaderField>(trailer_views_)
-                          : std::span<const host::HeaderField>();
+  serve::ExchangeResult read_body(ChunkCallback on_chunk, EofCallback on_eof) override;
+  std::span<const serve::HeaderField> request_trailers() const override {
+    return eof_delivered_ ? std::span<const serve::HeaderField>(trailer_views_)
+                          : std::span<const serve::HeaderField>();
   }
-  host::ExchangeResult respond_with_string(const host::ResponseHead& head, std::string b) override;
-  host::ExchangeResult respond_with_shared(const host::ResponseHead& head,
-                                           host::SharedBytes b) override;
-  host::ExchangeResult respond_streaming(const host::ResponseHead& head) override;
-  host::ExchangeResult write(std::string_view bytes) override;
-  host::ExchangeResult write_borrowed(std::string_view bytes, ReleaseCallback release) override;
+  serve::ExchangeResult respond_with_string(const serve::ResponseHead& head, std::string b) override;
+  serve::ExchangeResult respond_with_shared(const serve::ResponseHead& head,
+                                           serve::SharedBytes b) override;
+  serve::ExchangeResult respond_streaming(const serve::ResponseHead& head) override;
+  serve::ExchangeResult write(std::string_view bytes) override;
+  serve::ExchangeResult write_borrowed(std::string_view bytes, ReleaseCallback release) override;
   void flush(FlushCallback done) override;
-  host::ExchangeResult close_body(std::span<const host::HeaderField> trailers) override;
-  host::ExchangeResult send_informational(const host::ResponseHead& head) override;
-  host::PushResult push(const host::PushRequest& request) override;
+  serve::ExchangeResult close_body(std::span<const serve::HeaderField> trailers) override;
+  serve::ExchangeResult send_informational(const serve::ResponseHead& head) override;
+  serve::PushResult push(const serve::PushRequest& request) override;
   void reset(std::uint32_t error_code) override;
   bool response_started() const override { return status != 0; }
   bool closed() const override { return closed_; }
@@ -105,13 +105,13 @@ class FakeExchange final : public host::Exchange,
   }
 
  private:
-  host::ExchangeResult head(const host::ResponseHead& h);
+  serve::ExchangeResult head(const serve::ResponseHead& h);
   void complete();
 
-  host::HttpVersion version_;
+  serve::HttpVersion version_;
   std::string method_, path_;
   Fields header_store_, trailer_store_;
-  std::vector<host::HeaderField> header_views_, trailer_views_;
+  std::vector<serve::HeaderField> header_views_, trailer_views_;
   std::deque<std::string> body_;
   bool body_done_ = false;
   bool eof_delivered_ = false;
@@ -158,7 +158,7 @@ inline void FakeExchange::run(int max_steps) {
       auto list = std::move(flushes_);
       flushes_.clear();
       unflushed_ = 0;
-      for (auto& f : list) f(closed_ ? host::FlushResult::kClosed : host::FlushResult::kWritten);
+      for (auto& f : list) f(closed_ ? serve::FlushResult::kClosed : serve::FlushResult::kWritten);
       continue;
     }
     if (!timers_.empty() && !closed_) {
@@ -182,7 +182,7 @@ inline void FakeExchange::drop_callbacks() {
   auto flushes = std::move(flushes_);
   auto shared = std::move(shared_body_);
   for (auto& r : releases) r();
-  for (auto& f : flushes) f(host::FlushResult::kClosed);
+  for (auto& f : flushes) f(serve::FlushResult::kClosed);
 }
 
 inline void FakeExchange::peer_reset() {
@@ -194,20 +194,20 @@ inline void FakeExchange::peer_reset() {
   if (cancel) cancel();
 }
 
-inline host::ExchangeResult FakeExchange::read_body(ChunkCallback on_chunk, EofCallback on_eof) {
-  if (closed_) return host::ExchangeResult::kClosed;
-  if (pending_chunk_ || pending_eof_) return host::ExchangeResult::kInvalid;
+inline serve::ExchangeResult FakeExchange::read_body(ChunkCallback on_chunk, EofCallback on_eof) {
+  if (closed_) return serve::ExchangeResult::kClosed;
+  if (pending_chunk_ || pending_eof_) return serve::ExchangeResult::kInvalid;
   pending_chunk_ = std::move(on_chunk);
   pending_eof_ = std::move(on_eof);
-  return host::ExchangeResult::kOk;
+  return serve::ExchangeResult::kOk;
 }
 
-inline host::ExchangeResult FakeExchange::head(const host::ResponseHead& h) {
-  if (closed_) return host::ExchangeResult::kClosed;
-  if (status != 0 || h.status < 200 || h.status > 999) return host::ExchangeResult::kInvalid;
+inline serve::ExchangeResult FakeExchange::head(const serve::ResponseHead& h) {
+  if (closed_) return serve::ExchangeResult::kClosed;
+  if (status != 0 || h.status < 200 || h.status > 999) return serve::ExchangeResult::kInvalid;
   status = h.status;
   for (auto& f : h.headers) response_headers.emplace_back(f.name, f.value);
-  return host::ExchangeResult::kOk;
+  return serve::ExchangeResult::kOk;
 }
 
 inline void FakeExchange::complete() {
@@ -218,44 +218,44 @@ inline void FakeExchange::complete() {
   on_cancel_ = nullptr;
 }
 
-inline host::ExchangeResult FakeExchange::respond_with_string(const host::ResponseHead& h,
+inline serve::ExchangeResult FakeExchange::respond_with_string(const serve::ResponseHead& h,
                                                               std::string b) {
   auto r = head(h);
-  if (r != host::ExchangeResult::kOk) return r;
+  if (r != serve::ExchangeResult::kOk) return r;
   body = std::move(b);
   complete();
   return r;
 }
 
-inline host::ExchangeResult FakeExchange::respond_with_shared(const host::ResponseHead& h,
-                                                              host::SharedBytes b) {
+inline serve::ExchangeResult FakeExchange::respond_with_shared(const serve::ResponseHead& h,
+                                                              serve::SharedBytes b) {
   auto r = head(h);
-  if (r != host::ExchangeResult::kOk) return r;
+  if (r != serve::ExchangeResult::kOk) return r;
   body.assign(b.bytes);
   shared_body_ = std::move(b.keep_alive);  // released like a host would after the write
   complete();
   return r;
 }
 
-inline host::ExchangeResult FakeExchange::respond_streaming(const host::ResponseHead& h) {
+inline serve::ExchangeResult FakeExchange::respond_streaming(const serve::ResponseHead& h) {
   auto r = head(h);
-  if (r == host::ExchangeResult::kOk) streaming_ = true;
+  if (r == serve::ExchangeResult::kOk) streaming_ = true;
   return r;
 }
 
-inline host::ExchangeResult FakeExchange::write(std::string_view bytes) {
-  if (closed_) return host::ExchangeResult::kClosed;
-  if (!streaming_ || body_closed) return host::ExchangeResult::kInvalid;
+inline serve::ExchangeResult FakeExchange::write(std::string_view bytes) {
+  if (closed_) return serve::ExchangeResult::kClosed;
+  if (!streaming_ || body_closed) return serve::ExchangeResult::kInvalid;
   body.append(bytes);
   unflushed_ += bytes.size();
   if (unflushed_ > max_unflushed) max_unflushed = unflushed_;
-  return host::ExchangeResult::kOk;
+  return serve::ExchangeResult::kOk;
 }
 
-inline host::ExchangeResult FakeExchange::write_borrowed(std::string_view bytes,
+inline serve::ExchangeResult FakeExchange::write_borrowed(std::string_view bytes,
                                                          ReleaseCallback release) {
   auto r = write(bytes);
-  if (r != host::ExchangeResult::kOk) {
+  if (r != serve::ExchangeResult::kOk) {
     release();
     return r;
   }
@@ -269,33 +269,33 @@ inline void FakeExchange::flush(FlushCallback done) {
   flushes_.push_back(std::move(done));
 }
 
-inline host::ExchangeResult FakeExchange::close_body(std::span<const host::HeaderField> trailers) {
-  if (closed_) return host::ExchangeResult::kClosed;
-  if (!streaming_ || body_closed) return host::ExchangeResult::kInvalid;
-  if (!trailers.empty() && version_ == host::HttpVersion::kHttp11) {
+inline serve::ExchangeResult FakeExchange::close_body(std::span<const serve::HeaderField> trailers) {
+  if (closed_) return serve::ExchangeResult::kClosed;
+  if (!streaming_ || body_closed) return serve::ExchangeResult::kInvalid;
+  if (!trailers.empty() && version_ == serve::HttpVersion::kHttp11) {
     complete();
-    return host::ExchangeResult::kUnsupported;
+    return serve::ExchangeResult::kUnsupported;
   }
   for (auto& f : trailers) response_trailers.emplace_back(f.name, f.value);
   complete();
-  return host::ExchangeResult::kOk;
+  return serve::ExchangeResult::kOk;
 }
 
-inline host::ExchangeResult FakeExchange::send_informational(const host::ResponseHead& h) {
-  if (closed_) return host::ExchangeResult::kClosed;
-  if (status != 0 || h.status < 100 || h.status > 199) return host::ExchangeResult::kInvalid;
+inline serve::ExchangeResult FakeExchange::send_informational(const serve::ResponseHead& h) {
+  if (closed_) return serve::ExchangeResult::kClosed;
+  if (status != 0 || h.status < 100 || h.status > 199) return serve::ExchangeResult::kInvalid;
   informational.push_back(h.status);
-  return host::ExchangeResult::kOk;
+  return serve::ExchangeResult::kOk;
 }
 
-inline host::PushResult FakeExchange::push(const host::PushRequest& request) {
-  if (version_ == host::HttpVersion::kHttp11) return {host::ExchangeResult::kUnsupported, {}};
-  if (!push_allowed_) return {host::ExchangeResult::kRefused, {}};
-  if (status != 0) return {host::ExchangeResult::kInvalid, {}};
+inline serve::PushResult FakeExchange::push(const serve::PushRequest& request) {
+  if (version_ == serve::HttpVersion::kHttp11) return {serve::ExchangeResult::kUnsupported, {}};
+  if (!push_allowed_) return {serve::ExchangeResult::kRefused, {}};
+  if (status != 0) return {serve::ExchangeResult::kInvalid, {}};
   auto p = std::make_shared<FakeExchange>(std::string(request.method), std::string(request.path));
   pushed.push_back(p);
   pushed_paths.emplace_back(request.path);
-  return {host::ExchangeResult::kOk, p};
+  return {serve::ExchangeResult::kOk, p};
 }
 
 inline void FakeExchange::reset(std::uint32_t error_code) {

@@ -27,7 +27,7 @@
 #include <utility>
 #include <vector>
 
-namespace h2::host {
+namespace h2::serve {
 
 // Where a node was written. `file` empty and line 0 when built in code (tests).
 struct ConfigLocation {
@@ -91,4 +91,4 @@ class ConfigValue {
   ConfigLocation location_;
 };
 
-}  // namespace h2::host
+}  // namespace h2::serve

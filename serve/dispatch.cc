@@ -1,16 +1,11 @@
-#include <chrono>
+#include "serve/dispatch.h"
+
 #include <exception>
+#include <string>
 
-#include "host/log.h"
-#include "host/runtime.h"
+#include "serve/log.h"
 
-namespace h2::host {
-
-uint64_t steady_now_ms() {
-  using namespace std::chrono;
-  return static_cast<uint64_t>(
-      duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count());
-}
+namespace h2::serve {
 
 namespace {
 
@@ -52,4 +47,4 @@ void dispatch_request(const Router& router, const std::shared_ptr<Exchange>& exc
   }
 }
 
-}  // namespace h2::host
+}  // namespace h2::serve

@@ -42,10 +42,10 @@
 #include <system_error>
 #include <vector>
 
-#include "host/config_value.h"
-#include "host/exchange.h"
+#include "serve/config_value.h"
+#include "serve/exchange.h"
 
-namespace h2::host {
+namespace h2::serve {
 
 enum class ModuleError {
   kOk = 0,
@@ -95,7 +95,7 @@ struct HandlerResult {
   ModuleStatus status;
 };
 
-class LoadedModule;  // defined in host/module_library.h (internal)
+class LoadedModule;  // defined in serve/module_library.h (internal)
 
 class ModuleRegistry {
  public:
@@ -136,9 +136,9 @@ class ModuleRegistry {
   std::map<std::string, std::shared_ptr<LoadedModule>, std::less<>> modules_;
 };
 
-}  // namespace h2::host
+}  // namespace h2::serve
 
 namespace std {
 template <>
-struct is_error_code_enum<h2::host::ModuleError> : true_type {};
+struct is_error_code_enum<h2::serve::ModuleError> : true_type {};
 }  // namespace std

@@ -1,12 +1,12 @@
 // host/http1_exchange.h: HTTP/1.1 response framing (RFC 9112 §6, §7.1 chunked), flush
 // backpressure, borrowed buffers, and what HTTP/1.1 cannot express (push).
-#include "host/http1_exchange.h"
+#include "serve/http1_exchange.h"
 
 #include <gtest/gtest.h>
 
 #include <deque>
 
-namespace h2::host {
+namespace h2::serve {
 namespace {
 
 // Runs scheduled callbacks when asked, like the session's io_context would.
@@ -244,4 +244,4 @@ TEST(Http1Exchange, ResetAbortsTheConnection) {
 }
 
 }  // namespace
-}  // namespace h2::host
+}  // namespace h2::serve

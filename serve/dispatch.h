@@ -1,0 +1,15 @@
+// The step from "a request head is complete" to "a handler runs": shared by every runtime.
+#pragma once
+
+#include <memory>
+
+#include "serve/exchange.h"
+#include "serve/router.h"
+
+namespace h2::serve {
+
+// Routes one request and calls its handler; answers 404 / 405 itself, and 500
+// (or a reset, once the response started) when an in-process handler throws. Logs the failure.
+void dispatch_request(const Router& router, const std::shared_ptr<Exchange>& exchange);
+
+}  // namespace h2::serve
