@@ -89,6 +89,7 @@ class H2Session final : public protocol::RequestHandler,
   }
 
   // ---- H2Transport ----
+  std::shared_ptr<serve::Loop> loop() const override { return context_.worker->loop(); }
   void schedule(uint64_t delay_ms, std::function<void()> fn) override {
     auto timer = std::make_shared<boost::asio::steady_timer>(stream_.get_executor());
     timer->expires_after(std::chrono::milliseconds(delay_ms));

@@ -64,6 +64,7 @@ class Http1Session final : public serve::Http1Transport,
     if (!writing_ && !closed_) do_write();
   }
   void abort() override { close(); }
+  std::shared_ptr<serve::Loop> loop() const override { return context_.worker->loop(); }
   void schedule(uint64_t delay_ms, std::function<void()> fn) override {
     auto timer = std::make_shared<boost::asio::steady_timer>(stream_.get_executor());
     timer->expires_after(std::chrono::milliseconds(delay_ms));

@@ -7,12 +7,14 @@
 #include <boost/asio/io_context.hpp>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_set>
 
 #include "host/config.h"
 #include "serve/exchange.h"
 #include "serve/module_registry.h"
+#include "serve/loop.h"
 #include "serve/router.h"
 #include "serve/dispatch.h"
 
@@ -38,13 +40,29 @@ class SessionBase {
   virtual void close_now() = 0;
 };
 
+// A worker's io_context as a serve::Loop: module threads post onto it. After stop() (the worker
+// is going away) tasks run at once with run == false; tasks still queued then are destroyed
+// with the io_context, which runs them with run == false too (Task wrapper in host/clock.cc).
+class AsioLoop final : public serve::Loop {
+ public:
+  explicit AsioLoop(boost::asio::io_context& context) : context_(&context) {}
+  void post(Task task) override;
+  void stop();
+
+ private:
+  std::mutex mutex_;
+  boost::asio::io_context* context_;  // null once stopped
+};
+
 // One thread with its own io_context. Sessions register on creation and unregister on
 // destruction; both happen on the worker's thread, so the set needs no lock.
 class Worker {
  public:
   explicit Worker(unsigned index) : index_(index) {}
+  ~Worker() { loop_->stop(); }
   boost::asio::io_context& context() { return context_; }
   unsigned index() const { return index_; }
+  const std::shared_ptr<AsioLoop>& loop() const { return loop_; }
 
   void add(SessionBase* session) {
     sessions_.insert(session);
@@ -62,6 +80,7 @@ class Worker {
   unsigned index_;
   std::atomic<size_t> count_{0};
   boost::asio::io_context context_{1};
+  std::shared_ptr<AsioLoop> loop_ = std::make_shared<AsioLoop>(context_);
   std::unordered_set<SessionBase*> sessions_;
 };
 

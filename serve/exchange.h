@@ -41,6 +41,8 @@
 #include <string>
 #include <string_view>
 
+#include "serve/loop.h"
+
 namespace h2::serve {
 
 // One header field. Views: the owner of the bytes is named where the type is used.
@@ -186,6 +188,9 @@ class Exchange {
   // Calls `fire` on the connection's thread after `delay_ms` milliseconds, unless the
   // connection goes away first (then `fire` is destroyed without being called).
   virtual void schedule(std::uint64_t delay_ms, TimerCallback fire) = 0;
+  // The event loop this exchange runs on, for work handed to other threads (serve/loop.h):
+  // they post back onto it. Never null; valid from any thread for as long as it is held.
+  virtual std::shared_ptr<Loop> loop() const = 0;
 };
 
 // What a route resolves to: made by the module registry (or in-process), called by the host

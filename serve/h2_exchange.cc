@@ -209,6 +209,11 @@ void H2Exchange::reset(std::uint32_t error_code) {
   finish(reqd_.reset(static_cast<protocol::ErrorCode>(error_code)));
 }
 
+std::shared_ptr<Loop> H2Exchange::loop() const {
+  if (auto transport = transport_.lock()) return transport->loop();
+  return stopped_loop();
+}
+
 void H2Exchange::schedule(std::uint64_t delay_ms, TimerCallback fire) {
   if (auto transport = transport_.lock()) transport->schedule(delay_ms, std::move(fire));
 }

@@ -21,6 +21,8 @@ class H2Transport {
  public:
   virtual ~H2Transport() = default;
   virtual void schedule(uint64_t delay_ms, std::function<void()> fn) = 0;
+  // The connection's event loop (serve/loop.h).
+  virtual std::shared_ptr<Loop> loop() const = 0;
 };
 
 class H2Exchange final : public Exchange, public std::enable_shared_from_this<H2Exchange> {
@@ -52,6 +54,7 @@ class H2Exchange final : public Exchange, public std::enable_shared_from_this<H2
   bool closed() const override { return reqd_.is_closed(); }
   void on_cancel(CancelCallback cb) override { on_cancel_ = std::move(cb); }
   void schedule(std::uint64_t delay_ms, TimerCallback fire) override;
+  std::shared_ptr<Loop> loop() const override;
 
   // The core ended the stream (RequestHandler::on_stream_closed). Ends the peer or the
   // connection caused run the module's on_cancel; in every case the module's callbacks held

@@ -351,6 +351,11 @@ void Http1Exchange::reset(std::uint32_t) {
   if (auto transport = transport_.lock()) transport->abort();
 }
 
+std::shared_ptr<Loop> Http1Exchange::loop() const {
+  if (auto transport = transport_.lock()) return transport->loop();
+  return stopped_loop();
+}
+
 void Http1Exchange::schedule(std::uint64_t delay_ms, TimerCallback fire) {
   if (auto transport = transport_.lock()) transport->schedule(delay_ms, std::move(fire));
 }

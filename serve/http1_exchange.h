@@ -38,6 +38,8 @@ class Http1Transport {
   // Runs `fn` on the connection's thread after `delay_ms` (0 = soon, never inline), unless the
   // connection is destroyed first.
   virtual void schedule(uint64_t delay_ms, std::function<void()> fn) = 0;
+  // The connection's event loop (serve/loop.h).
+  virtual std::shared_ptr<Loop> loop() const = 0;
   // The handler asked for the next piece of a streamed request body: read some, then call
   // deliver_body() or deliver_eof() (never inline). Backpressure: nothing is read before.
   virtual void request_body() = 0;
@@ -87,6 +89,7 @@ class Http1Exchange final : public Exchange, public std::enable_shared_from_this
   bool closed() const override { return closed_; }
   void on_cancel(CancelCallback cb) override { on_cancel_ = std::move(cb); }
   void schedule(std::uint64_t delay_ms, TimerCallback fire) override;
+  std::shared_ptr<Loop> loop() const override;
 
   // ---- driven by the session ----
   // Appends views of the unwritten response bytes; they stay valid until consumed.

@@ -17,6 +17,14 @@ struct h2_exchange {
   std::shared_ptr<h2::serve::LoadedModule> module;
 };
 
+// A thread-safe handle to one exchange's loop (ABI 1.1, opaque to modules).
+struct h2_poster {
+  std::atomic<int> refs{1};
+  std::shared_ptr<h2::serve::Loop> loop;      // thread-safe
+  h2_exchange* exchange;                      // one reference, released on the loop
+  std::shared_ptr<h2::serve::LoadedModule> module;  // keeps the task functions' code loaded
+};
+
 namespace h2::serve {
 namespace {
 
@@ -93,6 +101,8 @@ struct NoThrow<F> {
     } catch (...) {
       if constexpr (std::is_void_v<R>) {
         return;
+      } else if constexpr (std::is_pointer_v<R>) {
+        return nullptr;
       } else {
         return static_cast<R>(H2_CLOSED);
       }
@@ -274,6 +284,35 @@ void api_fail(h2_exchange* h, const char* message, std::size_t size) {
   report_handler_failure(ex_of(h), *h->module, view(message, size));
 }
 
+// ---- posters (ABI 1.1) ----
+
+void unref_poster(h2_poster* p) {
+  if (p->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  // The exchange's handles are single-threaded: its reference goes back on its own loop (or,
+  // when that loop has stopped and nothing else runs the connection, right here).
+  p->loop->post([ex = p->exchange, module = p->module](bool) { api_release(ex); });
+  delete p;
+}
+h2_poster* api_poster_new(h2_exchange* h) {
+  api_retain(h);
+  return new h2_poster{{1}, ex_of(h).loop(), h, h->module};
+}
+void api_poster_post(h2_poster* p, h2_task_fn fn, void* ctx) {
+  if (p == nullptr || fn == nullptr) return;
+  p->refs.fetch_add(1, std::memory_order_relaxed);
+  p->loop->post([p, fn, ctx](bool run) {
+    if (run) {
+      fn(ctx, p->exchange, 1);
+    } else {
+      fn(ctx, nullptr, 0);
+    }
+    unref_poster(p);
+  });
+}
+void api_poster_release(h2_poster* p) {
+  if (p != nullptr) unref_poster(p);
+}
+
 constexpr h2_host_api kApi = {
     H2_ABI_MAJOR,
     H2_ABI_MINOR,
@@ -312,6 +351,9 @@ constexpr h2_host_api kApi = {
     &NoThrow<&api_on_cancel>::call,
     &NoThrow<&api_schedule>::call,
     &NoThrow<&api_fail>::call,
+    &NoThrow<&api_poster_new>::call,
+    &NoThrow<&api_poster_post>::call,
+    &NoThrow<&api_poster_release>::call,
 };
 
 class ModuleHandler final : public Handler {

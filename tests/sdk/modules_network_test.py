@@ -56,6 +56,7 @@ class ModulesOverNetworkTest(unittest.TestCase):
             f.write(f"""workers: 2
 listeners:
   - listen: 127.0.0.1:0
+logs: {{ level: info }}
 modules:
   directory: {MODULE_DIR}
   files: [{PROBE}]
@@ -76,6 +77,12 @@ routes:
   - path: /throw-after-head
     module: probe
     config: {{ mode: throw-after-head }}
+  - prefix: /offload/
+    module: probe
+    config: {{ mode: offload }}
+  - path: /offload-release
+    module: probe
+    config: {{ mode: offload-release }}
   - prefix: /
     module: hello
 """)
@@ -98,6 +105,82 @@ routes:
     def log_text(self):
         self.log.seek(0)
         return self.log.read()
+
+    def test_offloaded_answers_come_back_from_module_threads(self):
+        """probe's offload mode answers from its own thread pool through h2::Poster (ABI 1.1).
+        Held jobs wait for /offload-release, so the streams reset here are reset while their
+        work is in flight: each of those tasks must find its exchange closed, every other
+        stream must get its answer, and the server must go on."""
+        import socket
+        import h2.config
+        import h2.connection
+        import h2.events
+
+        def fnv(text):
+            h = 1469598103934665603
+            for c in text.encode():
+                h = ((h ^ c) * 1099511628211) % (1 << 64)
+            return f"{h:016x}"
+
+        conns = []
+        expected = {}
+        reset = 0
+        for c in range(2):
+            sock = socket.create_connection(("127.0.0.1", self.port), timeout=20)
+            conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+            conn.initiate_connection()
+            want = {}
+            for i in range(30):
+                sid = conn.get_next_available_stream_id()
+                path = f"/offload/hold/{c}/{i}"
+                conn.send_headers(sid, [(":method", "GET"), (":scheme", "http"),
+                                        (":authority", "127.0.0.1"), (":path", path)],
+                                  end_stream=True)
+                if i % 3 == 0:
+                    conn.reset_stream(sid)
+                    reset += 1
+                else:
+                    want[sid] = f"offloaded {path} fnv={fnv(path)}".encode()
+            sock.sendall(conn.data_to_send())
+            conns.append((sock, conn, want))
+            expected.update({(c, k): v for k, v in want.items()})
+        # The resets were sent before the release: wait until h2host has read them (a PING
+        # round trip on each connection orders it after them), then release the held jobs.
+        for sock, conn, _ in conns:
+            conn.ping(b"offload!")
+            sock.sendall(conn.data_to_send())
+            acked = False
+            while not acked:
+                data = sock.recv(65536)
+                self.assertTrue(data, "connection closed")
+                for ev in conn.receive_data(data):
+                    acked = acked or isinstance(ev, h2.events.PingAckReceived)
+                sock.sendall(conn.data_to_send())
+        self.assertEqual(curl(self.url("/offload-release")).stdout, b"released")
+        for c, (sock, conn, want) in enumerate(conns):
+            bodies = {sid: b"" for sid in want}
+            done = set()
+            while len(done) < len(want):
+                data = sock.recv(65536)
+                self.assertTrue(data, "connection closed")
+                for ev in conn.receive_data(data):
+                    if isinstance(ev, h2.events.DataReceived):
+                        conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+                        if ev.stream_id in bodies:
+                            bodies[ev.stream_id] += ev.data
+                    elif isinstance(ev, h2.events.StreamEnded) and ev.stream_id in want:
+                        done.add(ev.stream_id)
+                sock.sendall(conn.data_to_send())
+            self.assertEqual(bodies, want)
+            sock.close()
+        deadline = time.time() + 20
+        line = "probe: offload: stream closed before the answer"
+        while time.time() < deadline and self.log_text().count(line) < reset:
+            time.sleep(0.05)
+        self.assertEqual(self.log_text().count(line), reset)
+        self.assertIsNone(self.proc.poll())
+        r = curl(self.url("/offload/after"))
+        self.assertEqual(r.stdout, f"offloaded /offload/after fnv={fnv('/offload/after')}".encode())
 
     def test_hello_on_root(self):
         self.assertEqual(curl(self.url("/")).stdout, b"hello from h2host (HTTP/2)\n")

@@ -15,6 +15,7 @@ class LoopTransport final : public Http1Transport {
   void output_ready() override { ++ready; }
   void abort() override { aborted = true; }
   void schedule(uint64_t, std::function<void()> fn) override { queue.push_back(std::move(fn)); }
+  std::shared_ptr<Loop> loop() const override { return stopped_loop(); }
   void request_body() override { ++body_requests; }
   void run() {
     while (!queue.empty()) {

@@ -5,7 +5,10 @@
 // It stands in only for the transport; the module, the C ABI and the bridge are the real ones.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <deque>
 #include <functional>
 #include <map>
@@ -17,6 +20,54 @@
 #include "serve/exchange.h"
 
 namespace h2::test {
+
+// A serve::Loop whose "loop thread" is whichever test thread calls run_until(): posts from any
+// thread queue up; run_until() runs them there. Waits are bounded and fail, never sleep.
+class ManualLoop final : public serve::Loop {
+ public:
+  void post(Task task) override {
+    std::unique_lock lock(mutex_);
+    if (stopped_) {
+      lock.unlock();
+      task(false);
+      return;
+    }
+    tasks_.push_back(std::move(task));
+    cv_.notify_all();
+  }
+  // Runs posted tasks on this thread until `done()` holds (true) or `timeout` passes (false).
+  bool run_until(const std::function<bool()>& done,
+                 std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      if (done()) return true;
+      std::unique_lock lock(mutex_);
+      if (!cv_.wait_until(lock, deadline, [this] { return !tasks_.empty(); })) return done();
+      Task task = std::move(tasks_.front());
+      tasks_.pop_front();
+      lock.unlock();
+      task(true);
+      ++ran;
+    }
+  }
+  // The loop ends: queued tasks and every later post run with run == false.
+  void stop() {
+    std::deque<Task> left;
+    {
+      std::lock_guard lock(mutex_);
+      stopped_ = true;
+      left.swap(tasks_);
+    }
+    for (Task& t : left) t(false);
+  }
+  std::size_t ran = 0;
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<Task> tasks_;
+  bool stopped_ = false;
+};
 
 class FakeExchange final : public serve::Exchange,
                            public std::enable_shared_from_this<FakeExchange> {
@@ -48,6 +99,7 @@ class FakeExchange final : public serve::Exchange,
   // Drops every pending callback without calling it (connection gone).
   void drop_callbacks();
   void set_push_allowed(bool allowed) { push_allowed_ = allowed; }
+  void set_loop(std::shared_ptr<serve::Loop> loop) { loop_ = std::move(loop); }
 
   // ---- what the module did ----
   int status = 0;
@@ -103,6 +155,7 @@ class FakeExchange final : public serve::Exchange,
   void schedule(std::uint64_t delay_ms, TimerCallback fire) override {
     timers_.emplace(now_ms + delay_ms, std::move(fire));
   }
+  std::shared_ptr<serve::Loop> loop() const override { return loop_; }
 
  private:
   serve::ExchangeResult head(const serve::ResponseHead& h);
@@ -126,6 +179,7 @@ class FakeExchange final : public serve::Exchange,
   std::shared_ptr<const void> shared_body_;
   CancelCallback on_cancel_;
   std::multimap<std::uint64_t, TimerCallback> timers_;
+  std::shared_ptr<serve::Loop> loop_ = std::make_shared<ManualLoop>();
 };
 
 // ---- implementation (inline: one header, shared by the module_*_test.cc files) ----

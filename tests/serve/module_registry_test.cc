@@ -1,5 +1,6 @@
 // The module loader (host/module_registry.h) on real .so files built by tests/sdk/CMakeLists.txt:
 // every refusal with its exact message, init/create_handler failures, unload order.
+#include "h2/abi.h"
 #include "serve/module_registry.h"
 
 #include <gtest/gtest.h>
@@ -69,7 +70,12 @@ TEST(ModuleRegistry, RefusesANewerAbiMinor) {
   fs::path file = kBroken / "newer_abi_minor.so";
   ModuleStatus s = registry.load_file(file);
   EXPECT_EQ(s.code, ModuleError::kAbiMinorTooNew);
-  EXPECT_EQ(s.message, "module " + file.string() + ": ABI 1.1 is newer than the host's 1.0");
+  // The broken module is built for the host's minor + 1 (tests/sdk/broken/newer_abi_minor.cc).
+  const std::string ours = std::to_string(H2_ABI_MAJOR) + "." + std::to_string(H2_ABI_MINOR);
+  const std::string theirs =
+      std::to_string(H2_ABI_MAJOR) + "." + std::to_string(H2_ABI_MINOR + 1);
+  EXPECT_EQ(s.message,
+            "module " + file.string() + ": ABI " + theirs + " is newer than the host's " + ours);
 }
 
 TEST(ModuleRegistry, RefusesADifferentBuildSignature) {

@@ -24,6 +24,14 @@
  * reports cancellation may run while the host tears the connection down: it should only free
  * memory and release references.
  *
+ * Threads: every h2_host_api function takes the thread of the exchange it is given, except
+ * logging, config reads and the poster functions (ABI 1.1), which any thread may call. A module
+ * that hands work to threads of its own makes an h2_poster on the exchange's thread, gives it to
+ * the worker thread, and posts the answer back (the pattern of Envoy's dynamic-module
+ * scheduler): the task then runs on the exchange's thread, where it may use the exchange.
+ *
+ * Versions: 1.0 the first; 1.1 appended poster_new, poster_post, poster_release.
+ *
  * Strings: h2_str is a view (not NUL-terminated). Who owns the bytes is said at each use.
  * Results: functions returning int return an h2_result. */
 #ifndef H2_ABI_H
@@ -38,7 +46,7 @@
 #endif
 
 #define H2_ABI_MAJOR 1
-#define H2_ABI_MINOR 0
+#define H2_ABI_MINOR 1
 #define H2_DESCRIPTOR_SYMBOL "h2_module_descriptor_v1"
 
 #ifdef __cplusplus
@@ -51,6 +59,8 @@ extern "C" {
 typedef struct h2_exchange h2_exchange;
 typedef struct h2_config h2_config;
 typedef struct h2_host h2_host;
+/* ABI 1.1: a thread-safe handle that posts tasks onto one exchange's thread. */
+typedef struct h2_poster h2_poster;
 
 typedef struct h2_str {
   const char* data;
@@ -103,6 +113,11 @@ typedef void (*h2_timer_fn)(void* ctx, int fired);
 /* cancelled: 1 when the peer reset the stream / the connection went away before the exchange
  * completed; 0 when the callback is dropped without that (exchange completed or replaced). */
 typedef void (*h2_cancel_fn)(void* ctx, int cancelled);
+
+/* ABI 1.1. run=1: on the exchange's thread; ex is the poster's exchange, valid during the call
+ * (exchange_retain it to keep it). run=0: the connection's event loop has stopped; ex is NULL and
+ * the call may come from any thread: free ctx only. */
+typedef void (*h2_task_fn)(void* ctx, h2_exchange* ex, int run);
 
 /* Views valid for the duration of the call that takes them; the host copies what it keeps. */
 typedef struct h2_response {
@@ -232,6 +247,18 @@ typedef struct h2_host_api {
   /* Reports a handler failure: logged; 500 if no response head was sent yet, else
    * RST_STREAM(INTERNAL_ERROR) (HTTP/1.1: connection closed). The connection goes on. */
   void (*fail)(h2_exchange* ex, const char* message, size_t size);
+
+  /* ---- ABI 1.1: work handed to other threads ---- */
+  /* On the exchange's thread. The poster holds one reference to ex until it is released.
+   * NULL only when the host is out of memory. */
+  h2_poster* (*poster_new)(h2_exchange* ex);
+  /* Any thread. fn exactly once: later on the exchange's thread with run=1 (never inline), or
+   * with run=0 once the event loop has stopped (possibly inline). The stream may have been
+   * reset meanwhile: the task sees a closed exchange (closed() == 1) and answers nothing. */
+  void (*poster_post)(h2_poster* poster, h2_task_fn fn, void* ctx);
+  /* Any thread. Drops the handle; tasks already posted still run. The reference to the
+   * exchange is released on the exchange's thread. */
+  void (*poster_release)(h2_poster* poster);
 } h2_host_api;
 
 /* Hooks return 0 on success; on failure non-zero and a NUL-terminated message in err

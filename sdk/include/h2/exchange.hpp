@@ -187,8 +187,15 @@ class Exchange {
   void after(std::uint64_t delay_ms, std::function<void()> fire);
   // Reports a failure: logged; 500 before the response head, else RST_STREAM(INTERNAL_ERROR).
   void fail(std::string_view message) { api().fail(ex_, message.data(), message.size()); }
+  // A handle for other threads to post work back onto this exchange's thread (see Poster).
+  class Poster poster() const;
 
   h2_exchange* raw() const { return ex_; }
+  // A new handle to `ex` (retained), for code that is given a borrowed h2_exchange*.
+  static Exchange borrow(h2_exchange* ex) {
+    if (ex) api().exchange_retain(ex);
+    return Exchange(ex);
+  }
 
  private:
   explicit Exchange(h2_exchange* adopted) : ex_(adopted) {}
@@ -286,7 +293,64 @@ struct TimerCtx {
   }
 };
 
+struct PostCtx {
+  std::function<void(Exchange&)> task;
+  std::function<void()> on_stopped;
+  static void call(void* p, h2_exchange* raw, int run) {
+    std::unique_ptr<PostCtx> self(static_cast<PostCtx*>(p));
+    if (!run) {
+      try {
+        if (self->on_stopped) self->on_stopped();
+      } catch (...) {
+        log(LogLevel::kError, "poster on_stopped threw: " + detail::exception_text());
+      }
+      return;
+    }
+    Exchange ex = Exchange::borrow(raw);
+    guarded(ex, [&] {
+      if (self->task) self->task(ex);
+    });
+  }
+};
+
 }  // namespace detail
+
+// Posts work from any thread back onto one exchange's thread (ABI 1.1). Make it on the
+// exchange's thread (Exchange::poster()), copy it into your thread pool's job, and post the
+// answer when the blocking work is done:
+//   h2::Poster poster = ex.poster();
+//   pool.submit([poster, key] {
+//     std::string row = database.get(key);                       // blocking, on the pool
+//     poster.post([row](h2::Exchange& ex) { ex.respond(200, {}, row); });  // exchange's thread
+//   });
+// Copies are cheap and thread-safe. The task runs on the exchange's thread even when the stream
+// was reset meanwhile: the exchange is then closed() and its calls return kClosed. When the
+// connection's event loop has stopped, `on_stopped` runs instead (any thread: free only).
+class Poster {
+ public:
+  Poster() = default;
+  explicit operator bool() const { return handle_ != nullptr; }
+  void post(std::function<void(Exchange&)> task, std::function<void()> on_stopped = {}) const {
+    if (!handle_) {
+      if (on_stopped) on_stopped();
+      return;
+    }
+    auto* ctx = new detail::PostCtx{std::move(task), std::move(on_stopped)};
+    host_api().poster_post(handle_.get(), &detail::PostCtx::call, ctx);
+  }
+
+ private:
+  friend class Exchange;
+  explicit Poster(h2_poster* raw)
+      : handle_(raw, [](h2_poster* p) {
+          if (p) host_api().poster_release(p);
+        }) {}
+  std::shared_ptr<h2_poster> handle_;
+};
+
+inline Poster Exchange::poster() const {
+  return Poster(ex_ ? api().poster_new(ex_) : nullptr);
+}
 
 inline Result Exchange::read(std::function<void(std::string_view)> on_chunk,
                              std::function<void()> on_eof, std::function<void()> on_cancelled) {

@@ -9,11 +9,23 @@
 //   wait              reads, arms a timer and registers on_cancel, logging each outcome
 //                     ("chunk N", "eof", "read cancelled", "timer fired", "cancel")
 //   borrowed          streams two borrowed pieces, logs "released N" for each release
+//   offload           hands the answer to the module's own thread pool, which posts it back
+//                     through an h2::Poster ("offloaded PATH fnv=HEX"); a path containing
+//                     "hold" waits until a request to an offload-release route; a task that
+//                     finds its stream reset logs "offload: stream closed before the answer"
+//   offload-release   releases the held offload jobs, answers "released"
 // Module config: `fail_init: true` makes init fail. Route config `fail_route: true` makes
 // create_handler fail.
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "h2/module.hpp"
 
@@ -61,11 +73,77 @@ std::string dump(const h2::Config& c) {
   return "?";
 }
 
+// The module's own threads for blocking work (what a database client would run on). Started on
+// first use; the destructor finishes the queued jobs and joins.
+class Pool {
+ public:
+  ~Pool() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+      released_ = true;
+    }
+    cv_.notify_all();
+    for (std::thread& t : threads_) t.join();
+  }
+  void submit(std::function<void()> job) {
+    {
+      std::lock_guard lock(mutex_);
+      if (threads_.empty()) {
+        for (int i = 0; i < 4; ++i) threads_.emplace_back([this] { run(); });
+      }
+      jobs_.push_back(std::move(job));
+    }
+    cv_.notify_all();
+  }
+  void wait_released() {
+    std::unique_lock lock(mutex_);
+    cv_.wait(lock, [this] { return released_; });
+  }
+  void release() {
+    {
+      std::lock_guard lock(mutex_);
+      released_ = true;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  void run() {
+    for (;;) {
+      std::function<void()> job;
+      {
+        std::unique_lock lock(mutex_);
+        cv_.wait(lock, [this] { return stop_ || !jobs_.empty(); });
+        if (jobs_.empty()) return;
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      job();
+    }
+  }
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> jobs_;
+  std::vector<std::thread> threads_;
+  bool stop_ = false;
+  bool released_ = false;
+};
+
+std::string fnv_hex(std::string_view text) {
+  uint64_t h = 1469598103934665603ull;  // FNV-1a 64
+  for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
+  char out[17];
+  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
+  return out;
+}
+
 class ProbeHandler final : public h2::Handler {
  public:
   ProbeHandler(std::string mode, std::string module_dump, std::string route_dump,
-               std::string route_where)
-      : mode_(std::move(mode)),
+               std::string route_where, Pool* pool)
+      : pool_(pool),
+        mode_(std::move(mode)),
         module_dump_(std::move(module_dump)),
         route_dump_(std::move(route_dump)),
         route_where_(std::move(route_where)) {}
@@ -101,6 +179,29 @@ class ProbeHandler final : public h2::Handler {
       ex.on_cancel([] { h2::log(h2::LogLevel::kInfo, "cancel"); });
       return;
     }
+    if (mode_ == "offload") {
+      h2::Poster poster = ex.poster();
+      std::string path(ex.path());
+      // The job outlives this handler if a reload drops it: capture the module's pool, not this.
+      Pool* pool = pool_;
+      pool->submit([pool, poster, path] {
+        if (path.find("hold") != std::string::npos) pool->wait_released();
+        std::string body = "offloaded " + path + " fnv=" + fnv_hex(path);  // the "blocking" work
+        poster.post([body](h2::Exchange& back) {
+          if (back.closed()) {
+            h2::log(h2::LogLevel::kInfo, "offload: stream closed before the answer");
+            return;
+          }
+          back.respond(200, {{"content-type", "text/plain"}}, body);
+        });
+      });
+      return;
+    }
+    if (mode_ == "offload-release") {
+      pool_->release();
+      ex.respond(200, {}, "released");
+      return;
+    }
     if (mode_ == "borrowed") {
       static const std::string kPieces[] = {"one,", "two"};
       ex.respond_streaming(200, {});
@@ -129,6 +230,7 @@ class ProbeHandler final : public h2::Handler {
   }
 
  private:
+  Pool* pool_;
   const std::string mode_, module_dump_, route_dump_, route_where_;
 };
 
@@ -143,11 +245,12 @@ class ProbeModule final : public h2::Module {
     if (route["fail_route"].as_bool()) throw std::invalid_argument("fail_route requested");
     std::string mode(route["mode"].as_string());
     return std::make_unique<ProbeHandler>(mode.empty() ? "info" : mode, dump_, dump(route),
-                                          route.where());
+                                          route.where(), &pool_);
   }
 
  private:
   const std::string dump_;
+  Pool pool_;  // last: joined first, before the handlers' state it may use is gone
 };
 
 }  // namespace
