@@ -5,6 +5,7 @@
 // Not for production: one slow client blocks every other one (see poll_server.cc for that).
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/uio.h>
@@ -25,9 +26,7 @@
 
 namespace {
 
-using h2::protocol::Field;
-using h2::protocol::Reqd;
-using h2::protocol::Writer;
+using namespace h2::protocol;  // Reqd, Writer, Field, ServerConnection, ...
 
 volatile std::sig_atomic_t g_stop_requested = 0;
 void request_stop(int) {
@@ -40,7 +39,8 @@ uint64_t now_ms() {
   return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
 }
 
-// A read that blocks longer than this still notices a SIGTERM that landed just before it.
+// No blocking call waits longer than this, so a SIGTERM that lands just before one (and so does
+// not interrupt it) is still seen soon.
 constexpr uint64_t kMaxBlockMs = 250;
 
 void set_receive_timeout(int fd, uint64_t ms) {
@@ -50,7 +50,6 @@ void set_receive_timeout(int fd, uint64_t ms) {
 }
 
 constexpr Field kTextPlain[] = {{"content-type", "text/plain"}};
-constexpr Field kOctetStream[] = {{"content-type", "application/octet-stream"}};
 
 // POST /echo: each chunk is written back, and the next one is read only once the previous one
 // left through the socket (flush). The core reopens the client's flow-control window only for
@@ -67,14 +66,14 @@ void echo_next_chunk(Reqd reqd, Writer writer) {
       [writer]() mutable { writer.close(); });  // also after a reset: close() then does nothing
 }
 
-class ExampleHandler : public h2::protocol::RequestHandler {
+class ExampleHandler : public RequestHandler {
  public:
   void on_request(Reqd& reqd) override {
-    const auto& request = reqd.request();
+    const RequestHead& request = reqd.request();
     if (request.method == "GET" && request.path == "/") {
       reqd.respond_with_string({200, kTextPlain}, "hello from h2\n");
     } else if (request.method == "POST" && request.path == "/echo") {
-      echo_next_chunk(reqd, reqd.respond_with_streaming({200, kOctetStream}));
+      echo_next_chunk(reqd, reqd.respond_with_streaming({200}));
     } else {
       reqd.respond_with_string({404, kTextPlain}, "not found\n");
     }
@@ -84,7 +83,7 @@ class ExampleHandler : public h2::protocol::RequestHandler {
 };
 
 // Writes everything the core has queued; false if the peer is gone.
-bool write_all_output(int fd, h2::protocol::ServerConnection& conn) {
+bool write_all_output(int fd, ServerConnection& conn) {
   std::vector<std::string_view> views;
   std::vector<iovec> iov;
   while (conn.wants_write()) {
@@ -92,8 +91,7 @@ bool write_all_output(int fd, h2::protocol::ServerConnection& conn) {
     conn.pending_output(views, 256 * 1024);
     iov.clear();
     for (std::string_view v : views) iov.push_back({const_cast<char*>(v.data()), v.size()});
-    ssize_t written =
-        writev(fd, iov.data(), static_cast<int>(std::min<size_t>(iov.size(), IOV_MAX)));
+    const ssize_t written = writev(fd, iov.data(), std::min<int>(iov.size(), IOV_MAX));
     if (written < 0 && errno == EINTR) continue;
     if (written < 0) return false;
     conn.consume_output(static_cast<size_t>(written));  // a short write is fine: the rest stays
@@ -103,11 +101,14 @@ bool write_all_output(int fd, h2::protocol::ServerConnection& conn) {
 
 void serve_connection(int fd) {
   ExampleHandler handler;
-  h2::protocol::ServerConnection conn(&handler, {}, now_ms());
+  ServerConnection conn(&handler, ConnectionOptions{}, now_ms());
   bool shutdown_started = false;
   char buffer[16 * 1024];
   while (!conn.is_closed()) {
-    if (g_stop_requested && !shutdown_started) {  // GOAWAY; open streams still finish
+    if (g_stop_requested && !shutdown_started) {  // GOAWAY now; the open streams still finish
+      // start_graceful_shutdown() takes no time: its PING timeout counts from the last time the
+      // core was given, so give it the present first.
+      conn.on_time(now_ms());
       conn.start_graceful_shutdown();
       shutdown_started = true;
     }
@@ -120,7 +121,7 @@ void serve_connection(int fd) {
     const uint64_t wait_ms = std::min(until_wakeup, kMaxBlockMs);
     if (conn.wants_read()) {
       set_receive_timeout(fd, wait_ms);
-      ssize_t n = read(fd, buffer, sizeof buffer);
+      const ssize_t n = read(fd, buffer, sizeof buffer);
       if (n > 0) {
         conn.process_bytes({buffer, static_cast<size_t>(n)}, now_ms());
       } else if (n == 0) {
@@ -179,6 +180,7 @@ int main(int argc, char** argv) {
   while (!g_stop_requested) {
     const int fd = accept(listen_fd, nullptr, nullptr);
     if (fd < 0) continue;  // EINTR (signal), EAGAIN (timeout) or a failed handshake
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // we write whole batches
     serve_connection(fd);
     close(fd);
   }

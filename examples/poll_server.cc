@@ -27,16 +27,12 @@
 
 namespace {
 using namespace h2::protocol;  // Reqd, Writer, Field, ServerConnection, ...
+
 constexpr uint64_t kSlowDelayMs = 50;
 constexpr uint64_t kShutdownLimitMs = 5000;
 constexpr Field kTextPlain[] = {{"content-type", "text/plain"}};
 
-// Self-pipe: the signal handler writes a byte that poll() sees, even when the signal arrived
-// just before poll() was entered (a flag checked before poll() could be missed).
-int g_stop_pipe[2] = {-1, -1};
-void request_stop(int) {
-  (void)!write(g_stop_pipe[1], "", 1);
-}
+int g_stop_pipe[2] = {-1, -1};  // SIGTERM/SIGINT write a byte here (see main)
 
 // The core never reads a clock: every call gets this monotonic time.
 uint64_t now_ms() {
@@ -88,28 +84,30 @@ struct Client final : RequestHandler {
   const int fd;
   std::optional<ServerConnection> conn{std::in_place, this, ConnectionOptions{}, now_ms()};
   std::vector<std::pair<uint64_t, Reqd>> slow_replies;  // GET /slow: (due time, request)
-  bool pull_output = false;                             // service() must call pending_output()
+  bool pull_output = false;  // set by on_output_ready(): service() must call pending_output()
 };
 
 // One pass of the documented loop for one client: read if readable, fire due timers, write
 // until the core has nothing more or the socket is full. False: close (the core is done).
-bool service(Client& c, short revents, uint64_t now) {
-  // POLLERR/POLLHUP while the core reads no more: the write attempt reports the failure.
-  bool pull = std::exchange(c.pull_output, false) || (revents & (POLLOUT | POLLERR | POLLHUP));
+bool service(Client& c, short revents, uint64_t now, bool start_shutdown) {
+  if (start_shutdown) {  // GOAWAY now; the open streams still finish
+    // start_graceful_shutdown() takes no time: its PING timeout counts from the last time the
+    // core was given, so give it the present first.
+    c.conn->on_time(now);
+    c.conn->start_graceful_shutdown();
+  }
   if ((revents & (POLLIN | POLLHUP | POLLERR)) && c.conn->wants_read()) {
     char buffer[16 * 1024];
     const ssize_t n = read(c.fd, buffer, sizeof buffer);
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return false;
     if (n > 0) c.conn->process_bytes({buffer, static_cast<size_t>(n)}, now_ms());
     if (n == 0) c.conn->on_peer_eof();
-    pull = true;
   }
-  if (const auto wakeup = c.conn->next_wakeup_ms(); wakeup && now >= *wakeup) {
-    c.conn->on_time(now);
-    pull = true;
-  }
-  // At least one pull when asked for, even if wants_write() is false by now.
-  for (; pull; pull = c.conn->wants_write()) {
+  if (const auto wakeup = c.conn->next_wakeup_ms(); wakeup && now >= *wakeup) c.conn->on_time(now);
+  // While the core wants to write (a broken socket reports itself here), and at least once after
+  // on_output_ready(), even if wants_write() is false by then.
+  for (bool asked = std::exchange(c.pull_output, false); asked || c.conn->wants_write();) {
+    asked = false;
     std::vector<std::string_view> views;
     if (c.conn->pending_output(views, 256 * 1024) == 0) break;
     std::vector<iovec> iov;
@@ -119,7 +117,7 @@ bool service(Client& c, short revents, uint64_t now) {
     if (n < 0) break;           // socket full: POLLOUT says when to go on
     c.conn->consume_output(n);  // a short write is fine: the rest comes first next time
   }
-  return !c.conn->is_closed();  // closed at once as documented (h2host lingers first)
+  return !c.conn->is_closed();  // closed at once, as documented (README.md: lingering close)
 }
 
 }  // namespace
@@ -131,7 +129,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s PORT   (0 picks a free port)\n", argv[0]);
     return 2;
   }
-  std::signal(SIGTERM, request_stop);  // restarting or not: the self-pipe wakes poll() anyway
+  // Self-pipe: unlike a flag, the byte also wakes a poll() entered just after the signal came.
+  auto request_stop = [](int) { (void)!write(g_stop_pipe[1], "", 1); };
+  std::signal(SIGTERM, request_stop);
   std::signal(SIGINT, request_stop);
   std::signal(SIGPIPE, SIG_IGN);  // a vanished peer is a writev error, not a process kill
   int listen_fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -169,21 +169,19 @@ int main(int argc, char** argv) {
     if (poll(fds.data(), fds.size(), timeout) < 0 && errno != EINTR) return 1;
     const uint64_t now = now_ms();
     const bool start_shutdown = (fds[0].revents & POLLIN) && !shutdown_deadline_ms;
-    if (start_shutdown) {  // stop accepting; GOAWAY on every connection, whose streams finish
+    if (start_shutdown) {  // stop accepting; service() sends GOAWAY on every connection
       shutdown_deadline_ms = now + kShutdownLimitMs;
       close(std::exchange(listen_fd, -1));
     }
     for (size_t i = 0; i < clients.size(); ++i) {
       Client& c = *clients[i];
-      if (start_shutdown) c.conn->start_graceful_shutdown();
-      c.pull_output |= start_shutdown;  // a driving call made outside service(): pull there
       // The loop's own timer (GET /slow), outside any driving call: the core calls
       // on_output_ready(), never on_stream_closed(), from inside the Reqd call.
       for (auto& [due_ms, reqd] : c.slow_replies) {
         if (due_ms <= now) reqd.respond_with_string({200, kTextPlain}, "slow hello\n");
       }
       std::erase_if(c.slow_replies, [&](const auto& r) { return r.first <= now; });
-      if (!service(c, fds[i + 2].revents, now)) clients[i].reset();  // ends the open streams
+      if (!service(c, fds[i + 2].revents, now, start_shutdown)) clients[i].reset();  // ends streams
     }
     std::erase_if(clients, [](const auto& c) { return c == nullptr; });
     while (listen_fd >= 0 && (fds[1].revents & POLLIN)) {

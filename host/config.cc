@@ -41,9 +41,11 @@ const char* type_name(const YAML::Node& node) {
   }
 }
 
-constexpr std::array kTopKeys = {"workers"sv, "listeners"sv, "modules"sv, "routes"sv,
-                                 "limits"sv,  "timeouts"sv,  "http1"sv,   "logs"sv};
-constexpr std::array kListenerKeys = {"listen"sv, "tls"sv};
+constexpr std::array kTopKeys = {"workers"sv, "runtime"sv,  "listeners"sv, "modules"sv,
+                                 "routes"sv,  "limits"sv,   "timeouts"sv,  "http1"sv,
+                                 "logs"sv};
+constexpr std::array kListenerKeys = {"listen"sv, "tls"sv, "runtime"sv};
+constexpr std::array kRuntimes = {"asio"sv, "io_uring"sv};
 constexpr std::array kTlsKeys = {"certificate"sv, "key"sv};
 constexpr std::array kModulesKeys = {"directory"sv, "files"sv, "config"sv};
 constexpr std::array kRouteKeys = {"authority"sv, "path"sv,   "prefix"sv,
@@ -67,6 +69,8 @@ class Validator {
     for_each_key(root, "the top level", kTopKeys, [&](std::string_view key, const YAML::Node& v) {
       if (key == "workers") {
         config.workers = static_cast<unsigned>(integer(v, "workers", 1, 256));
+      } else if (key == "runtime") {
+        config.runtime = runtime(v);
       } else if (key == "listeners") {
         listeners(v, config);
       } else if (key == "modules") {
@@ -84,6 +88,9 @@ class Validator {
       }
     });
     if (config.listeners.empty()) fail(root, "at least one listener is required (\"listeners\")");
+    for (size_t i = 0; i < config.listeners.size(); ++i) {
+      if (!listener_runtime_set_[i]) config.listeners[i].runtime = config.runtime;
+    }
     // One idle timeout for both protocols (HTTP/1.1 keep-alive and the HTTP/2 core).
     config.limits.idle_timeout_ms = config.timeouts.idle_ms;
     return config;
@@ -179,10 +186,14 @@ class Validator {
       ListenerConfig listener;
       listener.where = location(item);
       bool has_listen = false;
+      bool runtime_set = false;
       for_each_key(item, "a listener", kListenerKeys, [&](std::string_view key, const auto& v) {
         if (key == "listen") {
           has_listen = true;
           listen_address(v, listener);
+        } else if (key == "runtime") {
+          listener.runtime = runtime(v);
+          runtime_set = true;
         } else {
           expect(v, YAML::NodeType::Map, "tls", "a map");
           TlsConfig tls;
@@ -203,7 +214,18 @@ class Validator {
       });
       if (!has_listen) fail(item, "a listener needs \"listen\"");
       config.listeners.push_back(std::move(listener));
+      listener_runtime_set_.push_back(runtime_set);
     }
+  }
+
+  Runtime runtime(const YAML::Node& node) {
+    const std::string text = string(node, "runtime");
+    if (text == "asio") return Runtime::kAsio;
+    if (text == "io_uring") return Runtime::kIoUring;
+    std::string message = "runtime " + quoted(text) + " is not one of asio, io_uring";
+    const std::string hint = nearest_key(text, kRuntimes);
+    if (!hint.empty()) message += "; did you mean " + quoted(hint) + "?";
+    fail(node, message);
   }
 
   // "127.0.0.1:8080", "[::1]:8443", "unix:/run/h2.sock" or "/run/h2.sock".
@@ -431,6 +453,7 @@ class Validator {
 
   fs::path file_;
   fs::path base_;
+  std::vector<bool> listener_runtime_set_;
 };
 
 bool Validator::is_ip_literal(const std::string& host) {
@@ -457,6 +480,10 @@ bool Validator::is_ip_literal(const std::string& host) {
 }
 
 }  // namespace
+
+const char* runtime_name(Runtime runtime) {
+  return runtime == Runtime::kIoUring ? "io_uring" : "asio";
+}
 
 ConfigResult parse_config(const std::string& text, const std::filesystem::path& file) {
   Validator validator(file);

@@ -25,6 +25,11 @@ struct TlsConfig {
   std::filesystem::path key;          // PEM private key; must exist and be readable
 };
 
+// The I/O runtime that serves a listener's connections: Asio (epoll) or io_uring
+// (host/uring/); both serve the same modules through serve/.
+enum class Runtime { kAsio, kIoUring };
+const char* runtime_name(Runtime runtime);
+
 // One listening socket. Every listener serves HTTP/1.1, HTTP/1.1 with Upgrade: h2c and h2c with
 // prior knowledge on the same port; with `tls`, ALPN chooses h2 or http/1.1 instead.
 struct ListenerConfig {
@@ -34,6 +39,7 @@ struct ListenerConfig {
   uint16_t port = 0;             // kTcp: 0 = ephemeral (the bound port is logged)
   std::filesystem::path path;    // kUnix: socket path (an existing socket file is replaced)
   std::optional<TlsConfig> tls;  // absent = cleartext
+  Runtime runtime = Runtime::kAsio;  // `runtime:` of the listener, else the top-level one
   serve::ConfigLocation where;          // 1-based line and column
 };
 
@@ -64,6 +70,7 @@ struct Http1Config {
 struct HostConfig {
   std::filesystem::path file;  // the configuration file itself (absolute)
   unsigned workers = 1;        // threads, each with its own io_context
+  Runtime runtime = Runtime::kAsio;  // the default of every listener
   std::vector<ListenerConfig> listeners;
   ModulesConfig modules;
   std::vector<serve::RouteConfig> routes;

@@ -12,9 +12,10 @@
 #include <filesystem>
 #include <optional>
 
-#include "serve/log.h"
 #include "host/sessions.h"
 #include "host/tls.h"
+#include "host/uring/uring_worker.h"
+#include "serve/log.h"
 
 namespace h2::host {
 
@@ -29,6 +30,7 @@ struct Server::Listener {
   std::shared_ptr<asio::ssl::context> tls;
   std::string bound;
   std::optional<asio::steady_timer> backoff;  // after a failed accept (e.g. EMFILE)
+  bool uring = false;  // accepted and served by the io_uring workers
 };
 
 struct ServerTimers {
@@ -45,7 +47,9 @@ Server::Server(std::shared_ptr<const Snapshot> snapshot, Reloader reloader)
   timers_ = std::make_unique<ServerTimers>(main_);
 }
 
-Server::~Server() = default;
+Server::~Server() {
+  for (auto& w : uring_workers_) w->stop_and_join();
+}
 
 std::shared_ptr<const Snapshot> Server::snapshot() const {
   std::lock_guard lock(snapshot_mutex_);
@@ -101,11 +105,75 @@ std::string Server::open() {
       if (ec) return where + "cannot listen on unix:" + config.path.string() + ": " + ec.message();
       listener->bound = "unix:" + config.path.string();
     }
-    H2_LOG(kNotice,
-           "listening on " + std::string(config.tls ? "https://" : "http://") + listener->bound);
+    if (config.runtime == Runtime::kIoUring) {
+      if (config.tls) {
+        H2_LOG(kWarn, where + "TLS is not served by the io_uring runtime yet; this listener uses "
+                              "asio");
+      } else {
+        listener->uring = true;
+      }
+    }
     listeners_.push_back(std::move(listener));
   }
+  open_uring_workers();
+  for (const auto& listener : listeners_) {
+    H2_LOG(kNotice, "listening on " + std::string(listener->config.tls ? "https://" : "http://") +
+                        listener->bound + " (" + (listener->uring ? "io_uring" : "asio") + ")");
+  }
   return {};
+}
+
+void Server::open_uring_workers() {
+  const bool wanted =
+      std::any_of(listeners_.begin(), listeners_.end(), [](auto& l) { return l->uring; });
+  if (!wanted) return;
+  std::string why = uring::UringWorker::probe();
+  for (unsigned i = 0; why.empty() && i < snapshot_->config.workers; ++i) {
+    auto worker = std::make_unique<uring::UringWorker>(
+        i, [this] { return snapshot(); },
+        [this](int fd, bool unix_socket, std::string peer, std::string initial) {
+          hand_to_asio(fd, unix_socket, std::move(peer), std::move(initial));
+        });
+    if (!worker->init(&why)) break;
+    for (const auto& l : listeners_) {
+      if (!l->uring) continue;
+      const int fd = l->tcp_acceptor ? l->tcp_acceptor->native_handle()
+                                     : l->unix_acceptor->native_handle();
+      worker->add_listener(fd, !l->tcp_acceptor, l->config.path.string());
+    }
+    uring_workers_.push_back(std::move(worker));
+  }
+  if (!why.empty()) {
+    H2_LOG(kWarn, "io_uring is unavailable (" + why + "): its listeners use asio");
+    uring_workers_.clear();
+    for (auto& l : listeners_) l->uring = false;
+  }
+}
+
+// Runs on a uring worker's thread: the socket moves to an Asio worker (round robin).
+void Server::hand_to_asio(int fd, bool unix_socket, std::string peer, std::string initial) {
+  Worker* worker = workers_[next_handoff_++ % workers_.size()].get();
+  ConnectionContext context = next_context(worker, std::move(peer), false);
+  asio::post(worker->context(), [worker, fd, unix_socket, context = std::move(context),
+                                 initial = std::move(initial)]() mutable {
+    boost::system::error_code ec;
+    if (unix_socket) {
+      unix_socket::socket socket(worker->context());
+      socket.assign(unix_socket::socket::protocol_type(), fd, ec);
+      if (!ec) start_http1_connection(std::move(socket), std::move(context), std::move(initial));
+    } else {
+      sockaddr_storage local{};
+      socklen_t len = sizeof local;
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len);
+      tcp::socket socket(worker->context());
+      socket.assign(local.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd, ec);
+      if (!ec) start_http1_connection(std::move(socket), std::move(context), std::move(initial));
+    }
+    if (ec) {
+      H2_LOG(kWarn, "hand-over to asio failed: " + ec.message());
+      ::close(fd);
+    }
+  });
 }
 
 ConnectionContext Server::next_context(Worker* worker, std::string peer, bool tls) {
@@ -186,7 +254,10 @@ int Server::run() {
     });
   };
   wait_signal();
-  for (auto& listener : listeners_) accept(*listener);
+  for (auto& listener : listeners_) {
+    if (!listener->uring) accept(*listener);
+  }
+  for (auto& worker : uring_workers_) worker->start();
 
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
   std::vector<std::thread> threads;
@@ -205,6 +276,7 @@ int Server::run() {
     });
   }
   main_.run();
+  for (auto& worker : uring_workers_) worker->stop_and_join();
   guards.clear();
   for (auto& worker : workers_) worker->context().stop();
   for (auto& thread : threads) thread.join();
@@ -238,6 +310,7 @@ void Server::begin_shutdown() {
       }
     });
   }
+  for (auto& worker : uring_workers_) worker->shutdown_gracefully();
   stop_deadline_ms_ = steady_now_ms() + snapshot()->config.timeouts.shutdown_ms;
   check_drained();
 }
@@ -245,6 +318,7 @@ void Server::begin_shutdown() {
 void Server::check_drained() {
   size_t open = 0;
   for (auto& worker : workers_) open += worker->session_count();
+  for (auto& worker : uring_workers_) open += worker->session_count();
   if (open == 0 || steady_now_ms() >= stop_deadline_ms_) {
     if (open != 0)
       H2_LOG(kNotice, "shutdown timeout: closing " + std::to_string(open) + " connections");
@@ -256,6 +330,7 @@ void Server::check_drained() {
         }
       });
     }
+    for (auto& worker : uring_workers_) worker->close_now();
     // Let the workers run the close handlers briefly, then stop.
     timers_->drain.expires_after(std::chrono::milliseconds(open == 0 ? 0 : 50));
     timers_->drain.async_wait([this](boost::system::error_code) { main_.stop(); });

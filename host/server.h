@@ -5,6 +5,11 @@
 // worker's io_context (round robin) and posts its start there, so a connection lives on one
 // thread for its whole life and needs no locks.
 //
+// Runtimes: a listener with `runtime: io_uring` is accepted and served by io_uring workers
+// (host/uring/, one thread and ring each, as many as `workers`); HTTP/1.1 connections found
+// there are handed to the Asio workers. Where io_uring is unavailable the listener falls back to
+// Asio, said in one log line.
+//
 // Signals: SIGTERM / SIGINT -> graceful stop: acceptors close, every session is asked to finish
 // (HTTP/2: GOAWAY, open streams complete; HTTP/1.1: the current response), and whatever is still
 // open after timeouts.shutdown_ms is closed. SIGHUP -> the reload callback builds a new Snapshot
@@ -25,6 +30,10 @@
 #include "host/runtime.h"
 
 namespace h2::host {
+
+namespace uring {
+class UringWorker;
+}
 
 class Server {
  public:
@@ -55,10 +64,15 @@ class Server {
   void begin_shutdown();
   void check_drained();
   void reload();
+  // io_uring listeners: the workers that accept and serve them, or a one-line fallback to Asio.
+  void open_uring_workers();
+  void hand_to_asio(int fd, bool unix_socket, std::string peer, std::string initial);
 
   boost::asio::io_context main_{1};
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::unique_ptr<Listener>> listeners_;
+  std::vector<std::unique_ptr<uring::UringWorker>> uring_workers_;
+  std::atomic<size_t> next_handoff_{0};
   Reloader reloader_;
   mutable std::mutex snapshot_mutex_;
   std::shared_ptr<const Snapshot> snapshot_;

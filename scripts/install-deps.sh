@@ -8,7 +8,7 @@ packages=(
   cmake ninja-build g++ ccache pkg-config clang-format
   # libraries (host/ only uses Boost, OpenSSL and yaml-cpp)
   libboost1.81-dev libboost-filesystem1.81-dev libboost-system1.81-dev
-  libyaml-cpp-dev libssl-dev openssl
+  libyaml-cpp-dev libssl-dev openssl liburing-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev libnghttp2-dev nlohmann-json3-dev
   # real peers used by integration tests and benchmarks

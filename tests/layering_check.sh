@@ -21,5 +21,6 @@ check sdk 'sdk/|h2/' 'boost|openssl|yaml-cpp'
 check serve 'hpack/|protocol/|serve/|h2/' 'boost|openssl|yaml-cpp|asio|liburing'
 check modules 'sdk/|h2/|modules/' 'boost|openssl|yaml-cpp'
 check spec-handlers 'sdk/|h2/|spec-handlers/' 'boost|openssl|yaml-cpp'
+check examples 'hpack/|protocol/|examples/' 'host/|sdk/|boost|openssl|yaml-cpp'
 if ((fail)); then echo "layering: FAILED"; exit 1; fi
-echo "layering: hpack, protocol, sdk, serve, modules and spec-handlers respect the layer rules"
+echo "layering: hpack, protocol, sdk, serve, modules, spec-handlers and examples respect the layer rules"

@@ -4,6 +4,9 @@
 #
 #   tests/conformance/run_against_h2host.sh BUILD_DIR [extra run.py arguments, e.g. --strict]
 #
+# H2_RUNTIME=io_uring serves the cleartext listener with the io_uring runtime (host/uring/) and
+# runs the h2c suites only; the run fails unless h2host says that listener is on io_uring.
+#
 # BUILD_DIR must hold host/h2host, modules/ (the spec handlers module) and tls/{cert,key}.pem as
 # the build produces them. The script writes a copy of spec-handlers/config.yaml with two free
 # ports and absolute paths, checks it with `h2host -t`, starts h2host, runs the six suites, stops
@@ -48,6 +51,13 @@ sed -e "s|127\.0\.0\.1:8080|127.0.0.1:$h2c_port|" \
     -e "s|\.\./build/tls/|$build/tls/|g" \
     -e "s|\.\./build/modules|$build/modules|g" \
     "$repo/spec-handlers/config.yaml" > "$work/config.yaml"
+runtime=${H2_RUNTIME:-asio}
+transports=(h2c tls)
+if [[ $runtime != asio ]]; then
+  printf 'runtime: %s\n' "$runtime" | cat - "$work/config.yaml" > "$work/config.tmp"
+  mv "$work/config.tmp" "$work/config.yaml"
+  transports=(h2c)
+fi
 
 if ! "$h2host" -t -c "$work/config.yaml"; then
   echo "h2host -t rejected $work/config.yaml:" >&2
@@ -73,9 +83,15 @@ if [[ $up -ne 1 ]]; then
   exit 1
 fi
 
+if ! grep -q "listening on http://127.0.0.1:$h2c_port ($runtime)" "$work/h2host.log"; then
+  echo "the h2c listener is not served by the $runtime runtime; h2host's log:" >&2
+  cat "$work/h2host.log" >&2
+  exit 1
+fi
+
 status=0
 summary=()
-for transport in h2c tls; do
+for transport in "${transports[@]}"; do
   for path in /string /bigstring /streaming; do
     args=(--port "$h2c_port")
     [[ $transport == tls ]] && args=(--port "$tls_port" --tls)

@@ -55,6 +55,10 @@ class Host:
         text = text.replace("@PROBE@", PROBE)
         if "logs:" not in text:
             text += "\nlogs: {error_log: %s, level: info}\n" % self.log
+        # H2_RUNTIME=io_uring: the same suites with every listener on the io_uring runtime.
+        runtime = os.environ.get("H2_RUNTIME")
+        if runtime and "runtime:" not in text:
+            text = "runtime: %s\n" % runtime + text
         with open(self.config, "w") as f:
             f.write(text)
 
@@ -70,6 +74,10 @@ class Host:
         while time.time() < deadline:
             text = self.log_text()
             if needle in text:
+                runtime = os.environ.get("H2_RUNTIME")
+                if runtime and "started with" in needle:
+                    for line in re.findall(r"listening on http://\S+ \((\w+)\)", text):
+                        assert line == runtime, "a cleartext listener is not on " + runtime
                 return re.findall(r"listening on (https?)://(\S+)", text)
             if self.proc.poll() is not None:
                 raise AssertionError("h2host exited: %s\n%s" % (self.proc.stdout.read(), text))

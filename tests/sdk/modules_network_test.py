@@ -35,6 +35,9 @@ def start_h2host(cls, config):
     if "started with" not in text:
         cls.proc.kill()
         raise RuntimeError("h2host did not start:\n" + text)
+    runtime = os.environ.get("H2_RUNTIME", "asio")
+    if re.search(r"listening on http://\S+ \(asio\)", text) and runtime != "asio":
+        raise RuntimeError(f"a listener is not on the {runtime} runtime:\n" + text)
     cls.ports = {"http": [], "https": []}
     for scheme, port in re.findall(r"listening on (https?)://127\.0\.0\.1:(\d+)", text):
         cls.ports[scheme].append(int(port))
@@ -53,7 +56,9 @@ class ModulesOverNetworkTest(unittest.TestCase):
             f.write(cls.big)
         config = os.path.join(cls.tmp.name, "config.yaml")
         with open(config, "w") as f:
+            runtime = os.environ.get("H2_RUNTIME", "asio")
             f.write(f"""workers: 2
+runtime: {runtime}
 listeners:
   - listen: 127.0.0.1:0
 logs: {{ level: info }}
@@ -295,6 +300,7 @@ class SpecHandlersConfigTest(unittest.TestCase):
         text = text.replace("../build/", BINARY_DIR + "/")
         text = text.replace("127.0.0.1:8080", "127.0.0.1:0").replace("127.0.0.1:8443",
                                                                       "127.0.0.1:0")
+        text = "runtime: %s\n" % os.environ.get("H2_RUNTIME", "asio") + text
         config = os.path.join(cls.tmp.name, "config.yaml")
         with open(config, "w") as f:
             f.write(text)
