@@ -106,10 +106,7 @@ void serve_connection(int fd) {
   char buffer[16 * 1024];
   while (!conn.is_closed()) {
     if (g_stop_requested && !shutdown_started) {  // GOAWAY now; the open streams still finish
-      // start_graceful_shutdown() takes no time: its PING timeout counts from the last time the
-      // core was given, so give it the present first.
-      conn.on_time(now_ms());
-      conn.start_graceful_shutdown();
+      conn.start_graceful_shutdown(now_ms());
       shutdown_started = true;
     }
     if (!write_all_output(fd, conn)) return;  // destroying conn ends the open streams

@@ -91,10 +91,7 @@ struct Client final : RequestHandler {
 // until the core has nothing more or the socket is full. False: close (the core is done).
 bool service(Client& c, short revents, uint64_t now, bool start_shutdown) {
   if (start_shutdown) {  // GOAWAY now; the open streams still finish
-    // start_graceful_shutdown() takes no time: its PING timeout counts from the last time the
-    // core was given, so give it the present first.
-    c.conn->on_time(now);
-    c.conn->start_graceful_shutdown();
+    c.conn->start_graceful_shutdown(now);
   }
   if ((revents & (POLLIN | POLLHUP | POLLERR)) && c.conn->wants_read()) {
     char buffer[16 * 1024];

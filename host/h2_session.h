@@ -104,7 +104,7 @@ class H2Session final : public protocol::RequestHandler,
   // ---- SessionBase ----
   void shutdown_gracefully() override {
     if (!conn_ || closed_) return;
-    conn_->start_graceful_shutdown();
+    conn_->start_graceful_shutdown(steady_now_ms());
     pump();
   }
   void close_now() override { close(); }

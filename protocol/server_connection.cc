@@ -92,8 +92,11 @@ void ServerConnection::on_time(uint64_t now_ms) {
 std::optional<uint64_t> ServerConnection::next_wakeup_ms() const {
   return core_->next_wakeup_ms();
 }
-void ServerConnection::start_graceful_shutdown() {
-  if (Driving driving(core_); driving) core_->start_graceful_shutdown();
+void ServerConnection::start_graceful_shutdown(uint64_t now_ms) {
+  Driving driving(core_);
+  if (!driving) return;
+  core_->on_time(now_ms);
+  core_->start_graceful_shutdown();
 }
 size_t ServerConnection::callback_exceptions() const {
   return core_->callback_exceptions();

@@ -26,6 +26,15 @@
 //   flight); calling pending_output() again returns the same unwritten bytes first.
 //   Every stream the handler saw ends with exactly one on_stream_closed(), including when the
 //   connection is destroyed with streams open: no polling of Reqd handles is needed.
+//   Invariants a loop may rely on: !wants_read() && !wants_write() implies is_closed(), unless
+//   the handler holds streams it has not answered (their output arrives via on_output_ready);
+//   on_time() before the wakeup is due is harmless. The number of views pending_output() gives
+//   is not capped: write at most IOV_MAX of them and consume_output() what was written.
+//   On is_closed(), prefer a lingering close (shutdown(SHUT_WR), read and drop until EOF or a
+//   short timeout, then close) to a bare close(): closing with unread input sends RST, which can
+//   destroy the last response bytes and the GOAWAY in the peer's receive buffer.
+//   on_output_ready() carries no connection: give each connection its own handler (or a
+//   handler that knows its connection).
 //
 // Example exchanges (C = client bytes fed, S = bytes pulled, H = handler calls):
 //   GET:     C preface SETTINGS            S SETTINGS, WINDOW_UPDATE(0)
@@ -36,7 +45,7 @@
 //            H on_request -> schedule_read -> on_chunk(..) -> schedule_read -> on_eof
 //            S WINDOW_UPDATE(3), WINDOW_UPDATE(0) once half a window was consumed; response
 //   reset:   C HEADERS(5) RST_STREAM(5, CANCEL)   H on_request, on_stream_closed(kResetByPeer)
-//   GOAWAY:  conn.start_graceful_shutdown()  S GOAWAY(2^31-1), PING
+//   GOAWAY:  conn.start_graceful_shutdown(now)  S GOAWAY(2^31-1), PING
 //            C PING ACK                      S GOAWAY(last id); open streams finish; is_closed()
 //
 // Ownership: response bodies are referenced, never copied, into the output (strings are moved
@@ -117,7 +126,8 @@ class ServerConnection {
 
   // GOAWAY(2^31-1, NO_ERROR) + PING; on the PING ACK (or timeout) GOAWAY(last stream id);
   // open streams finish, then the connection closes.
-  void start_graceful_shutdown();
+  // `now_ms` starts the PING's timeout (shutdown_ping_timeout_ms).
+  void start_graceful_shutdown(uint64_t now_ms);
 
   // Introspection (tests, logs, metrics).
   size_t open_stream_count() const;

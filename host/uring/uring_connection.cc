@@ -1,5 +1,6 @@
 #include "host/uring/uring_connection.h"
 
+#include <limits.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -152,7 +153,12 @@ void UringConnection::send() {
   const size_t total = conn_->pending_output(views_, kMaxWriteBytes);
   if (total == 0) return;
   iovecs_.clear();
-  for (std::string_view v : views_) iovecs_.push_back({const_cast<char*>(v.data()), v.size()});
+  // sendmsg takes at most IOV_MAX pieces; the rest goes in the next send (consume_output
+  // accepts any prefix of what pending_output gave).
+  const size_t pieces = std::min<size_t>(views_.size(), IOV_MAX);
+  for (size_t i = 0; i < pieces; ++i) {
+    iovecs_.push_back({const_cast<char*>(views_[i].data()), views_[i].size()});
+  }
   msg_ = {};
   msg_.msg_iov = iovecs_.data();
   msg_.msg_iovlen = iovecs_.size();
@@ -265,7 +271,7 @@ void UringConnection::schedule(uint64_t delay_ms, std::function<void()> fn) {
 
 void UringConnection::shutdown_gracefully() {
   if (state_ == State::kHttp2 && conn_) {
-    conn_->start_graceful_shutdown();
+    conn_->start_graceful_shutdown(worker_.now_ms());
     pump();
   } else if (state_ == State::kSniffing) {
     close();

@@ -232,7 +232,7 @@ void Core::leave_api() {
   // Still counted as inside the call while on_output_ready runs: driving calls made from it
   // are refused like those from any other callback.
   if (api_depth_ == 1 && driving_ == 0 && !detached_ && !output_notified_ &&
-      (wants_write() || !closed_notes_.empty())) {
+      wants_write()) {
     output_notified_ = true;
     guarded([&] { handler_->on_output_ready(); });
   }
@@ -329,7 +329,9 @@ bool Core::wants_read() const {
 }
 
 bool Core::wants_write() const {
-  if (!output_.empty()) return true;
+  // Stream-closed notices queued outside a driving call are delivered by the next one: a loop
+  // that only calls pending_output() while wants_write() holds still delivers them.
+  if (!output_.empty() || !closed_notes_.empty()) return true;
   if (failed_ || detached_) return false;
   return scheduler_.pick([&](SchedNode* n) {
     auto* s = static_cast<Stream*>(n);

@@ -207,7 +207,7 @@ H2_SCRIPT_TEST(Rfc9113_6_8, GracefulShutdownSendsTwoGoawaysAroundAPing) {
   h.handshake();
   h.get(1);
   h.drain();
-  h.conn().start_graceful_shutdown();
+  h.conn().start_graceful_shutdown(h.now_ms);
   auto out = h.drain();
   ASSERT_EQ(count_frames(out, FrameType::kGoaway), 1u);
   EXPECT_EQ(find_frame(out, FrameType::kGoaway)->last_stream_id, protocol::kMaxStreamId);

@@ -126,7 +126,7 @@ H2_SCRIPT_TEST(Rfc9113_6_8, ClientGoawayDuringOurShutdownAddsNoGoaway) {
   h.handshake();
   h.get(1);
   h.drain();
-  h.conn().start_graceful_shutdown();
+  h.conn().start_graceful_shutdown(h.now_ms);
   auto out = h.drain();
   EXPECT_EQ(count_frames(out, FrameType::kGoaway), 1u);
   FrameBuilder b;

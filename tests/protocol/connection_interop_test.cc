@@ -285,7 +285,7 @@ TEST(Interop_Nghttp2Client, GracefulShutdownCompletes) {
   NgClient client;
   int32_t id = client.get("/");
   client.pump(server);
-  server.start_graceful_shutdown();
+  server.start_graceful_shutdown(0);
   client.pump(server);  // nghttp2 answers our PING: the final GOAWAY follows
   EXPECT_EQ(client.goaways, 2u);
   EXPECT_EQ(client.last_goaway_id, uint32_t(id));
