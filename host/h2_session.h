@@ -2,7 +2,8 @@
 // (TCP socket, ssl::stream, Unix socket, a test stream). Like Beast's algorithms it is generic
 // over the stream type; host/sessions.cc instantiates it for the stream types h2host uses.
 //
-// Loop: one async_read_some at a time into a reused buffer -> process_bytes; one gather
+// Loop: one read at a time (sockets: wait until readable, then read into the worker thread's
+// buffer; other streams: async_read_some into a buffer of the session's own) -> process_bytes; one gather
 // async_write at a time of the core's pending_output views -> consume_output; one steady_timer
 // armed at the earliest of the core's next_wakeup_ms(), the preface deadline (no complete client
 // preface yet) and the write deadline (a write in flight). Reads and writes overlap. Nothing on
@@ -16,6 +17,7 @@
 #include <array>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/socket_base.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/stream_traits.hpp>
@@ -117,21 +119,56 @@ class H2Session final : public protocol::RequestHandler,
     conn_->process_bytes(bytes, steady_now_ms());
   }
 
+  // Sockets are read when readable into the worker thread's buffer (the way h2o and nginx do
+  // it), so an idle connection holds no read buffer; other streams (TLS, test streams) read
+  // into one of their own, allocated at the first read.
+  static constexpr bool kReadWhenReadable = requires(Stream& s) {
+    s.async_wait(boost::asio::socket_base::wait_read, [](boost::system::error_code) {});
+    s.non_blocking(true);
+  };
+
+  static std::array<char, kReadBufferSize>& thread_read_buffer() {
+    thread_local std::array<char, kReadBufferSize> buffer;
+    return buffer;
+  }
+
   void do_read() {
     reading_ = true;
-    stream_.async_read_some(
-        boost::asio::buffer(read_buffer_),
-        [self = this->shared_from_this()](boost::system::error_code ec, size_t n) {
-          self->reading_ = false;
-          if (self->closed_) return self->linger_.read_finished(self);
-          if (ec) {
-            self->conn_->on_peer_eof();
-            if (ec != boost::asio::error::eof) self->peer_failed_ = true;
-          } else {
-            self->feed(std::string_view(self->read_buffer_.data(), n));
-          }
-          self->pump();
-        });
+    if constexpr (kReadWhenReadable) {
+      stream_.async_wait(boost::asio::socket_base::wait_read,
+                         [self = this->shared_from_this()](boost::system::error_code ec) {
+                           self->reading_ = false;
+                           if (self->closed_) return self->linger_.read_finished(self);
+                           size_t n = 0;
+                           auto& buffer = thread_read_buffer();
+                           if (!ec) {
+                             boost::system::error_code mode_ec;
+                             self->stream_.non_blocking(true, mode_ec);
+                             n = self->stream_.read_some(boost::asio::buffer(buffer), ec);
+                             if (ec == boost::asio::error::would_block) return self->pump();
+                           }
+                           self->on_read(ec, std::string_view(buffer.data(), n));
+                         });
+    } else {
+      if (!read_buffer_) read_buffer_ = std::make_unique<std::array<char, kReadBufferSize>>();
+      stream_.async_read_some(
+          boost::asio::buffer(*read_buffer_),
+          [self = this->shared_from_this()](boost::system::error_code ec, size_t n) {
+            self->reading_ = false;
+            if (self->closed_) return self->linger_.read_finished(self);
+            self->on_read(ec, std::string_view(self->read_buffer_->data(), n));
+          });
+    }
+  }
+
+  void on_read(boost::system::error_code ec, std::string_view bytes) {
+    if (ec) {
+      conn_->on_peer_eof();
+      if (ec != boost::asio::error::eof) peer_failed_ = true;
+    } else {
+      feed(bytes);
+    }
+    pump();
   }
 
   void do_write() {
@@ -237,7 +274,7 @@ class H2Session final : public protocol::RequestHandler,
   LingeringClose<Stream> linger_{stream_};
   protocol::ConnectionOptions options_;
   std::optional<protocol::ServerConnection> conn_;
-  std::array<char, kReadBufferSize> read_buffer_;
+  std::unique_ptr<std::array<char, kReadBufferSize>> read_buffer_;  // streams without async_wait
   std::vector<std::string_view> views_;
   std::vector<boost::asio::const_buffer> buffers_;
   uint64_t start_ms_ = steady_now_ms();

@@ -7,11 +7,12 @@
 
 namespace h2::hpack {
 
-// Memory is taken at the first insert: a connection whose peer never indexes costs nothing.
+// Memory is taken at the first insert and grows with the entries (doubling, from a small first
+// allocation up to the limit): a connection whose peer never indexes costs nothing, one that
+// indexed a few fields (the usual request) a few hundred bytes, not twice the limit.
 DynamicTable::DynamicTable(uint32_t limit) : limit_(limit), capacity_(limit) {}
 
 void DynamicTable::set_limit(uint32_t limit) {
-  if (limit > allocated_limit_ && count_ > 0) reallocate(limit);
   limit_ = limit;
   if (capacity_ > limit) set_capacity(limit);
 }
@@ -75,7 +76,10 @@ bool DynamicTable::insert(std::string_view name, std::string_view value) {
     value = std::string_view(scratch_).substr(name.size());
   }
   while (size_ + entry_size > capacity_) evict_oldest();
-  if (allocated_limit_ < limit_ || ring_.empty()) reallocate(limit_);  // first use, or grown
+  if (ring_.empty() || size_ + entry_size > allocated_limit_) {
+    reallocate(std::min<uint32_t>(
+        limit_, std::max<uint32_t>(kFirstAllocation, std::bit_ceil(size_ + entry_size))));
+  }
   const uint32_t length = static_cast<uint32_t>(name.size() + value.size());
   const uint32_t offset = place(length);
   if (!name.empty()) std::memcpy(arena_.data() + offset, name.data(), name.size());

@@ -6,7 +6,8 @@
 // always contiguous, so lookups return plain string_views. If an entry does not fit before the
 // arena's end it is written at offset 0 instead; with an arena of twice the limit this always
 // succeeds (the live bytes are at most limit - entry, see place() in dynamic_table.cc).
-// Allocation happens only at the first insert and when the limit grows.
+// Allocation happens at the first insert and when the entries outgrow the arena (doubling up
+// to the limit), never per entry.
 #pragma once
 
 #include <cstddef>
@@ -75,6 +76,7 @@ class DynamicTable {
 
   uint32_t limit_;
   uint32_t capacity_;
+  static constexpr uint32_t kFirstAllocation = 512;  // table bytes the first arena can hold
   uint32_t allocated_limit_ = 0;
   std::vector<char> arena_;  // 2 * allocated_limit_ bytes
   std::vector<Slot> ring_;   // power of two >= allocated_limit_ / 32 + 1

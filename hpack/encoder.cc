@@ -55,14 +55,35 @@ Encoder::Encoder(const EncoderOptions& options)
   }
 }
 
-// The index arrays are sized for the most entries our cap allows, at the first insert.
-void Encoder::allocate_index() {
-  const size_t max_entries = options_.max_table_size / DynamicTable::kEntryOverhead + 1;
-  links_.resize(std::bit_ceil(max_entries));
-  link_mask_ = links_.size() - 1;
-  name_buckets_.resize(links_.size());
-  full_buckets_.resize(links_.size());
-  bucket_mask_ = name_buckets_.size() - 1;
+// The index arrays grow with the live entries (doubling from 16, at most the entries our cap
+// allows): a connection whose responses index three fields holds 1 KiB, not 12. Growing
+// rebuilds the chains from the table, oldest entry first, leaving out `skip_id` (the entry being
+// inserted, linked by the caller).
+void Encoder::grow_index(size_t live_entries, uint64_t skip_id) {
+  if (live_entries <= links_.size()) return;
+  const size_t max_entries = std::bit_ceil(
+      static_cast<size_t>(options_.max_table_size / DynamicTable::kEntryOverhead + 1));
+  const size_t size = std::min(max_entries, std::max<size_t>(16, std::bit_ceil(live_entries)));
+  links_.assign(size, Link{});
+  name_buckets_.assign(size, 0);
+  full_buckets_.assign(size, 0);
+  link_mask_ = bucket_mask_ = size - 1;
+  for (uint64_t id = table_.oldest_id(); id < table_.next_id(); ++id) {
+    if (id == skip_id) continue;
+    const size_t position = table_.next_id() - 1 - id;
+    const uint64_t name_hash = hash_bytes(table_.name(position), 0);
+    link(id, name_hash, hash_bytes(table_.value(position), name_hash));
+  }
+}
+
+void Encoder::link(uint64_t id, uint64_t name_hash, uint64_t full_hash) {
+  Link& l = links_[id & link_mask_];
+  l.name_hash = name_hash;
+  l.full_hash = full_hash;
+  l.name_next = name_buckets_[name_hash & bucket_mask_];
+  l.full_next = full_buckets_[full_hash & bucket_mask_];
+  name_buckets_[name_hash & bucket_mask_] = id + 1;
+  full_buckets_[full_hash & bucket_mask_] = id + 1;
 }
 
 void Encoder::set_peer_max_table_size(uint32_t size) {
@@ -152,14 +173,8 @@ void Encoder::insert(std::string_view name, std::string_view value, uint64_t nam
                      uint64_t full_hash) {
   const uint64_t id = table_.next_id();
   if (!table_.insert(name, value)) return;
-  if (links_.empty()) allocate_index();
-  Link& link = links_[id & link_mask_];
-  link.name_hash = name_hash;
-  link.full_hash = full_hash;
-  link.name_next = name_buckets_[name_hash & bucket_mask_];
-  link.full_next = full_buckets_[full_hash & bucket_mask_];
-  name_buckets_[name_hash & bucket_mask_] = id + 1;
-  full_buckets_[full_hash & bucket_mask_] = id + 1;
+  grow_index(table_.count(), id);
+  link(id, name_hash, full_hash);
 }
 
 void Encoder::encode_field(const HeaderField& field, std::string& out) {

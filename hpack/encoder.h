@@ -88,7 +88,8 @@ class Encoder {
   size_t find_name(std::string_view name, uint64_t hash) const;
   void insert(std::string_view name, std::string_view value, uint64_t name_hash,
               uint64_t full_hash);
-  void allocate_index();
+  void grow_index(size_t live_entries, uint64_t skip_id);
+  void link(uint64_t id, uint64_t name_hash, uint64_t full_hash);
 
   EncoderOptions options_;
   DynamicTable table_;
@@ -106,7 +107,7 @@ class Encoder {
     uint64_t name_next;
     uint64_t full_next;
   };
-  std::vector<Link> links_;  // power of two > max entries, indexed by id & link_mask_
+  std::vector<Link> links_;  // power of two >= live entries, indexed by id & link_mask_
   uint64_t link_mask_ = 0;
   std::vector<uint64_t> name_buckets_;
   std::vector<uint64_t> full_buckets_;

@@ -2,9 +2,12 @@
 // closed (RFC 9113 §5.1 "closed"): frames after a RST_STREAM we sent are ignored, others are
 // errors. Each stream id maps to one slot of a fixed ring (id modulo twice the capacity: client
 // (odd) and pushed (even) ids get capacity slots each); the slot keeps the id, so an evicted stream
-// is simply "closed long ago".
+// is simply "closed long ago". The ring starts small and doubles (re-placing what it holds) as
+// streams close, up to twice the capacity: a connection that served one request holds 128
+// bytes, a busy one the whole ring.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -20,9 +23,15 @@ enum class ClosedHow : uint8_t {
 class ClosedStreams {
  public:
   explicit ClosedStreams(uint32_t capacity)
-      : slots_(2 * static_cast<size_t>(capacity == 0 ? 1 : capacity)) {}
-  void record(uint32_t id, ClosedHow how) { slots_[index(id)] = Slot{id, how}; }
+      : full_size_(2 * static_cast<size_t>(capacity == 0 ? 1 : capacity)) {}
+  void record(uint32_t id, ClosedHow how) {
+    // Grows while the ring holds more than half of what it could: until then nothing recorded
+    // is overwritten earlier than the full ring would have overwritten it.
+    if (slots_.size() < full_size_ && ++recorded_ > slots_.size() / 2) grow();
+    slots_[index(id)] = Slot{id, how};
+  }
   ClosedHow lookup(uint32_t id) const {
+    if (slots_.empty()) return ClosedHow::kUnknown;
     const Slot& slot = slots_[index(id)];
     return slot.id == id ? slot.how : ClosedHow::kUnknown;
   }
@@ -33,6 +42,16 @@ class ClosedStreams {
     ClosedHow how = ClosedHow::kUnknown;
   };
   size_t index(uint32_t id) const { return id % slots_.size(); }
+  void grow() {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(std::min(full_size_, std::max<size_t>(16, 2 * old.size())), Slot{});
+    for (const Slot& s : old) {
+      Slot& to = slots_[index(s.id)];
+      if (s.id > to.id) to = s;  // a collision keeps the newer stream
+    }
+  }
+  size_t full_size_;
+  size_t recorded_ = 0;
   std::vector<Slot> slots_;
 };
 

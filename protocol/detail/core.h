@@ -275,7 +275,7 @@ class Core final : public FrameVisitor, public hpack::HeaderSink {
   uint64_t shutdown_ping_ms_ = 0;
   uint32_t reset_tokens_ = 0;
   uint64_t reset_window_start_ms_ = 0;
-  std::deque<uint64_t> control_release_at_;  // output positions of queued control frames
+  RingQueue<uint64_t> control_release_at_;  // output positions of queued control frames
 
   // scratch, reused
   std::string block_scratch_;

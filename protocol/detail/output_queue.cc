@@ -3,10 +3,39 @@
 #include <algorithm>
 
 namespace h2::protocol::detail {
+namespace {
 
-OutputQueue::OutputQueue() {
-  block_.reserve(kBlockSize);
+// Written-out blocks of every connection on this thread, for the next one that queues bytes.
+// Bounded: a burst of many busy connections frees what the pool cannot keep.
+constexpr size_t kPooledBlocks = 64;
+
+std::vector<std::string>& block_pool() {
+  thread_local std::vector<std::string> pool;
+  return pool;
 }
+
+std::string take_block(size_t min_capacity) {
+  std::vector<std::string>& pool = block_pool();
+  if (min_capacity <= OutputQueue::kBlockSize && !pool.empty()) {
+    std::string block = std::move(pool.back());
+    pool.pop_back();
+    return block;
+  }
+  std::string block;
+  block.reserve(std::max(OutputQueue::kBlockSize, min_capacity));
+  return block;
+}
+
+void give_block(std::string block) {
+  std::vector<std::string>& pool = block_pool();
+  if (block.capacity() < OutputQueue::kBlockSize || pool.size() >= kPooledBlocks) return;
+  block.clear();
+  pool.push_back(std::move(block));
+}
+
+}  // namespace
+
+OutputQueue::OutputQueue() = default;
 
 OutputQueue::~OutputQueue() {
   std::vector<Holder> released;
@@ -14,21 +43,23 @@ OutputQueue::~OutputQueue() {
   for (Holder& h : released) h.finish(false);
 }
 
+void OutputQueue::release_block() {
+  if (block_.capacity() > 0) give_block(std::exchange(block_, std::string()));
+}
+
 std::string& OutputQueue::block_for(size_t max_size) {
-  if (block_.capacity() - block_.size() >= max_size) return block_;
+  // Only a pooled block counts: an empty std::string's small inline buffer would move with the
+  // string object and leave the views written into it dangling.
+  if (block_.capacity() >= kBlockSize && block_.capacity() - block_.size() >= max_size) {
+    return block_;
+  }
   if (!block_.empty()) {
     // Views may still point into the full block: it is freed once they are written.
     Retired r{queued_total_, Holder{}, true};
     r.holder.owned = std::move(block_);
     retired_.push_back(std::move(r));
   }
-  block_ = std::string();
-  if (!spare_.empty()) {
-    block_ = std::move(spare_.back());
-    spare_.pop_back();
-  }
-  block_.clear();
-  block_.reserve(std::max(kBlockSize, max_size));
+  give_block(std::exchange(block_, take_block(max_size)));  // a block too small to use
   last_is_block_ = false;
   return block_;
 }
@@ -80,13 +111,13 @@ void OutputQueue::consume(size_t n, std::vector<Holder>& released) {
   while (!retired_.empty() && retired_.front().release_at <= written_total_) {
     Retired& r = retired_.front();
     if (r.is_block) {
-      if (spare_.size() < 4) spare_.push_back(std::move(r.holder.owned));
+      give_block(std::move(r.holder.owned));
     } else {
       released.push_back(std::move(r.holder));
     }
     retired_.pop_front();
   }
-  if (views_.empty() && !block_.empty()) block_.clear();  // everything written: reuse in place
+  if (views_.empty()) release_block();  // everything written: the block goes back to the pool
 }
 
 void OutputQueue::clear(std::vector<Holder>& released) {
@@ -97,7 +128,7 @@ void OutputQueue::clear(std::vector<Holder>& released) {
     if (!r.is_block) released.push_back(std::move(r.holder));
   }
   retired_.clear();
-  block_.clear();
+  release_block();
   last_is_block_ = false;
 }
 

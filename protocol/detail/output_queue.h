@@ -1,7 +1,9 @@
 // The bytes waiting to be written, as an ordered list of views for a gather write.
 //
 // Control frames and header blocks are serialized into reusable blocks (std::string with fixed
-// capacity: appends never reallocate, so earlier views stay valid); DATA bodies are referenced
+// capacity: appends never reallocate, so earlier views stay valid), taken from a per-thread
+// pool while bytes are queued and given back once everything was written, so an idle
+// connection holds no output buffer (as h2o does); DATA bodies are referenced
 // where they live. Every owner of referenced bytes (a full block, a response string, a shared
 // buffer, a borrowed write's release callback) is "retired" with the output position at which it
 // becomes free: when consume() passes that position, the owner is released. Flush callbacks ride
@@ -10,7 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
+#include "protocol/detail/ring_queue.h"
 #include <functional>
 #include <memory>
 #include <string>
@@ -90,12 +92,13 @@ class OutputQueue {
   std::string& block_for(size_t max_size);
   void add_view(std::string_view bytes, bool control);
 
-  std::deque<std::string_view> views_;
+  RingQueue<std::string_view> views_;
   size_t front_offset_ = 0;  // bytes of views_.front() already written
   bool last_is_block_ = false;
-  std::string block_;               // the block control bytes go to now
-  std::vector<std::string> spare_;  // released blocks, reused
-  std::deque<Retired> retired_;
+  void release_block();
+
+  std::string block_;  // the block control bytes go to now (none while nothing is queued)
+  RingQueue<Retired> retired_;
   uint64_t queued_total_ = 0;
   uint64_t written_total_ = 0;
 };

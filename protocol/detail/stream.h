@@ -4,7 +4,7 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
+#include "protocol/detail/ring_queue.h"
 #include <functional>
 #include <string>
 #include <string_view>
@@ -107,7 +107,7 @@ struct Stream : SchedNode {
   ResponseState response = ResponseState::kNone;
   bool responded = false;  // a final response head was queued
   SendWindow send;
-  std::deque<BodyChunk> body;
+  RingQueue<BodyChunk> body;
   size_t body_bytes = 0;       // unframed body bytes in `body`
   uint64_t body_accepted = 0;  // bytes ever written into `body`
   uint64_t body_framed = 0;    // bytes ever framed
