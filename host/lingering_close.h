@@ -85,14 +85,16 @@ class LingeringClose {
     boost::system::error_code ignored;
     if constexpr (requires {
                     layer.shutdown(boost::asio::socket_base::shutdown_send, ignored);
-                    layer.async_read_some(boost::asio::buffer(buffer_),
+                    layer.async_read_some(boost::asio::buffer(*buffer_),
                                           [](boost::system::error_code, size_t) {});
                   }) {
       if (state_ != State::kDraining) {
         state_ = State::kDraining;
         layer.shutdown(boost::asio::socket_base::shutdown_send, ignored);
+        // Only a closing connection pays for the drain buffer.
+        if (!buffer_) buffer_ = std::make_unique<std::array<char, 4096>>();
       }
-      layer.async_read_some(boost::asio::buffer(buffer_),
+      layer.async_read_some(boost::asio::buffer(*buffer_),
                             [this, owner](boost::system::error_code ec, size_t) {
                               if (ec) return abort();  // EOF: the peer is done too
                               drain(owner);
@@ -104,7 +106,7 @@ class LingeringClose {
 
   Stream& stream_;
   boost::asio::steady_timer timer_;
-  std::array<char, 4096> buffer_;
+  std::unique_ptr<std::array<char, 4096>> buffer_;
   State state_ = State::kIdle;
 };
 
