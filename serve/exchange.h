@@ -41,15 +41,15 @@
 #include <string>
 #include <string_view>
 
+#include "protocol/reqd.h"
 #include "serve/loop.h"
 
 namespace h2::serve {
 
 // One header field. Views: the owner of the bytes is named where the type is used.
-struct HeaderField {
-  std::string_view name;  // lowercase
-  std::string_view value;
-};
+// One header field: the core's own type (name lowercase, value, `sensitive` = never indexed),
+// so HTTP/2 exchanges hand fields to and from protocol/ without converting or allocating.
+using HeaderField = protocol::Field;
 
 enum class HttpVersion { kHttp11, kHttp2 };
 

@@ -8,32 +8,8 @@
 namespace h2::serve {
 namespace {
 
-// Converts handler fields into the core's type without allocating for common sizes.
-class FieldList {
- public:
-  explicit FieldList(std::span<const HeaderField> fields) {
-    if (fields.size() > inline_.size()) heap_.reserve(fields.size());
-    for (const HeaderField& f : fields) {
-      if (fields.size() <= inline_.size()) {
-        inline_[size_++] = protocol::Field{f.name, f.value, false};
-      } else {
-        heap_.push_back(protocol::Field{f.name, f.value, false});
-      }
-    }
-  }
-  std::span<const protocol::Field> span() const {
-    return heap_.empty() ? std::span<const protocol::Field>(inline_.data(), size_)
-                         : std::span<const protocol::Field>(heap_);
-  }
-
- private:
-  std::array<protocol::Field, 16> inline_{};
-  size_t size_ = 0;
-  std::vector<protocol::Field> heap_;
-};
-
-protocol::Response to_response(const ResponseHead& head, const FieldList& fields) {
-  return protocol::Response{static_cast<uint16_t>(head.status), fields.span()};
+protocol::Response to_response(const ResponseHead& head) {
+  return protocol::Response{static_cast<uint16_t>(head.status), head.headers};
 }
 
 }  // namespace
@@ -88,22 +64,11 @@ std::string_view H2Exchange::authority() const {
 }
 
 std::span<const HeaderField> H2Exchange::headers() const {
-  const auto& fields = reqd_.request().headers;
-  if (headers_.size() != fields.size()) {
-    headers_.clear();
-    headers_.reserve(fields.size());
-    for (const protocol::Field& f : fields) headers_.push_back({f.name, f.value});
-  }
-  return headers_;
+  return reqd_.request().headers;
 }
 
 std::span<const HeaderField> H2Exchange::request_trailers() const {
-  const auto fields = reqd_.request_trailers();
-  if (trailers_.size() != fields.size()) {
-    trailers_.clear();
-    for (const protocol::Field& f : fields) trailers_.push_back({f.name, f.value});
-  }
-  return trailers_;
+  return reqd_.request_trailers();
 }
 
 ExchangeResult H2Exchange::finish(protocol::Result r) {
@@ -116,9 +81,8 @@ ExchangeResult H2Exchange::read_body(ChunkCallback on_chunk, EofCallback on_eof)
 }
 
 ExchangeResult H2Exchange::respond_with_string(const ResponseHead& head, std::string body) {
-  const FieldList fields(head.headers);
   const uint64_t size = body.size();
-  const protocol::Result r = reqd_.respond_with_string(to_response(head, fields), std::move(body));
+  const protocol::Result r = reqd_.respond_with_string(to_response(head), std::move(body));
   if (r == protocol::Result::kOk) body_bytes_ += size;
   if (r == protocol::Result::kOk) {
     started_ = true;
@@ -128,9 +92,8 @@ ExchangeResult H2Exchange::respond_with_string(const ResponseHead& head, std::st
 }
 
 ExchangeResult H2Exchange::respond_with_shared(const ResponseHead& head, SharedBytes body) {
-  const FieldList fields(head.headers);
   const protocol::Result r =
-      reqd_.respond_with_shared(to_response(head, fields), std::move(body.keep_alive), body.bytes);
+      reqd_.respond_with_shared(to_response(head), std::move(body.keep_alive), body.bytes);
   if (r == protocol::Result::kOk) body_bytes_ += body.bytes.size();
   if (r == protocol::Result::kOk) {
     started_ = true;
@@ -140,9 +103,8 @@ ExchangeResult H2Exchange::respond_with_shared(const ResponseHead& head, SharedB
 }
 
 ExchangeResult H2Exchange::respond_streaming(const ResponseHead& head) {
-  const FieldList fields(head.headers);
   protocol::Result r = protocol::Result::kOk;
-  writer_ = reqd_.respond_with_streaming(to_response(head, fields), &r);
+  writer_ = reqd_.respond_with_streaming(to_response(head), &r);
   if (r == protocol::Result::kOk) {
     started_ = true;
     status_ = head.status;
@@ -181,18 +143,15 @@ void H2Exchange::flush(FlushCallback done) {
 ExchangeResult H2Exchange::close_body(std::span<const HeaderField> trailers) {
   if (!writer_) return reqd_.is_closed() ? ExchangeResult::kClosed : ExchangeResult::kInvalid;
   if (trailers.empty()) return finish(writer_.close());
-  const FieldList fields(trailers);
-  return finish(writer_.close_with_trailers(fields.span()));
+  return finish(writer_.close_with_trailers(trailers));
 }
 
 ExchangeResult H2Exchange::send_informational(const ResponseHead& head) {
-  const FieldList fields(head.headers);
-  return finish(reqd_.respond_informational(to_response(head, fields)));
+  return finish(reqd_.respond_informational(to_response(head)));
 }
 
 PushResult H2Exchange::push(const PushRequest& request) {
-  const FieldList fields(request.headers);
-  protocol::PushResult pushed = reqd_.push(request.method, request.path, fields.span());
+  protocol::PushResult pushed = reqd_.push(request.method, request.path, request.headers);
   PushResult result;
   result.result = finish(pushed.result);
   if (pushed.result == protocol::Result::kOk) {

@@ -71,8 +71,6 @@ class H2Exchange final : public Exchange, public std::enable_shared_from_this<H2
   std::string peer_;
   bool tls_;
   std::weak_ptr<H2Transport> transport_;
-  mutable std::vector<HeaderField> headers_;  // lazily converted from the Reqd's fields
-  mutable std::vector<HeaderField> trailers_;
   bool started_ = false;
   int status_ = 0;
   uint64_t body_bytes_ = 0;  // for the access log line, written when the exchange is destroyed

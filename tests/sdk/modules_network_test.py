@@ -37,6 +37,8 @@ def start_h2host(cls, config):
         raise RuntimeError("h2host did not start:\n" + text)
     runtime = os.environ.get("H2_RUNTIME", "asio")
     if re.search(r"listening on http://\S+ \(asio\)", text) and runtime != "asio":
+        cls.proc.kill()
+        cls.proc.wait()
         raise RuntimeError(f"a listener is not on the {runtime} runtime:\n" + text)
     cls.ports = {"http": [], "https": []}
     for scheme, port in re.findall(r"listening on (https?)://127\.0\.0\.1:(\d+)", text):
