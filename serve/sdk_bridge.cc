@@ -1,6 +1,8 @@
 #include "serve/sdk_bridge.h"
 
+#include <array>
 #include <atomic>
+#include <span>
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -48,14 +50,34 @@ int result(ExchangeResult r) {
   return static_cast<int>(r);
 }
 
-std::vector<HeaderField> fields(const h2_header* headers, std::size_t count) {
-  std::vector<HeaderField> out;
-  out.reserve(count);
-  for (std::size_t i = 0; i < count; ++i) {
-    out.push_back({view(headers[i].name.data, headers[i].name.size),
-                   view(headers[i].value.data, headers[i].value.size)});
+// A module's C header list as HeaderFields for one call: inline up to 16 fields (a response
+// head's usual size), so answering a request allocates nothing here.
+class Fields {
+ public:
+  Fields(const h2_header* headers, std::size_t count) {
+    HeaderField* out = inline_.data();
+    if (count > inline_.size()) {
+      heap_.resize(count);
+      out = heap_.data();
+    }
+    for (std::size_t i = 0; i < count; ++i) {
+      out[i] = HeaderField{view(headers[i].name.data, headers[i].name.size),
+                           view(headers[i].value.data, headers[i].value.size)};
+    }
+    span_ = std::span<const HeaderField>(out, count);
   }
-  return out;
+  Fields(const Fields&) = delete;
+  Fields& operator=(const Fields&) = delete;
+  operator std::span<const HeaderField>() const { return span_; }  // NOLINT: a view, by design
+
+ private:
+  std::array<HeaderField, 16> inline_{};
+  std::vector<HeaderField> heap_;
+  std::span<const HeaderField> span_;
+};
+
+Fields fields(const h2_header* headers, std::size_t count) {
+  return Fields(headers, count);
 }
 
 // Calls a module callback exactly once: with the event, or with `dropped_args` on destruction.

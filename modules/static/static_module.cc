@@ -16,6 +16,7 @@
 // max_age (seconds for cache-control; default -1 = no cache-control field), cache_valid_ms
 // (default 1000; 0 disables the open-file cache, see file_cache.h), cache_max_entries (1024),
 // cache_max_file_size (bytes kept in memory per file, 16 KiB).
+#include <array>
 #include <sys/stat.h>
 
 #include <cstdint>
@@ -177,6 +178,19 @@ class StaticHandler final : public h2::Handler {
     return true;
   }
 
+  // The at most 7 fields of a response head, inline: serving a file allocates no field list.
+  class ResponseFields {
+   public:
+    void push_back(h2::Header h) { items_[size_++] = h; }
+    operator h2::Headers() const {  // NOLINT: implicit on purpose, like h2::Headers itself
+      return h2::Headers(std::span<const h2::Header>(items_.data(), size_));
+    }
+
+   private:
+    std::array<h2::Header, 8> items_{};
+    std::size_t size_ = 0;
+  };
+
   static void error(h2::Exchange& ex, int status, std::string body) {
     ex.respond(status, {{"content-type", "text/plain"}}, std::move(body));
   }
@@ -188,7 +202,9 @@ class StaticHandler final : public h2::Handler {
     const std::string& etag = file.etag;
     const std::string& last_modified = file.last_modified;
     const std::string cache = s_.max_age >= 0 ? "max-age=" + std::to_string(s_.max_age) : "";
-    std::vector<h2::Header> fields = {{"etag", etag}, {"last-modified", last_modified}};
+    ResponseFields fields;
+    fields.push_back({"etag", etag});
+    fields.push_back({"last-modified", last_modified});
     if (!cache.empty()) fields.push_back({"cache-control", cache});
 
     // RFC 9110 §13.2.2: If-None-Match first; If-Modified-Since only without it.
@@ -269,7 +285,7 @@ class StaticHandler final : public h2::Handler {
     return *if_range == etag || *if_range == last_modified;
   }
 
-  static void not_modified(h2::Exchange& ex, const std::vector<h2::Header>& fields) {
+  static void not_modified(h2::Exchange& ex, const ResponseFields& fields) {
     ex.respond(304, fields, std::string());
   }
 

@@ -54,19 +54,34 @@ class Headers {
 
 namespace detail {
 
-// Converts views to the C layout for the duration of one call.
+// Converts views to the C layout for the duration of one call; up to 16 fields inline (no
+// allocation for a usual response head).
 class CHeaders {
  public:
   explicit CHeaders(const Headers& headers) {
     auto items = headers.items();
-    storage_.reserve(items.size());
-    for (const Header& h : items) storage_.push_back(h2_header{to_c(h.name), to_c(h.value)});
+    size_ = items.size();
+    h2_header* out = inline_;
+    if (size_ > kInline) {
+      heap_.resize(size_);
+      out = heap_.data();
+    }
+    for (std::size_t i = 0; i < size_; ++i) {
+      out[i] = h2_header{to_c(items[i].name), to_c(items[i].value)};
+    }
+    data_ = size_ == 0 ? nullptr : out;
   }
-  const h2_header* data() const { return storage_.empty() ? nullptr : storage_.data(); }
-  std::size_t size() const { return storage_.size(); }
+  CHeaders(const CHeaders&) = delete;
+  CHeaders& operator=(const CHeaders&) = delete;
+  const h2_header* data() const { return data_; }
+  std::size_t size() const { return size_; }
 
  private:
-  std::vector<h2_header> storage_;
+  static constexpr std::size_t kInline = 16;
+  h2_header inline_[kInline];
+  std::vector<h2_header> heap_;
+  const h2_header* data_ = nullptr;
+  std::size_t size_ = 0;
 };
 
 inline std::string exception_text() {
@@ -126,11 +141,19 @@ class Exchange {
               std::function<void()> on_cancelled = {});
 
   // ---- respond: one of these, once ----
-  // The string is moved to the host without a copy (it is released by the host when written).
+  // Large strings are moved to the host without a copy (released by the host when written);
+  // small ones are copied once, which is cheaper than the shared buffer's allocations.
   Result respond(int status, Headers headers, std::string body) {
+    if (body.size() <= kCopyBelow) {
+      detail::CHeaders c(headers);
+      h2_response head{status, c.data(), c.size()};
+      return static_cast<Result>(
+          api().respond_with_string(ex_, &head, body.data(), body.size()));
+    }
     auto owned = std::make_shared<const std::string>(std::move(body));
     return respond_shared(status, headers, std::string_view(*owned), owned);
   }
+  static constexpr std::size_t kCopyBelow = 4096;
   // No copy: `owner` keeps `bytes` alive until the host has written them.
   Result respond_shared(int status, Headers headers, std::string_view bytes,
                         std::shared_ptr<const void> owner) {
