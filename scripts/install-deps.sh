@@ -31,10 +31,8 @@ if ((${#missing[@]})); then
   "${sudo_cmd[@]}" apt-get update -qq
   # Debian's default libboost-dev is 1.74; h2 is built against 1.81 and the two cannot coexist.
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  # Packaged servers (nginx, h2o) start on install; our benchmarks start their own instances.
-  for svc in nginx h2o; do
-    "${sudo_cmd[@]}" pkill -x "$svc" 2>/dev/null || true
-  done
+  # Packaged servers (nginx, h2o) may start on install: they are left alone (an operator's own
+  # servers must never be stopped by us); our tests and benchmarks use free loopback ports.
 else
   echo "install-deps: all packages present"
 fi
