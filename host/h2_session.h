@@ -51,6 +51,10 @@ class H2Session final : public protocol::RequestHandler,
         timer_(stream_.get_executor()),
         options_(context_.snapshot->config.limits) {
     context_.worker->add(this);
+    if constexpr (kReadWhenReadable) {
+      boost::system::error_code ignored;  // set once: read_some after a wait never blocks
+      stream_.non_blocking(true, ignored);
+    }
   }
   ~H2Session() override { context_.worker->remove(this); }
 
@@ -142,8 +146,6 @@ class H2Session final : public protocol::RequestHandler,
                            size_t n = 0;
                            auto& buffer = thread_read_buffer();
                            if (!ec) {
-                             boost::system::error_code mode_ec;
-                             self->stream_.non_blocking(true, mode_ec);
                              n = self->stream_.read_some(boost::asio::buffer(buffer), ec);
                              if (ec == boost::asio::error::would_block) return self->pump();
                            }

@@ -76,10 +76,6 @@ class Fields {
   std::span<const HeaderField> span_;
 };
 
-Fields fields(const h2_header* headers, std::size_t count) {
-  return Fields(headers, count);
-}
-
 // Calls a module callback exactly once: with the event, or with `dropped_args` on destruction.
 template <class Fn, class... Args>
 class Once {
@@ -236,20 +232,20 @@ int api_read_body(h2_exchange* h, h2_read_fn fn, void* ctx) {
 
 int api_respond_with_string(h2_exchange* h, const h2_response* head, const char* body,
                             std::size_t size) {
-  auto hs = fields(head->headers, head->header_count);
+  const Fields hs(head->headers, head->header_count);
   return result(
       ex_of(h).respond_with_string(ResponseHead{head->status, hs}, std::string(view(body, size))));
 }
 int api_respond_with_shared(h2_exchange* h, const h2_response* head, const char* body,
                             std::size_t size, h2_release_fn release, void* ctx) {
-  auto hs = fields(head->headers, head->header_count);
+  const Fields hs(head->headers, head->header_count);
   auto once = std::make_shared<ReleaseOnce>(release, ctx, h->module);
   SharedBytes bytes{view(body, size), once};
   once.reset();  // the host's copy of keep_alive now decides when release runs
   return result(ex_of(h).respond_with_shared(ResponseHead{head->status, hs}, std::move(bytes)));
 }
 int api_respond_streaming(h2_exchange* h, const h2_response* head) {
-  auto hs = fields(head->headers, head->header_count);
+  const Fields hs(head->headers, head->header_count);
   return result(ex_of(h).respond_streaming(ResponseHead{head->status, hs}));
 }
 int api_write(h2_exchange* h, const char* data, std::size_t size) {
@@ -268,16 +264,16 @@ void api_flush(h2_exchange* h, h2_flush_fn fn, void* ctx) {
   });
 }
 int api_close_body(h2_exchange* h, const h2_header* trailers, std::size_t count) {
-  auto ts = fields(trailers, count);
+  const Fields ts(trailers, count);
   return result(ex_of(h).close_body(ts));
 }
 int api_send_informational(h2_exchange* h, const h2_response* head) {
-  auto hs = fields(head->headers, head->header_count);
+  const Fields hs(head->headers, head->header_count);
   return result(ex_of(h).send_informational(ResponseHead{head->status, hs}));
 }
 int api_push(h2_exchange* h, const h2_push_request* req, h2_exchange** pushed) {
   if (pushed) *pushed = nullptr;
-  auto hs = fields(req->headers, req->header_count);
+  const Fields hs(req->headers, req->header_count);
   PushResult r = ex_of(h).push(PushRequest{view(req->method.data, req->method.size),
                                            view(req->path.data, req->path.size), hs});
   if (r.result == ExchangeResult::kOk && r.exchange && pushed) {

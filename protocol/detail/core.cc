@@ -274,7 +274,8 @@ void Core::detach() {
     close_stream(s, ErrorCode::kCancel, ClosedHow::kResetByUs, StreamEnd::kConnectionEnded);
   }
   deliver_closed_notes();
-  notify_closed(ErrorCode::kCancel, "connection destroyed");
+  // The destructor's notice only when no other cause was told.
+  if (!connection_closed_notified_) notify_closed(ErrorCode::kCancel, "connection destroyed");
   detached_ = true;
   closed_notes_.clear();
   std::vector<Holder> released;
@@ -284,11 +285,6 @@ void Core::detach() {
 
 void Core::notify_closed(ErrorCode code, std::string_view reason) {
   if (detached_) return;
-  // The destructor's notice only when no other cause was told.
-  if (code == ErrorCode::kCancel && reason == "connection destroyed" &&
-      connection_closed_notified_) {
-    return;
-  }
   connection_closed_notified_ = true;
   guarded([&] { handler_->on_connection_closed(code, reason); });
 }

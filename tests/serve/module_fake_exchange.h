@@ -30,6 +30,9 @@ class ManualLoop final : public serve::Loop {
     if (stopped_) {
       lock.unlock();
       task(false);
+      lock.lock();
+      ++inline_runs_;  // wakes run_until: what the task did may be what it waits for
+      cv_.notify_all();
       return;
     }
     tasks_.push_back(std::move(task));
@@ -42,7 +45,12 @@ class ManualLoop final : public serve::Loop {
     for (;;) {
       if (done()) return true;
       std::unique_lock lock(mutex_);
-      if (!cv_.wait_until(lock, deadline, [this] { return !tasks_.empty(); })) return done();
+      const size_t inline_runs = inline_runs_;
+      if (!cv_.wait_until(lock, deadline,
+                          [&] { return !tasks_.empty() || inline_runs_ != inline_runs; })) {
+        return done();
+      }
+      if (tasks_.empty()) continue;  // a task ran inline on a stopped loop: check done() again
       Task task = std::move(tasks_.front());
       tasks_.pop_front();
       lock.unlock();
@@ -66,6 +74,7 @@ class ManualLoop final : public serve::Loop {
   std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<Task> tasks_;
+  size_t inline_runs_ = 0;
   bool stopped_ = false;
 };
 
