@@ -11,6 +11,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <thread>
 #include <system_error>
 
 #include "host/connection_limits.h"
@@ -41,9 +42,10 @@ const char* type_name(const YAML::Node& node) {
   }
 }
 
-constexpr std::array kTopKeys = {"workers"sv, "runtime"sv,  "listeners"sv, "modules"sv,
-                                 "routes"sv,  "limits"sv,   "timeouts"sv,  "http1"sv,
-                                 "logs"sv};
+constexpr std::array kTopKeys = {
+    "workers"sv, "master_process"sv, "pid"sv,    "user"sv,     "group"sv,
+    "runtime"sv, "server_header"sv,  "listeners"sv, "modules"sv, "routes"sv,
+    "limits"sv,  "timeouts"sv,       "http1"sv,  "logs"sv};
 constexpr std::array kListenerKeys = {"listen"sv, "tls"sv, "runtime"sv};
 constexpr std::array kRuntimes = {"asio"sv, "io_uring"sv};
 constexpr std::array kTlsKeys = {"certificate"sv, "key"sv};
@@ -57,6 +59,12 @@ constexpr std::array kHttp1Keys = {"max_header_bytes"sv, "max_body_bytes"sv,
 constexpr std::array kLogKeys = {"error_log"sv, "level"sv, "access_log"sv};
 constexpr std::array kLevels = {"debug"sv, "info"sv, "notice"sv, "warn"sv, "error"sv};
 
+// `workers:` when absent or "auto": one per core, as nginx's worker_processes auto.
+unsigned default_workers() {
+  const unsigned cores = std::thread::hardware_concurrency();
+  return cores == 0 ? 1 : std::min(cores, 256u);
+}
+
 class Validator {
  public:
   explicit Validator(fs::path file) : file_(std::move(file)), base_(file_.parent_path()) {}
@@ -64,11 +72,28 @@ class Validator {
   HostConfig run(const YAML::Node& root) {
     HostConfig config;
     config.file = file_;
+    config.workers = default_workers();
+    config.pid_file = base_ / "h2host.pid";
     if (!root.IsMap())
       fail(root, std::string("the configuration must be a map, got ") + type_name(root));
     for_each_key(root, "the top level", kTopKeys, [&](std::string_view key, const YAML::Node& v) {
       if (key == "workers") {
-        config.workers = static_cast<unsigned>(integer(v, "workers", 1, 256));
+        if (v.IsScalar() && v.Scalar() == "auto") {
+          config.workers = default_workers();
+        } else {
+          config.workers = static_cast<unsigned>(integer(v, "workers", 1, 256));
+        }
+      } else if (key == "master_process") {
+        config.master_process = boolean(v, "master_process");
+      } else if (key == "pid") {
+        config.pid_file = resolve(string(v, "pid"));
+      } else if (key == "user") {
+        config.user = string(v, "user");
+      } else if (key == "group") {
+        config.group = string(v, "group");
+      } else if (key == "server_header") {
+        const std::string value = string(v, "server_header");
+        config.server_header = value == "off" ? "" : value;
       } else if (key == "runtime") {
         config.runtime = runtime(v);
       } else if (key == "listeners") {
@@ -140,6 +165,14 @@ class Validator {
     if (node.Type() != type) {
       fail(node, quoted(what) + " must be " + wanted + ", got " + type_name(node));
     }
+  }
+
+  bool boolean(const YAML::Node& node, std::string_view what) const {
+    expect(node, YAML::NodeType::Scalar, what, "true or false");
+    const std::string& text = node.Scalar();
+    if (text == "true" || text == "on" || text == "yes") return true;
+    if (text == "false" || text == "off" || text == "no") return false;
+    fail(node, quoted(what) + " must be true or false, got " + quoted(text));
   }
 
   std::string string(const YAML::Node& node, std::string_view what) const {

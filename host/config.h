@@ -69,7 +69,15 @@ struct Http1Config {
 
 struct HostConfig {
   std::filesystem::path file;  // the configuration file itself (absolute)
-  unsigned workers = 1;        // threads, each with its own io_context
+  // master_process (the default): a master binds the listeners and forks `workers` worker
+  // processes, each single-threaded (host/master.h). Without it: one process, `workers`
+  // threads (for debuggers, profilers and sanitizers; nginx's `master_process off`).
+  unsigned workers = 1;        // default in config.yaml: one per core ("auto")
+  bool master_process = true;
+  std::filesystem::path pid_file;  // `pid:`, default h2host.pid beside the config file
+  std::string user;                // `user:` / `group:`: workers drop to them (when root)
+  std::string group;
+  std::string server_header = "h2host";  // "" (`off`) = no server field
   Runtime runtime = Runtime::kAsio;  // the default of every listener
   std::vector<ListenerConfig> listeners;
   ModulesConfig modules;

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "host/config.h"
+#include "serve/host_fields.h"
 #include "serve/log.h"
 #include "serve/module_registry.h"
 #include "host/server.h"
@@ -103,6 +104,7 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  serve::set_server_header(snapshot->config.server_header);
   Server server(snapshot, [config_file = snapshot->config.file](std::string* reload_error) {
     ConfigResult fresh = load_config(config_file);
     if (!fresh) {
@@ -113,7 +115,9 @@ int main(int argc, char** argv) {
       *reload_error = log_error;
       return std::shared_ptr<const Snapshot>();
     }
-    return build_snapshot(std::move(*fresh.config), reload_error);
+    auto built = build_snapshot(std::move(*fresh.config), reload_error);
+    if (built) serve::set_server_header(built->config.server_header);
+    return built;
   });
   if (std::string open_error = server.open(); !open_error.empty()) {
     std::fprintf(stderr, "h2host: [emerg] %s\n", open_error.c_str());

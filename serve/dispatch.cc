@@ -24,7 +24,10 @@ void dispatch_request(const Router& router, const std::shared_ptr<Exchange>& exc
     return;
   }
   if (match.outcome == Router::Outcome::kMethodNotAllowed) {
-    answer(*exchange, 405, "method not allowed\n");
+    // RFC 9110 §15.5.6: a 405 MUST carry Allow with the target's methods.
+    const std::string allow = router.allowed_methods(exchange->authority(), exchange->path());
+    const HeaderField fields[] = {{"content-type", "text/plain; charset=utf-8"}, {"allow", allow}};
+    exchange->respond_with_string({405, fields}, "method not allowed\n");
     return;
   }
   try {

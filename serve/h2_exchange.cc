@@ -3,6 +3,7 @@
 #include <array>
 #include <utility>
 
+#include "serve/host_fields.h"
 #include "serve/log.h"
 
 namespace h2::serve {
@@ -10,6 +11,11 @@ namespace {
 
 protocol::Response to_response(const ResponseHead& head) {
   return protocol::Response{static_cast<uint16_t>(head.status), head.headers};
+}
+
+// A final response: the module's fields plus date and server (serve/host_fields.h).
+protocol::Response to_response(const ResponseHead& head, const ResponseFields& fields) {
+  return protocol::Response{static_cast<uint16_t>(head.status), fields.fields()};
 }
 
 }  // namespace
@@ -82,7 +88,9 @@ ExchangeResult H2Exchange::read_body(ChunkCallback on_chunk, EofCallback on_eof)
 
 ExchangeResult H2Exchange::respond_with_string(const ResponseHead& head, std::string body) {
   const uint64_t size = body.size();
-  const protocol::Result r = reqd_.respond_with_string(to_response(head), std::move(body));
+  const ResponseFields fields(head.headers);
+  const protocol::Result r =
+      reqd_.respond_with_string(to_response(head, fields), std::move(body));
   if (r == protocol::Result::kOk) body_bytes_ += size;
   if (r == protocol::Result::kOk) {
     started_ = true;
@@ -92,8 +100,9 @@ ExchangeResult H2Exchange::respond_with_string(const ResponseHead& head, std::st
 }
 
 ExchangeResult H2Exchange::respond_with_shared(const ResponseHead& head, SharedBytes body) {
-  const protocol::Result r =
-      reqd_.respond_with_shared(to_response(head), std::move(body.keep_alive), body.bytes);
+  const ResponseFields fields(head.headers);
+  const protocol::Result r = reqd_.respond_with_shared(to_response(head, fields),
+                                                       std::move(body.keep_alive), body.bytes);
   if (r == protocol::Result::kOk) body_bytes_ += body.bytes.size();
   if (r == protocol::Result::kOk) {
     started_ = true;
@@ -104,7 +113,8 @@ ExchangeResult H2Exchange::respond_with_shared(const ResponseHead& head, SharedB
 
 ExchangeResult H2Exchange::respond_streaming(const ResponseHead& head) {
   protocol::Result r = protocol::Result::kOk;
-  writer_ = reqd_.respond_with_streaming(to_response(head), &r);
+  const ResponseFields fields(head.headers);
+  writer_ = reqd_.respond_with_streaming(to_response(head, fields), &r);
   if (r == protocol::Result::kOk) {
     started_ = true;
     status_ = head.status;

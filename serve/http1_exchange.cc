@@ -4,6 +4,8 @@
 #include <charconv>
 #include <utility>
 
+#include "serve/host_fields.h"
+
 namespace h2::serve {
 namespace {
 
@@ -192,10 +194,13 @@ ExchangeResult Http1Exchange::start_response(const ResponseHead& head, int64_t c
   std::string out;
   out.reserve(256);
   append_status_line(out, head.status);
-  out += "server: h2host\r\n";
-  append_fields(out, head.headers);
+  // date and server (serve/host_fields.h), unless the module set them.
+  const ResponseFields with_host(head.headers);
+  append_fields(out, with_host.fields());
   if (content_length >= 0) {
-    if (head.status != 204) {
+    // RFC 9110 §8.6: no content-length on 204; on 304 only the 200's value, which the body
+    // size here is not (a 304 has none), so none.
+    if (head.status != 204 && head.status != 304) {
       out += "content-length: ";
       out += std::to_string(content_length);
       out += "\r\n";

@@ -2,9 +2,11 @@
 // an immutable table shared by every worker. Matching allocates nothing.
 //
 // Rule: among routes whose authority matches (a route without authority matches any), an exact
-// `path` beats every prefix, a longer `prefix` beats a shorter one, and equal candidates go by
-// declaration order. The query string is ignored. A path match whose methods all differ gives
-// kMethodNotAllowed (405) unless another route accepts the method.
+// `path` beats every prefix and a longer `prefix` beats a shorter one; among the most specific
+// routes the first (in declaration order) whose `methods` accept the request wins. When none of
+// them accepts it the outcome is kMethodNotAllowed (405, with allowed_methods() as `Allow`) - a
+// shorter prefix is never used instead. The query string is ignored. build() refuses two routes
+// that match the same requests (same authority, path kind, path and overlapping methods).
 #pragma once
 
 #include <memory>
@@ -40,6 +42,10 @@ class Router {
 
   // `authority` may carry a port and any case; `path` may carry a query.
   Match match(std::string_view authority, std::string_view path, std::string_view method) const;
+
+  // The `Allow` field of a 405 (RFC 9110 §15.5.6): the methods of the most specific routes for
+  // `path`, comma-separated in declaration order. Allocates; called only to answer a 405.
+  std::string allowed_methods(std::string_view authority, std::string_view path) const;
 
   size_t size() const { return routes_.size(); }
 

@@ -3,8 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "host/connection_limits.h"
 
@@ -43,7 +45,11 @@ TEST_F(ConfigTest, MinimalConfigHasDocumentedDefaults) {
   ConfigResult r = parse(kListener);
   ASSERT_TRUE(r) << r.error;
   const HostConfig& c = *r.config;
-  EXPECT_EQ(c.workers, 1u);
+  EXPECT_EQ(c.workers, std::max(1u, std::thread::hardware_concurrency()));  // one per core
+  EXPECT_TRUE(c.master_process);
+  EXPECT_EQ(c.pid_file.filename(), "h2host.pid");  // beside the config file
+  EXPECT_EQ(c.server_header, "h2host");
+  EXPECT_TRUE(c.user.empty());
   ASSERT_EQ(c.listeners.size(), 1u);
   EXPECT_EQ(c.listeners[0].kind, ListenerConfig::Kind::kTcp);
   EXPECT_EQ(c.listeners[0].address, "127.0.0.1");
@@ -56,6 +62,25 @@ TEST_F(ConfigTest, MinimalConfigHasDocumentedDefaults) {
   EXPECT_EQ(c.limits.idle_timeout_ms, 60'000u);
   EXPECT_TRUE(c.logs.access_log.empty());  // access log off by default
   EXPECT_EQ(c.logs.level, LogLevel::kNotice);
+}
+
+TEST_F(ConfigTest, ProcessKeys) {
+  ConfigResult r = parse(std::string(kListener) +
+                         "workers: auto\nmaster_process: off\npid: run/h.pid\nuser: nobody\n"
+                         "group: nogroup\nserver_header: \"off\"\n");
+  ASSERT_TRUE(r) << r.error;
+  EXPECT_EQ(r.config->workers, std::max(1u, std::thread::hardware_concurrency()));
+  EXPECT_FALSE(r.config->master_process);
+  EXPECT_TRUE(r.config->pid_file.is_absolute());
+  EXPECT_EQ(r.config->pid_file.filename(), "h.pid");
+  EXPECT_EQ(r.config->user, "nobody");
+  EXPECT_EQ(r.config->group, "nogroup");
+  EXPECT_EQ(r.config->server_header, "");
+  ConfigResult bad = parse(std::string(kListener) + "master_process: maybe\n");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error.find(":3:17: \"master_process\" must be true or false, got \"maybe\""),
+            std::string::npos)
+      << bad.error;
 }
 
 TEST_F(ConfigTest, FullConfigIsParsed) {

@@ -9,6 +9,7 @@
 #include <boost/asio/write.hpp>
 
 #include "tests/host/session_test_support.h"
+#include "tests/support/http_date.h"
 
 namespace h2::host {
 namespace {
@@ -37,7 +38,7 @@ TEST(Http1Session, KeepAliveServesRequestsInOrder) {
   start(h, std::move(server));
   send(client, "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n");
   h.run();
-  EXPECT_EQ(client.str(),
+  EXPECT_EQ(h2::test::without_date(client.str()),
             "HTTP/1.1 200 OK\r\nserver: h2host\r\ncontent-type: text/plain\r\ncontent-length: 8\r\n"
             "\r\nhello /aHTTP/1.1 200 OK\r\nserver: h2host\r\ncontent-type: text/plain\r\n"
             "content-length: 8\r\n\r\nhello /b");
@@ -53,7 +54,8 @@ TEST(Http1Session, ChunkedRequestBodyIsDecoded) {
        "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
        "3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n");
   h.run();
-  EXPECT_EQ(client.str(), "HTTP/1.1 200 OK\r\nserver: h2host\r\ncontent-length: 7\r\n\r\nabcdefg");
+  EXPECT_EQ(h2::test::without_date(client.str()),
+            "HTTP/1.1 200 OK\r\nserver: h2host\r\ncontent-length: 7\r\n\r\nabcdefg");
 }
 
 TEST(Http1Session, StreamingResponseIsChunked) {
@@ -63,7 +65,7 @@ TEST(Http1Session, StreamingResponseIsChunked) {
   start(h, std::move(server));
   send(client, "GET /stream HTTP/1.1\r\nHost: x\r\n\r\n");
   h.run();
-  EXPECT_EQ(client.str(),
+  EXPECT_EQ(h2::test::without_date(client.str()),
             "HTTP/1.1 200 OK\r\nserver: h2host\r\ntransfer-encoding: chunked\r\n\r\n"
             "4\r\none,\r\n4\r\ntwo,\r\n5\r\nthree\r\n0\r\n\r\n");
 }
@@ -79,7 +81,7 @@ TEST(Http1Session, BodyOverTheLimitGets413AndClose) {
   send(client,
        "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2000\r\n\r\n" + std::string(2000, 'x'));
   h.run();
-  EXPECT_EQ(client.str().substr(0, 38), "HTTP/1.1 413 Content Too Large\r\nserver");
+  EXPECT_EQ(h2::test::without_date(client.str()).substr(0, 38), "HTTP/1.1 413 Content Too Large\r\nserver");
   EXPECT_EQ(h.worker.session_count(), 0u);
 }
 

@@ -1,6 +1,7 @@
 // host/http1_exchange.h: HTTP/1.1 response framing (RFC 9112 §6, §7.1 chunked), flush
 // backpressure, borrowed buffers, and what HTTP/1.1 cannot express (push).
 #include "serve/http1_exchange.h"
+#include "tests/support/http_date.h"
 
 #include <gtest/gtest.h>
 
@@ -51,7 +52,7 @@ struct Fixture {
     std::string out;
     for (auto v : views) out += v;
     exchange->consume_output(out.size());
-    return out;
+    return test::without_date(std::move(out));
   }
   std::shared_ptr<LoopTransport> transport;
   std::shared_ptr<Http1Exchange> exchange;

@@ -68,10 +68,67 @@ TEST(Router, AuthorityIgnoresPortAndCase) {
 TEST(Router, MethodsFilterAnd405) {
   Router router({route("post", "/echo", true, {"POST", "PUT"}), route("get", "/", true, {"GET"})});
   EXPECT_EQ(matched(router, "h", "/echo", "POST"), "post");
-  EXPECT_EQ(matched(router, "h", "/echo", "GET"), "get");  // "/" accepts GET
+  // The most specific route decides: GET /echo is 405, not a fall-through to "/".
+  EXPECT_EQ(matched(router, "h", "/echo", "GET"), "405");
   EXPECT_EQ(matched(router, "h", "/echo", "DELETE"), "405");
+  EXPECT_EQ(matched(router, "h", "/other", "GET"), "get");
+  EXPECT_EQ(router.allowed_methods("h", "/echo/x?y"), "POST, PUT");
   Router only({route("post", "/echo", false, {"POST"})});
   EXPECT_EQ(matched(only, "h", "/nothing"), "404");
+}
+
+TEST(Router, SamePathSplitByMethodsAndAllowIsTheirUnion) {
+  Router router({route("reader", "/doc", false, {"GET", "HEAD"}),
+                 route("writer", "/doc", false, {"PUT"}), route("root", "/", true)});
+  EXPECT_EQ(matched(router, "h", "/doc", "GET"), "reader");
+  EXPECT_EQ(matched(router, "h", "/doc", "PUT"), "writer");
+  EXPECT_EQ(matched(router, "h", "/doc", "POST"), "405");
+  EXPECT_EQ(router.allowed_methods("h", "/doc"), "GET, HEAD, PUT");
+}
+
+class NullRegistryRouter : public ::testing::Test {
+ protected:
+  static RouteConfig config(std::string path, bool prefix, std::vector<std::string> methods,
+                            int line, std::string authority = {}) {
+    RouteConfig c;
+    c.path = std::move(path);
+    c.is_prefix = prefix;
+    c.methods = std::move(methods);
+    c.authority = std::move(authority);
+    c.module = "nonexistent";
+    c.where = {"config.yaml", line, 3};
+    return c;
+  }
+  std::string build_error(const std::vector<RouteConfig>& routes) {
+    ModuleRegistry registry;
+    std::string error;
+    const auto router = Router::build(routes, registry, &error);
+    EXPECT_EQ(router, nullptr);
+    return error;
+  }
+};
+
+TEST_F(NullRegistryRouter, DuplicateRoutesAreRefusedWithBothLocations) {
+  EXPECT_EQ(build_error({config("/", true, {}, 4), config("/", true, {}, 7)}),
+            "config.yaml:7:3: route: duplicates the route at config.yaml:4:3 (same authority, "
+            "path and methods: the earlier route would always win)");
+  // Overlapping methods, and a methods-less route against any: still duplicates.
+  EXPECT_NE(build_error({config("/a", false, {"GET", "PUT"}, 2), config("/a", false, {"PUT"}, 5)})
+                .find("config.yaml:5:3: route: duplicates the route at config.yaml:2:3"),
+            std::string::npos);
+  EXPECT_NE(build_error({config("/a", false, {}, 2), config("/a", false, {"PUT"}, 5)})
+                .find("duplicates"),
+            std::string::npos);
+}
+
+TEST_F(NullRegistryRouter, DistinctRoutesReachTheModuleCheck) {
+  // Not duplicates (disjoint methods, prefix vs exact, another authority): the build goes on to
+  // the first route's module, which does not exist.
+  const std::string error = build_error(
+      {config("/a", false, {"GET"}, 2), config("/a", false, {"POST"}, 3),
+       config("/a", true, {"GET"}, 4), config("/a", false, {"GET"}, 5, "example.com")});
+  EXPECT_EQ(error.find("duplicates"), std::string::npos) << error;
+  EXPECT_EQ(error.rfind("config.yaml:2:3: route: ", 0), 0u) << error;
 }
 
 }  // namespace
