@@ -108,14 +108,29 @@ class H2Session final : public protocol::RequestHandler,
   }
 
   // ---- SessionBase ----
+  // Draining (host/server.h): GOAWAY once the connection is quiet - no open stream and no bytes
+  // for one check - or at half of timeouts.shutdown_ms, so that a busy client (even one that
+  // cannot retry what a GOAWAY refuses, like h2load) finishes its work here and loses nothing.
   void shutdown_gracefully() override {
-    if (!conn_ || closed_) return;
-    conn_->start_graceful_shutdown(steady_now_ms());
-    pump();
+    if (!conn_ || closed_ || drain_deadline_ms_ != 0) return;
+    drain_deadline_ms_ = steady_now_ms() + context_.snapshot->config.timeouts.shutdown_ms / 2;
+    schedule(kDrainCheckMs, [this, seen = received_] { drain_check(seen); });
   }
   void close_now() override { close(); }
 
  private:
+  static constexpr uint64_t kDrainCheckMs = 100;
+  void drain_check(uint64_t received_before) {
+    if (closed_) return;
+    const bool quiet = conn_->open_stream_count() == 0 && received_ == received_before;
+    if (quiet || steady_now_ms() >= drain_deadline_ms_) {
+      conn_->start_graceful_shutdown(steady_now_ms());
+      pump();
+      return;
+    }
+    schedule(kDrainCheckMs, [this, seen = received_] { drain_check(seen); });
+  }
+
   void feed(std::string_view bytes) {
     if (bytes.empty()) return;
     received_ += bytes.size();
@@ -283,6 +298,7 @@ class H2Session final : public protocol::RequestHandler,
   uint64_t write_started_ms_ = 0;
   uint64_t armed_ms_ = 0;
   uint64_t received_ = 0;
+  uint64_t drain_deadline_ms_ = 0;  // set by shutdown_gracefully()
   bool preface_seen_ = false;
   bool reading_ = false;
   bool writing_ = false;

@@ -2,8 +2,10 @@
 //
 //   h2host [-c FILE]   run with FILE (default: config.yaml in the current directory)
 //   h2host -t [-c FILE] check FILE (syntax, files, modules, routes) and exit 0 / 1
+//   h2host -s SIGNAL [-c FILE]  signal the running h2host named by FILE's pid file
 //   h2host --version | --help
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -12,6 +14,8 @@
 #include "serve/host_fields.h"
 #include "serve/log.h"
 #include "serve/module_registry.h"
+#include "host/master.h"
+#include "host/pid_file.h"
 #include "host/server.h"
 #include "host/startup.h"
 #include "host/tls.h"
@@ -19,15 +23,19 @@
 namespace {
 
 constexpr const char* kUsage =
-    "Usage: h2host [-t] [-c FILE]\n"
+    "Usage: h2host [-t] [-s SIGNAL] [-c FILE]\n"
     "\n"
     "Options:\n"
     "  -c FILE, --config FILE   configuration file (default: config.yaml)\n"
     "  -t, --test               check the configuration (and load its modules), then exit\n"
+    "  -s SIGNAL                send SIGNAL to the running master (its pid from the `pid:`\n"
+    "                           file of the configuration): stop, quit, reload, reopen\n"
     "  -v, --version            print the version and exit\n"
     "  -h, --help               print this help and exit\n"
     "\n"
-    "Signals: SIGTERM/SIGINT stop gracefully, SIGHUP reloads the configuration.\n";
+    "Signals: SIGTERM/SIGINT stop (streams may finish for timeouts.shutdown_ms), SIGQUIT stops\n"
+    "gracefully, SIGHUP reloads everything (config, modules, certificates, listeners), SIGUSR1\n"
+    "reopens the log files. Other signals are ignored.\n";
 
 // nginx-style: every line of a (possibly multi-line) error gets the "[emerg]" prefix.
 void print_emerg(const std::string& error) {
@@ -52,10 +60,14 @@ int main(int argc, char** argv) {
   namespace serve = h2::serve;
   std::string file = "config.yaml";
   bool test = false;
+  std::string control;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "-t" || arg == "--test") {
       test = true;
+    } else if (arg == "-s") {
+      if (i + 1 >= argc) return usage_error("option \"-s\" needs a signal");
+      control = argv[++i];
     } else if (arg == "-c" || arg == "--config") {
       if (i + 1 >= argc) return usage_error("option \"" + arg + "\" needs a file");
       file = argv[++i];
@@ -73,6 +85,20 @@ int main(int argc, char** argv) {
   }
 
   ConfigResult loaded = load_config(file);
+  if (!control.empty()) {
+    if (!loaded) {
+      print_emerg(loaded.error);
+      return 1;
+    }
+    if (std::string e = signal_running(loaded.config->pid_file, control); !e.empty()) {
+      std::fprintf(stderr, "h2host: [error] %s\n", e.c_str());
+      return 1;
+    }
+    return 0;
+  }
+  for (int ignored : {SIGPIPE, SIGUSR2, SIGWINCH, SIGALRM, SIGTTIN, SIGTTOU}) {
+    std::signal(ignored, SIG_IGN);  // never fatal; the handled ones are taken by the runtime
+  }
   std::shared_ptr<const Snapshot> snapshot;
   std::string error = loaded.error;
   if (loaded) {
@@ -83,6 +109,14 @@ int main(int argc, char** argv) {
     // does not match its certificate (the contexts are rebuilt by Server::open()).
     for (const ListenerConfig& listener : loaded.config->listeners) {
       if (listener.tls && !make_tls_context(listener, &error)) break;
+    }
+    if (error.empty() && !test && loaded.config->master_process) {
+      // Module code runs in the workers only (host/master.h).
+      if (std::string log_error = serve::Log::open(loaded.config->logs); !log_error.empty()) {
+        std::fprintf(stderr, "h2host: [emerg] %s\n", log_error.c_str());
+        return 1;
+      }
+      return run_master(std::move(*loaded.config));
     }
     if (error.empty()) snapshot = build_snapshot(std::move(*loaded.config), &error);
   }
@@ -123,7 +157,14 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "h2host: [emerg] %s\n", open_error.c_str());
     return 1;
   }
+  if (std::string pid_error = write_pid_file(snapshot->config.pid_file); !pid_error.empty()) {
+    std::fprintf(stderr, "h2host: [emerg] %s\n", pid_error.c_str());
+    return 1;
+  }
   H2_LOG(kNotice, "h2host " H2_VERSION " started with " + std::to_string(snapshot->config.workers) +
-                      " worker(s), " + std::to_string(snapshot->router->size()) + " route(s)");
-  return server.run();
+                      " worker thread(s) in one process, " +
+                      std::to_string(snapshot->router->size()) + " route(s)");
+  const int code = server.run();
+  remove_pid_file(snapshot->config.pid_file);
+  return code;
 }

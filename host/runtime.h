@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_set>
 
@@ -58,9 +59,13 @@ class AsioLoop final : public serve::Loop {
 // destruction; both happen on the worker's thread, so the set needs no lock.
 class Worker {
  public:
-  explicit Worker(unsigned index) : index_(index) {}
+  explicit Worker(unsigned index) : index_(index), owned_(std::in_place, 1), context_(&*owned_) {}
+  // A worker on an io_context owned elsewhere: a worker process's one loop, which also runs its
+  // acceptors and signals (host/server.h, ServerRole::kWorkerProcess).
+  Worker(unsigned index, boost::asio::io_context& shared) : index_(index), context_(&shared) {}
   ~Worker() { loop_->stop(); }
-  boost::asio::io_context& context() { return context_; }
+  boost::asio::io_context& context() { return *context_; }
+  bool owns_context() const { return owned_.has_value(); }
   unsigned index() const { return index_; }
   const std::shared_ptr<AsioLoop>& loop() const { return loop_; }
 
@@ -79,8 +84,9 @@ class Worker {
  private:
   unsigned index_;
   std::atomic<size_t> count_{0};
-  boost::asio::io_context context_{1};
-  std::shared_ptr<AsioLoop> loop_ = std::make_shared<AsioLoop>(context_);
+  std::optional<boost::asio::io_context> owned_;
+  boost::asio::io_context* context_;
+  std::shared_ptr<AsioLoop> loop_ = std::make_shared<AsioLoop>(*context_);
   std::unordered_set<SessionBase*> sessions_;
 };
 

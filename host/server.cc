@@ -1,6 +1,7 @@
 #include "host/server.h"
 
-#include <sys/stat.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -9,7 +10,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <csignal>
-#include <filesystem>
+#include <cstring>
 #include <optional>
 
 #include "host/sessions.h"
@@ -25,6 +26,7 @@ using unix_socket = asio::local::stream_protocol;
 
 struct Server::Listener {
   ListenerConfig config;
+  std::shared_ptr<ListenSocket> socket;  // the descriptor the acceptor was assigned from
   std::optional<tcp::acceptor> tcp_acceptor;
   std::optional<unix_socket::acceptor> unix_acceptor;
   std::shared_ptr<asio::ssl::context> tls;
@@ -39,12 +41,20 @@ struct ServerTimers {
   asio::steady_timer drain;
 };
 
-Server::Server(std::shared_ptr<const Snapshot> snapshot, Reloader reloader)
-    : reloader_(std::move(reloader)), snapshot_(std::move(snapshot)) {
-  for (unsigned i = 0; i < snapshot_->config.workers; ++i) {
-    workers_.push_back(std::make_unique<Worker>(i));
+Server::Server(std::shared_ptr<const Snapshot> snapshot, Reloader reloader, ServerRole role)
+    : role_(role), reloader_(std::move(reloader)), snapshot_(std::move(snapshot)) {
+  if (role_ == ServerRole::kWorkerProcess) {
+    workers_.push_back(std::make_unique<Worker>(0, main_));  // one loop for everything
+  } else {
+    for (unsigned i = 0; i < snapshot_->config.workers; ++i) {
+      workers_.push_back(std::make_unique<Worker>(i));
+    }
   }
   timers_ = std::make_unique<ServerTimers>(main_);
+}
+
+unsigned Server::threads() const {
+  return role_ == ServerRole::kWorkerProcess ? 1 : snapshot_->config.workers;
 }
 
 Server::~Server() {
@@ -63,47 +73,51 @@ std::vector<std::string> Server::bound() const {
 }
 
 std::string Server::open() {
+  std::vector<std::shared_ptr<ListenSocket>> sockets;
   for (const ListenerConfig& config : snapshot_->config.listeners) {
+    std::string error;
+    sockets.push_back(bind_listener(config, &error));
+    if (!sockets.back()) return error;
+  }
+  if (std::string error = adopt(std::move(sockets)); !error.empty()) return error;
+  for (const auto& listener : listeners_) {
+    H2_LOG(kNotice, "listening on " + std::string(listener->config.tls ? "https://" : "http://") +
+                        listener->bound + " (" + (listener->uring ? "io_uring" : "asio") + ")");
+  }
+  return {};
+}
+
+std::string Server::adopt(std::vector<std::shared_ptr<ListenSocket>> sockets) {
+  const std::vector<ListenerConfig>& configs = snapshot_->config.listeners;
+  if (sockets.size() != configs.size()) return "internal: listener sockets do not match";
+  for (size_t i = 0; i < configs.size(); ++i) {
+    const ListenerConfig& config = configs[i];
     auto listener = std::make_unique<Listener>();
     listener->config = config;
+    listener->socket = std::move(sockets[i]);
+    listener->bound = listener->socket->bound();
     const std::string where = config.where.file + ':' + std::to_string(config.where.line) + ':' +
                               std::to_string(config.where.column) + ": ";
-    boost::system::error_code ec;
     if (config.tls) {
       std::string error;
       listener->tls = make_tls_context(config, &error);
       if (!listener->tls) return error;
     }
+    // The acceptor works on a duplicate: the ListenSocket keeps (and finally closes) its own.
+    const int fd = ::dup(listener->socket->fd());
+    boost::system::error_code ec;
     if (config.kind == ListenerConfig::Kind::kTcp) {
-      const auto address = asio::ip::make_address(config.address, ec);
-      if (ec) return where + "bad address \"" + config.address + "\": " + ec.message();
-      const tcp::endpoint endpoint(address, config.port);
-      auto& acceptor = listener->tcp_acceptor.emplace(main_);
-      acceptor.open(endpoint.protocol(), ec);
-      if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-      if (!ec) acceptor.bind(endpoint, ec);
-      if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-      if (ec) {
-        return where + "cannot listen on " + config.address + ":" + std::to_string(config.port) +
-               ": " + ec.message();
-      }
-      const tcp::endpoint local = acceptor.local_endpoint(ec);
-      listener->bound = (local.address().is_v6() ? "[" + local.address().to_string() + "]"
-                                                 : local.address().to_string()) +
-                        ":" + std::to_string(local.port());
+      sockaddr_storage local{};
+      socklen_t len = sizeof local;
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len);
+      listener->tcp_acceptor.emplace(main_).assign(
+          local.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd, ec);
     } else {
-      std::error_code fs_ec;
-      struct stat info {};
-      if (::stat(config.path.c_str(), &info) == 0 && S_ISSOCK(info.st_mode)) {
-        std::filesystem::remove(config.path, fs_ec);  // a stale socket from an earlier run
-      }
-      auto& acceptor = listener->unix_acceptor.emplace(main_);
-      const unix_socket::endpoint endpoint(config.path.string());
-      acceptor.open(endpoint.protocol(), ec);
-      if (!ec) acceptor.bind(endpoint, ec);
-      if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-      if (ec) return where + "cannot listen on unix:" + config.path.string() + ": " + ec.message();
-      listener->bound = "unix:" + config.path.string();
+      listener->unix_acceptor.emplace(main_).assign(unix_socket(), fd, ec);
+    }
+    if (ec) {
+      ::close(fd);
+      return where + "cannot serve " + listener->bound + ": " + ec.message();
     }
     if (config.runtime == Runtime::kIoUring) {
       if (config.tls) {
@@ -116,10 +130,6 @@ std::string Server::open() {
     listeners_.push_back(std::move(listener));
   }
   open_uring_workers();
-  for (const auto& listener : listeners_) {
-    H2_LOG(kNotice, "listening on " + std::string(listener->config.tls ? "https://" : "http://") +
-                        listener->bound + " (" + (listener->uring ? "io_uring" : "asio") + ")");
-  }
   return {};
 }
 
@@ -128,7 +138,7 @@ void Server::open_uring_workers() {
       std::any_of(listeners_.begin(), listeners_.end(), [](auto& l) { return l->uring; });
   if (!wanted) return;
   std::string why = uring::UringWorker::probe();
-  for (unsigned i = 0; why.empty() && i < snapshot_->config.workers; ++i) {
+  for (unsigned i = 0; why.empty() && i < threads(); ++i) {
     auto worker = std::make_unique<uring::UringWorker>(
         i, [this] { return snapshot(); },
         [this](int fd, bool unix_socket, std::string peer, std::string initial) {
@@ -236,21 +246,13 @@ void Server::rearm(Listener& listener, boost::system::error_code ec) {
 
 int Server::run() {
   auto& signals = timers_->signals;
-  signals.add(SIGINT);
-  signals.add(SIGTERM);
-  signals.add(SIGHUP);
+  for (int signal : {SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGUSR1}) signals.add(signal);
   std::function<void()> wait_signal;
   wait_signal = [&] {
     signals.async_wait([&](boost::system::error_code ec, int signal) {
       if (ec) return;
-      if (signal == SIGHUP) {
-        reload();
-        wait_signal();
-      } else {
-        H2_LOG(kNotice, std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") +
-                            ", shutting down gracefully");
-        begin_shutdown();
-      }
+      on_signal(signal);
+      if (!stopping_) wait_signal();
     });
   };
   wait_signal();
@@ -261,27 +263,48 @@ int Server::run() {
 
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
   std::vector<std::thread> threads;
-  for (auto& worker : workers_) {
-    guards.push_back(asio::make_work_guard(worker->context()));
-    threads.emplace_back([w = worker.get()] {
-      for (;;) {
-        try {
-          w->context().run();
-          return;
-        } catch (const std::exception& e) {
-          // A module or handler threw through a callback: log it and keep the worker alive.
-          H2_LOG(kError, std::string("worker caught an exception: ") + e.what());
-        }
+  // A module or handler that throws through a callback is logged; the loop goes on.
+  const auto run_loop = [](asio::io_context& context) {
+    for (;;) {
+      try {
+        context.run();
+        return;
+      } catch (const std::exception& e) {
+        H2_LOG(kError, std::string("worker caught an exception: ") + e.what());
       }
-    });
+    }
+  };
+  for (auto& worker : workers_) {
+    if (!worker->owns_context()) continue;  // runs on main_
+    guards.push_back(asio::make_work_guard(worker->context()));
+    threads.emplace_back([w = worker.get(), run_loop] { run_loop(w->context()); });
   }
-  main_.run();
+  run_loop(main_);
   for (auto& worker : uring_workers_) worker->stop_and_join();
   guards.clear();
   for (auto& worker : workers_) worker->context().stop();
   for (auto& thread : threads) thread.join();
   H2_LOG(kNotice, "exiting");
   return 0;
+}
+
+void Server::on_signal(int signal) {
+  switch (signal) {
+    case SIGHUP:
+      if (role_ == ServerRole::kSingleProcess) reload();
+      return;
+    case SIGUSR1: {
+      H2_LOG(kNotice, "received SIGUSR1, reopening the log files");
+      if (std::string error = serve::Log::open(snapshot()->config.logs); !error.empty()) {
+        H2_LOG(kError, "reopening the logs failed, keeping the open files: " + error);
+      }
+      return;
+    }
+    default:
+      H2_LOG(kNotice, std::string("received SIG") + sigabbrev_np(signal) +
+                          ", shutting down gracefully");
+      begin_shutdown();
+  }
 }
 
 void Server::stop() {
@@ -296,11 +319,8 @@ void Server::begin_shutdown() {
   for (auto& listener : listeners_) {
     if (listener->backoff) listener->backoff->cancel();
     if (listener->tcp_acceptor) listener->tcp_acceptor->close(ignored);
-    if (listener->unix_acceptor) {
-      listener->unix_acceptor->close(ignored);
-      std::error_code fs_ec;
-      std::filesystem::remove(listener->config.path, fs_ec);
-    }
+    if (listener->unix_acceptor) listener->unix_acceptor->close(ignored);
+    listener->socket.reset();  // the binder's copy removes a Unix socket's path
   }
   for (auto& worker : workers_) {
     asio::post(worker->context(), [w = worker.get()] {

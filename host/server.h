@@ -1,20 +1,22 @@
-// The h2host process runtime: workers, listeners, signals.
+// The serving runtime of one h2host process: workers, listeners, signals.
 //
-// Threads: the main thread runs one io_context with the acceptors and the signal set; each of
-// `workers` threads runs its own io_context. An acceptor accepts a socket directly onto the next
-// worker's io_context (round robin) and posts its start there, so a connection lives on one
-// thread for its whole life and needs no locks.
+// Roles. ServerRole::kWorkerProcess (under the master, host/master.h): one thread runs one
+// io_context holding the acceptors of the inherited listeners, the signal set and every
+// connection. ServerRole::kSingleProcess (`master_process: off`): the main thread runs the
+// acceptors and signals, each of `workers` threads its own io_context; an acceptor accepts a
+// socket straight onto the next worker's io_context (round robin), so a connection lives on
+// one thread for its whole life and needs no locks.
 //
 // Runtimes: a listener with `runtime: io_uring` is accepted and served by io_uring workers
-// (host/uring/, one thread and ring each, as many as `workers`); HTTP/1.1 connections found
-// there are handed to the Asio workers. Where io_uring is unavailable the listener falls back to
-// Asio, said in one log line.
+// (host/uring/, one thread and ring each); HTTP/1.1 connections found there are handed to the
+// Asio workers. Where io_uring is unavailable the listener falls back to Asio, said in one line.
 //
-// Signals: SIGTERM / SIGINT -> graceful stop: acceptors close, every session is asked to finish
-// (HTTP/2: GOAWAY, open streams complete; HTTP/1.1: the current response), and whatever is still
-// open after timeouts.shutdown_ms is closed. SIGHUP -> the reload callback builds a new Snapshot
-// (config, modules, routes); new connections use it, open ones keep theirs. Listeners are NOT
-// re-bound on reload (a changed `listeners:` section needs a restart; logged as a warning).
+// Signals (both roles): SIGTERM / SIGINT / SIGQUIT -> graceful stop: acceptors close, every
+// session is asked to finish (HTTP/2: GOAWAY two-step, open streams complete; HTTP/1.1: the
+// current response), and whatever is still open after timeouts.shutdown_ms is closed. SIGUSR1
+// reopens the log files. SIGHUP: kSingleProcess reloads through the Reloader (new connections
+// use the new Snapshot, open ones keep theirs; listeners are not re-bound - the master process
+// does that); kWorkerProcess ignores it (the master reloads by starting a new generation).
 #pragma once
 
 #include <atomic>
@@ -27,6 +29,7 @@
 #include <thread>
 #include <vector>
 
+#include "host/listen_socket.h"
 #include "host/runtime.h"
 
 namespace h2::host {
@@ -35,17 +38,23 @@ namespace uring {
 class UringWorker;
 }
 
+enum class ServerRole { kSingleProcess, kWorkerProcess };
+
 class Server {
  public:
   // Builds a new snapshot from the configuration file (SIGHUP); nullptr + message on failure.
   using Reloader = std::function<std::shared_ptr<const Snapshot>(std::string* error)>;
 
-  Server(std::shared_ptr<const Snapshot> snapshot, Reloader reloader);
+  Server(std::shared_ptr<const Snapshot> snapshot, Reloader reloader,
+         ServerRole role = ServerRole::kSingleProcess);
   ~Server();
 
-  // Binds every listener of the snapshot. Returns an error message naming the listener's
-  // FILE:LINE:COL, empty on success. Bound addresses are logged at notice level.
+  // Binds every listener of the snapshot, then adopt()s them. Returns an error message naming
+  // the listener's FILE:LINE:COL, empty on success. Bound addresses are logged at notice level.
   std::string open();
+  // Serves listening sockets bound elsewhere (by the master), one per snapshot listener in
+  // order. Builds the TLS contexts; returns the first error, empty on success. Logs nothing.
+  std::string adopt(std::vector<std::shared_ptr<ListenSocket>> sockets);
   // Runs until a graceful stop completes. Returns the process exit code.
   int run();
   // Starts a graceful stop (thread-safe; what SIGTERM does).
@@ -64,10 +73,13 @@ class Server {
   void begin_shutdown();
   void check_drained();
   void reload();
+  void on_signal(int signal);
+  unsigned threads() const;
   // io_uring listeners: the workers that accept and serve them, or a one-line fallback to Asio.
   void open_uring_workers();
   void hand_to_asio(int fd, bool unix_socket, std::string peer, std::string initial);
 
+  ServerRole role_;
   boost::asio::io_context main_{1};
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::unique_ptr<Listener>> listeners_;

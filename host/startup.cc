@@ -38,7 +38,11 @@ fs::path default_module_directory() {
   return fs::path(H2_BUILD_MODULE_DIR);
 }
 
-std::shared_ptr<const Snapshot> build_snapshot(HostConfig config, std::string* error) {
+std::shared_ptr<const Snapshot> build_snapshot(HostConfig config, std::string* error,
+                                               const StartupProgress& progress) {
+  const auto step = [&](const std::string& what) {
+    if (progress) progress(what);
+  };
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->registry = std::make_shared<serve::ModuleRegistry>(log_module_line);
   serve::ModuleRegistry& registry = *snapshot->registry;
@@ -46,6 +50,7 @@ std::shared_ptr<const Snapshot> build_snapshot(HostConfig config, std::string* e
   if (!only_files) {
     const fs::path dir =
         config.modules.directory.empty() ? default_module_directory() : config.modules.directory;
+    step("loading the modules of directory " + dir.string());
     const std::vector<serve::ModuleStatus> refused = registry.load_directory(dir);
     if (!refused.empty()) {
       error->clear();
@@ -57,6 +62,7 @@ std::shared_ptr<const Snapshot> build_snapshot(HostConfig config, std::string* e
     }
   }
   for (const fs::path& file : config.modules.files) {
+    step("loading module file " + file.string());
     const serve::ModuleStatus status = registry.load_file(file);
     if (!status.ok()) {
       *error = status.message;
@@ -69,12 +75,14 @@ std::shared_ptr<const Snapshot> build_snapshot(HostConfig config, std::string* e
                "\" was loaded";
       return nullptr;
     }
+    step("initialising module " + name);
     const serve::ModuleStatus status = registry.init_module(name, module_config);
     if (!status.ok()) {
       *error = status.message;
       return nullptr;
     }
   }
+  step("creating the route handlers");
   snapshot->router = serve::Router::build(config.routes, registry, error);
   if (!snapshot->router) return nullptr;
   snapshot->config = std::move(config);

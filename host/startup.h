@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -18,6 +19,11 @@ std::filesystem::path default_module_directory();
 
 // Returns nullptr and sets *error to the problem (the loader's exact message - one line per
 // refused file of the module directory - or "FILE:LINE:COL: ..." for a module config or route).
-std::shared_ptr<const Snapshot> build_snapshot(HostConfig config, std::string* error);
+// `progress`, when given, is told each step that runs module code before it runs ("loading
+// module file F", "initialising module M", "creating the handler of route FILE:L:C (module M)"),
+// so a watcher can name the module when the process dies inside it.
+using StartupProgress = std::function<void(const std::string& step)>;
+std::shared_ptr<const Snapshot> build_snapshot(HostConfig config, std::string* error,
+                                               const StartupProgress& progress = {});
 
 }  // namespace h2::host

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "serve/log.h"
+#include "serve/running_route.h"
 
 namespace h2::serve {
 
@@ -30,6 +31,7 @@ void dispatch_request(const Router& router, const std::shared_ptr<Exchange>& exc
     exchange->respond_with_string({405, fields}, "method not allowed\n");
     return;
   }
+  const RunningRoute running(router.index_of(match.route));
   try {
     match.route->handler->handle(exchange);
   } catch (const std::exception& e) {

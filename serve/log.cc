@@ -14,6 +14,7 @@ const char* log_level_name(LogLevel level) {
 }
 
 std::atomic<LogLevel> Log::level_{LogLevel::kNotice};
+std::atomic<unsigned> Log::generation_{0};
 std::atomic<std::FILE*> Log::error_{nullptr};
 std::atomic<std::FILE*> Log::access_{nullptr};
 std::mutex Log::mutex_;
@@ -66,8 +67,9 @@ void Log::write(LogLevel level, std::string_view message) {
   std::lock_guard lock(mutex_);
   std::FILE* file = error_.load();
   if (file == nullptr) file = stderr;
-  std::fprintf(file, "%.*s [%s] %d: %.*s\n", static_cast<int>(n), stamp, log_level_name(level),
-               static_cast<int>(getpid()), static_cast<int>(message.size()), message.data());
+  std::fprintf(file, "%.*s [%s] %d#%u: %.*s\n", static_cast<int>(n), stamp, log_level_name(level),
+               static_cast<int>(getpid()), generation_.load(), static_cast<int>(message.size()),
+               message.data());
   std::fflush(file);
 }
 

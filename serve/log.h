@@ -28,8 +28,12 @@ class Log {
   // Called at start-up and on SIGHUP (reopen for log rotation); previous files are closed.
   static std::string open(const LogConfig& config);
 
+  // The worker generation shown after the pid ("1234#2:"); 0 = the master or a single process.
+  static void set_generation(unsigned generation) { generation_.store(generation); }
+
   static bool enabled(LogLevel level) { return level >= level_.load(std::memory_order_relaxed); }
-  // One line: "2026/11/25 17:30:00 [warn] 1234#2: message" (nginx's error log shape).
+  // One line: "2026/11/25 17:30:00 [warn] 1234#2: message" (nginx's error log shape: pid, then
+  // the worker generation), written with one write(2) so processes sharing a file never interleave.
   static void write(LogLevel level, std::string_view message);
 
   static bool access_enabled() { return access_.load(std::memory_order_relaxed) != nullptr; }
@@ -39,6 +43,7 @@ class Log {
 
  private:
   static std::atomic<LogLevel> level_;
+  static std::atomic<unsigned> generation_;
   static std::atomic<std::FILE*> error_;
   static std::atomic<std::FILE*> access_;
   static std::mutex mutex_;

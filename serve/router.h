@@ -47,6 +47,10 @@ class Router {
   // `path`, comma-separated in declaration order. Allocates; called only to answer a 405.
   std::string allowed_methods(std::string_view authority, std::string_view path) const;
 
+  // The position of `route` (from match()) in declaration order: what a crash report names.
+  int32_t index_of(const Route* route) const { return static_cast<int32_t>(route - routes_.data()); }
+  const Route& at(size_t index) const { return routes_[index]; }
+
   size_t size() const { return routes_.size(); }
 
  private:

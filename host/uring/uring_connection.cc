@@ -113,6 +113,7 @@ void UringConnection::on_bytes(std::string_view bytes) {
       sniffed_.append(bytes);  // read before the cancel took effect: goes with the socket
       return;
     case State::kHttp2:
+      received_ += bytes.size();
       conn_->process_bytes(bytes, worker_.now_ms());
       return;
     case State::kLingering:
@@ -269,13 +270,27 @@ void UringConnection::schedule(uint64_t delay_ms, std::function<void()> fn) {
   });
 }
 
+// Draining, as host/h2_session.h: GOAWAY once quiet (no open stream, no bytes for one check) or
+// at half of timeouts.shutdown_ms, so busy clients lose nothing to the GOAWAY.
 void UringConnection::shutdown_gracefully() {
   if (state_ == State::kHttp2 && conn_) {
-    conn_->start_graceful_shutdown(worker_.now_ms());
-    pump();
+    if (drain_deadline_ms_ != 0) return;
+    drain_deadline_ms_ = worker_.now_ms() + snapshot_->config.timeouts.shutdown_ms / 2;
+    schedule(kDrainCheckMs, [this, seen = received_] { drain_check(seen); });
   } else if (state_ == State::kSniffing) {
     close();
   }
+}
+
+void UringConnection::drain_check(uint64_t received_before) {
+  if (state_ != State::kHttp2) return;
+  const bool quiet = conn_->open_stream_count() == 0 && received_ == received_before;
+  if (quiet || worker_.now_ms() >= drain_deadline_ms_) {
+    conn_->start_graceful_shutdown(worker_.now_ms());
+    pump();
+    return;
+  }
+  schedule(kDrainCheckMs, [this, seen = received_] { drain_check(seen); });
 }
 
 void UringConnection::close_now() {

@@ -56,6 +56,8 @@ class UringConnection final : public protocol::RequestHandler,
   std::shared_ptr<serve::Loop> loop() const override { return worker_.loop(); }
 
  private:
+  static constexpr uint64_t kDrainCheckMs = 100;
+  void drain_check(uint64_t received_before);
   enum class State { kSniffing, kHandingOff, kHttp2, kLingering, kClosed };
   struct RecvOp final : Op {
     UringConnection* owner = nullptr;
@@ -112,6 +114,8 @@ class UringConnection final : public protocol::RequestHandler,
   uint64_t start_ms_;
   uint64_t write_started_ms_ = 0;
   uint64_t linger_deadline_ms_ = 0;
+  uint64_t received_ = 0;           // HTTP/2 bytes fed to the core (for draining)
+  uint64_t drain_deadline_ms_ = 0;  // set by shutdown_gracefully()
 };
 
 }  // namespace h2::host::uring

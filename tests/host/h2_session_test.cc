@@ -130,7 +130,8 @@ TEST(H2Session, GracefulShutdownSendsGoawayAndCloses) {
   h.run();
   session->shutdown_gracefully();
   session.reset();
-  h.run();
+  // Draining waits until the connection was quiet for one check (100 ms) before the GOAWAY.
+  h.run(400);
   std::vector<test::Frame> frames = peer.take(client);
   const auto goaway =
       std::find_if(frames.begin(), frames.end(), [](auto& f) { return f.type == 0x7; });

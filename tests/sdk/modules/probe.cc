@@ -16,8 +16,11 @@
 //   offload-release   releases the held offload jobs, answers "released"
 // Module config: `fail_init: true` makes init fail. Route config `fail_route: true` makes
 // create_handler fail.
+#include <unistd.h>
+
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -30,6 +33,13 @@
 #include "h2/module.hpp"
 
 namespace {
+
+// A null store the compiler cannot drop: the SIGSEGV a module bug causes.
+[[noreturn]] void crash() {
+  volatile int* null = nullptr;
+  *null = 1;
+  std::abort();
+}
 
 const char* result_name(h2::Result r) {
   switch (r) {
@@ -149,6 +159,11 @@ class ProbeHandler final : public h2::Handler {
         route_where_(std::move(route_where)) {}
 
   void handle(h2::Exchange ex) override {
+    if (mode_ == "crash") crash();  // what a buggy module does: the worker dies on SIGSEGV
+    if (mode_ == "pid") {  // which worker process served this (crash-isolation tests)
+      ex.respond(200, {{"content-type", "text/plain"}}, std::to_string(::getpid()));
+      return;
+    }
     if (mode_ == "throw") throw std::runtime_error("probe failure before the head");
     if (mode_ == "throw-after-head") {
       ex.respond_streaming(200, {{"content-type", "text/plain"}});
@@ -237,6 +252,7 @@ class ProbeHandler final : public h2::Handler {
 class ProbeModule final : public h2::Module {
  public:
   explicit ProbeModule(const h2::Config& config) : dump_(dump(config)) {
+    if (config["crash_init"].as_bool()) crash();
     if (config["fail_init"].as_bool()) {
       throw std::runtime_error("fail_init requested at " + config["fail_init"].where());
     }

@@ -1,0 +1,107 @@
+#include "host/listen_socket.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace h2::host {
+namespace {
+
+std::string where(const ListenerConfig& config) {
+  return config.where.file + ':' + std::to_string(config.where.line) + ':' +
+         std::to_string(config.where.column) + ": ";
+}
+
+std::string describe(const sockaddr_storage& addr) {
+  char text[INET6_ADDRSTRLEN] = {};
+  if (addr.ss_family == AF_INET6) {
+    const auto& in6 = reinterpret_cast<const sockaddr_in6&>(addr);
+    ::inet_ntop(AF_INET6, &in6.sin6_addr, text, sizeof text);
+    return "[" + std::string(text) + "]:" + std::to_string(ntohs(in6.sin6_port));
+  }
+  const auto& in4 = reinterpret_cast<const sockaddr_in&>(addr);
+  ::inet_ntop(AF_INET, &in4.sin_addr, text, sizeof text);
+  return std::string(text) + ":" + std::to_string(ntohs(in4.sin_port));
+}
+
+}  // namespace
+
+ListenSocket::~ListenSocket() {
+  if (fd_ >= 0) ::close(fd_);
+  if (owns_path_ && !path_.empty()) ::unlink(path_.c_str());
+}
+
+std::string listener_key(const ListenerConfig& config) {
+  if (config.kind == ListenerConfig::Kind::kUnix) return "unix:" + config.path.string();
+  return "tcp:" + config.address + ":" + std::to_string(config.port);
+}
+
+std::shared_ptr<ListenSocket> bind_listener(const ListenerConfig& config, std::string* error) {
+  sockaddr_storage addr{};
+  socklen_t len = 0;
+  std::string name;
+  if (config.kind == ListenerConfig::Kind::kTcp) {
+    name = config.address + ":" + std::to_string(config.port);
+    auto& in6 = reinterpret_cast<sockaddr_in6&>(addr);
+    auto& in4 = reinterpret_cast<sockaddr_in&>(addr);
+    if (::inet_pton(AF_INET, config.address.c_str(), &in4.sin_addr) == 1) {
+      in4.sin_family = AF_INET;
+      in4.sin_port = htons(config.port);
+      len = sizeof in4;
+    } else if (::inet_pton(AF_INET6, config.address.c_str(), &in6.sin6_addr) == 1) {
+      in6.sin6_family = AF_INET6;
+      in6.sin6_port = htons(config.port);
+      len = sizeof in6;
+    } else {
+      *error = where(config) + "bad address \"" + config.address + "\"";
+      return nullptr;
+    }
+  } else {
+    name = "unix:" + config.path.string();
+    auto& un = reinterpret_cast<sockaddr_un&>(addr);
+    if (config.path.string().size() >= sizeof un.sun_path) {
+      *error = where(config) + "cannot listen on " + name + ": the path is too long";
+      return nullptr;
+    }
+    un.sun_family = AF_UNIX;
+    std::memcpy(un.sun_path, config.path.c_str(), config.path.string().size());
+    len = sizeof un;
+    struct stat info {};
+    if (::stat(config.path.c_str(), &info) == 0 && S_ISSOCK(info.st_mode)) {
+      ::unlink(config.path.c_str());  // a stale socket from an earlier run
+    }
+  }
+  const int fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const auto fail = [&](int saved) {
+    *error = where(config) + "cannot listen on " + name + ": " + std::strerror(saved);
+    if (fd >= 0) ::close(fd);
+    return nullptr;
+  };
+  if (fd < 0) return fail(errno);
+  const int on = 1;
+  if (addr.ss_family != AF_UNIX &&
+      ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0) {
+    return fail(errno);
+  }
+  if (addr.ss_family == AF_INET6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+  if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), len) != 0) return fail(errno);
+  if (::listen(fd, SOMAXCONN) != 0) return fail(errno);
+  std::string bound = name;
+  if (addr.ss_family != AF_UNIX) {
+    sockaddr_storage local{};
+    socklen_t local_len = sizeof local;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_len);
+    bound = describe(local);
+  }
+  const bool unix_socket = config.kind == ListenerConfig::Kind::kUnix;
+  return std::make_shared<ListenSocket>(fd, std::move(bound), unix_socket,
+                                        unix_socket ? config.path : std::filesystem::path());
+}
+
+}  // namespace h2::host

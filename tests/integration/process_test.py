@@ -1,0 +1,291 @@
+"""The process model (host/master.h): a master and worker processes, crash isolation, reload of
+everything under load, signals and the pid file. Real processes, real signals, real clients."""
+import os
+import re
+import signal
+import subprocess
+import time
+import unittest
+
+from h2host_support import (CERT, MODULE_DIR, H2Client, HostTestCase, Host, run)
+
+PROCESS_CONFIG = """
+    workers: 2
+    listeners:
+      - listen: 127.0.0.1:0
+      - listen: 127.0.0.1:0
+        tls: {certificate: @CERT@, key: @KEY@}
+    modules:
+      directory: %s
+      files: [@PROBE@]
+    routes:
+      - {path: /pid, module: probe, config: {mode: pid}}
+      - {path: /crash, module: probe, config: {mode: crash}}
+      - {path: /events, module: sse, config: {interval_ms: 100, count: 10, event: tick}}
+      - {prefix: /, module: hello, config: {message: before}}
+    timeouts: {shutdown_ms: 5000}
+""" % MODULE_DIR
+
+
+def children(pid):
+    """The live child processes of `pid` (the master's workers)."""
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            return {int(p) for p in f.read().split()}
+    except FileNotFoundError:
+        return set()
+
+
+def pid_over(client):
+    sid = client.request("/pid")
+    return int(client.collect([sid])[sid]["data"])
+
+
+class ProcessModelTest(HostTestCase):
+    config = PROCESS_CONFIG
+
+    def master(self):
+        return self.host.proc.pid
+
+    def wait_children(self, count, exclude=(), timeout=10):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            live = children(self.master()) - set(exclude)
+            if len(live) >= count:
+                return live
+            time.sleep(0.01)
+        self.fail("the master did not have %d new workers:\n%s" % (count, self.host.log_text()))
+
+    def connections_by_worker(self, wanted=2):
+        """H2 connections until `wanted` distinct workers answered: {pid: [client, ...]}."""
+        by_pid = {}
+        for _ in range(40):
+            c = H2Client(self.host.port())
+            by_pid.setdefault(pid_over(c), []).append(c)
+            if len(by_pid) >= wanted:
+                return by_pid
+        self.fail("connections never reached %d workers: %r" % (wanted, list(by_pid)))
+
+    def test_master_forks_worker_processes_and_writes_the_pid_file(self):
+        with open(os.path.join(self.host.dir, "h2host.pid")) as f:
+            self.assertEqual(int(f.read()), self.master())
+        workers = self.wait_children(2)
+        self.assertEqual(len(workers), 2)
+        served = set(self.connections_by_worker(2))
+        self.assertEqual(served, workers)  # the master itself serves nothing
+        self.assertRegex(self.host.log_text(), r"\[notice\] %d#0: h2host \S+ started with 2 worker"
+                         % self.master())
+        self.assertRegex(self.host.log_text(), r"\[info\] \d+#1: loaded module probe")
+
+    def test_a_crashing_route_takes_one_worker_and_the_other_serves_on(self):
+        by_pid = self.connections_by_worker(2)
+        victim, survivor = list(by_pid)
+        crash_client = by_pid[victim][0]
+        start = time.monotonic()
+        crash_client.request("/crash")
+        crash_client.read_to_eof()  # the worker died: its connection closed
+        for c in by_pid[survivor]:  # the other worker's connections never noticed
+            self.assertEqual(pid_over(c), survivor)
+        replacement = None
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            fresh = children(self.master()) - {victim, survivor}
+            if fresh:
+                replacement = fresh.pop()
+                break
+            time.sleep(0.005)
+        self.assertIsNotNone(replacement, self.host.log_text())
+        served_by_new = None
+        while time.monotonic() < deadline and served_by_new is None:
+            c = H2Client(self.host.port())
+            if pid_over(c) == replacement:
+                served_by_new = time.monotonic() - start
+            c.close()
+        self.assertIsNotNone(served_by_new, "the replacement never served")
+        print("\ncrash to replacement serving: %.1f ms" % (served_by_new * 1000))
+        log = self.host.log_text()
+        self.assertRegex(log, r"worker %d \(generation 1, slot \d\) was killed by signal 11 "
+                              r"\(SIGSEGV\).*; it was running route path /crash \(module probe, "
+                              r".*config.yaml:\d+\); respawning now" % victim)
+        for group in by_pid.values():
+            for c in group:
+                c.close()
+
+    def test_kill_segv_under_h2load_fails_only_the_victims_connections(self):
+        by_pid = self.connections_by_worker(2)
+        victim, survivor = list(by_pid)
+        load = subprocess.Popen(["h2load", "-D", "2", "-c", "8", "-m", "4",
+                                 self.host.url("/")], stdout=subprocess.PIPE, text=True)
+        time.sleep(0.5)
+        os.kill(victim, signal.SIGSEGV)
+        # Throughout, the survivor's long-lived connections answer every request.
+        answered = 0
+        until = time.monotonic() + 1
+        while time.monotonic() < until:
+            for c in by_pid[survivor]:
+                self.assertEqual(pid_over(c), survivor)
+                answered += 1
+        out = load.communicate(timeout=60)[0]
+        self.assertGreater(answered, 10)
+        self.assertIn("killed by signal 11 (SIGSEGV)", self.host.log_text())
+        done = int(re.search(r"(\d+) succeeded", out).group(1))
+        self.assertGreater(done, 0, out)
+        print("\nh2load during kill -SEGV: " + re.search(r"requests: .*", out).group(0))
+        for group in by_pid.values():
+            for c in group:
+                c.close()
+
+    def test_quick_deaths_back_off(self):
+        seen = set(children(self.master()))
+        for _ in range(3):  # kill slot after slot as soon as it is replaced
+            workers = self.wait_children(2)
+            victim = sorted(workers - seen)[0] if workers - seen else sorted(workers)[0]
+            seen |= workers
+            os.kill(victim, signal.SIGKILL)
+            deadline = time.monotonic() + 5
+            while victim in children(self.master()) and time.monotonic() < deadline:
+                time.sleep(0.005)
+            time.sleep(0.4)
+        log = self.host.log_text()
+        self.assertIn("was killed by signal 9 (SIGKILL)", log)
+        self.assertRegex(log, r"respawning in \d+ ms \(\d quick deaths in a row\)")
+        self.assertEqual(self.curl(self.host.url("/")), "before (HTTP/1.1)\n")
+
+    def reload_with(self, old, new):
+        with open(self.host.config) as f:
+            text = f.read()
+        with open(self.host.config, "w") as f:
+            f.write(text.replace(old, new))
+
+    def test_sighup_under_h2load_h2c_and_tls_fails_no_request(self):
+        old_workers = self.wait_children(2)
+        # For 3 s on 8 connections per listener; the reload lands in the middle.
+        loads = [subprocess.Popen(["h2load", "-D", "3", "-c", "8", "-m", "4",
+                                   self.host.url("/", index)], stdout=subprocess.PIPE, text=True)
+                 for index in (0, 1)]
+        time.sleep(1)
+        self.reload_with("message: before", "message: after")
+        self.host.proc.send_signal(signal.SIGHUP)
+        self.host.wait_for("reload done")
+        for load in loads:
+            out = load.communicate(timeout=120)[0]
+            summary = re.search(r"requests: .*", out).group(0)
+            print("\nh2load across SIGHUP: " + summary)
+            self.assertRegex(summary, r" 0 failed, 0 errored, 0 timeout", out)
+            self.assertGreater(int(re.search(r"(\d+) succeeded", summary).group(1)), 1000)
+        self.assertEqual(self.curl(self.host.url("/")), "after (HTTP/1.1)\n")
+        self.assertEqual(self.curl("--cacert", CERT, "--resolve",
+                                   "localhost:%d:127.0.0.1" % self.host.port(1),
+                                   "https://localhost:%d/" % self.host.port(1)), "after (HTTP/2)\n")
+        deadline = time.monotonic() + 10
+        while children(self.master()) & old_workers and time.monotonic() < deadline:
+            time.sleep(0.02)
+        self.assertFalse(children(self.master()) & old_workers, "the old generation drained")
+
+    def test_reload_rebinds_a_new_listener_and_keeps_the_unchanged(self):
+        self.reload_with("listeners:\n", "listeners:\n  - listen: unix:@DIR@/added.sock\n"
+                         .replace("@DIR@", self.host.dir))
+        port = self.host.port()
+        self.host.proc.send_signal(signal.SIGHUP)
+        self.host.wait_for("reload done")
+        out = self.curl("--unix-socket", os.path.join(self.host.dir, "added.sock"), "http://x/")
+        self.assertEqual(out, "before (HTTP/1.1)\n")
+        self.assertEqual(self.curl("http://127.0.0.1:%d/" % port), "before (HTTP/1.1)\n")
+
+    def test_module_crashing_in_init_on_reload_keeps_the_running_generation(self):
+        running = self.wait_children(2)
+        self.reload_with("  files: [", "  config: {probe: {crash_init: true}}\n  files: [")
+        self.host.proc.send_signal(signal.SIGHUP)
+        self.host.wait_for("reload failed")
+        log = self.host.log_text()
+        self.assertRegex(log, r"reload failed, keeping the running configuration: worker \d+ "
+                              r"\(generation 2, slot \d\) was killed by signal 11 \(SIGSEGV\) "
+                              r"while initialising module probe")
+        self.assertEqual(children(self.master()), running)
+        self.assertEqual(self.curl(self.host.url("/")), "before (HTTP/1.1)\n")
+
+    def test_usr1_reopens_the_log_after_it_was_moved(self):
+        moved = self.host.log + ".1"
+        os.rename(self.host.log, moved)
+        self.host.proc.send_signal(signal.SIGUSR1)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if os.path.exists(self.host.log) and len(children(self.master())) == 2:
+                break
+            time.sleep(0.01)
+        H2Client(self.host.port()).close()
+        self.host.proc.send_signal(signal.SIGUSR1)  # the workers write to the new file too
+        self.host.wait_for("#1: received SIGUSR1")
+        with open(moved) as f:
+            self.assertIn("received SIGUSR1, reopening the log files", f.read())
+        self.assertEqual(len(children(self.master())), 2)  # USR1 killed nobody
+
+    def test_sigquit_lets_a_streaming_response_finish(self):
+        events = subprocess.Popen(["curl", "-sS", "--http2-prior-knowledge", "--max-time", "20",
+                                   self.host.url("/events")], stdout=subprocess.PIPE, text=True)
+        time.sleep(0.25)
+        start = time.monotonic()
+        self.host.proc.send_signal(signal.SIGQUIT)
+        out = events.communicate(timeout=20)[0]
+        self.assertEqual(events.returncode, 0)
+        self.assertEqual(out.count("event: tick"), 10)
+        self.assertEqual(self.host.proc.wait(timeout=20), 0)
+        print("\nSIGQUIT to exit with a stream in flight: %.0f ms" % ((time.monotonic() - start)
+                                                                      * 1000))
+        self.assertFalse(os.path.exists(os.path.join(self.host.dir, "h2host.pid")))
+
+    def test_dash_s_reload_and_stop_through_the_pid_file(self):
+        self.reload_with("message: before", "message: again")
+        r = run([os.environ["H2HOST"], "-s", "reload", "-c", self.host.config])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.host.wait_for("reload done")
+        self.assertEqual(self.curl(self.host.url("/")), "again (HTTP/1.1)\n")
+        r = run([os.environ["H2HOST"], "-s", "bogus", "-c", self.host.config])
+        self.assertEqual(r.returncode, 1)
+        self.assertIn('invalid signal "bogus"', r.stderr)
+        r = run([os.environ["H2HOST"], "-s", "stop", "-c", self.host.config])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.host.proc.wait(timeout=20), 0)
+
+    def test_ignored_signals_are_not_fatal(self):
+        workers = self.wait_children(2)
+        for sig in (signal.SIGUSR2, signal.SIGPIPE, signal.SIGWINCH):
+            self.host.proc.send_signal(sig)
+            for w in workers:
+                os.kill(w, sig)
+        time.sleep(0.2)
+        self.assertIsNone(self.host.proc.poll())
+        self.assertEqual(children(self.master()), workers)
+        self.assertEqual(self.curl(self.host.url("/")), "before (HTTP/1.1)\n")
+
+
+class StartupTest(unittest.TestCase):
+    def test_module_crashing_in_init_at_start_is_named_and_exits_1(self):
+        with self.assertRaises(AssertionError) as failed:
+            Host(PROCESS_CONFIG.replace("      files: [",
+                                        "      config: {probe: {crash_init: true}}\n      files: ["))
+        self.assertRegex(str(failed.exception), r"killed by signal 11 \(SIGSEGV\) while "
+                                                r"initialising module probe")
+
+    @unittest.skipUnless(os.geteuid() == 0, "dropping privileges needs root")
+    def test_workers_drop_to_user_and_group(self):
+        host = Host(PROCESS_CONFIG.replace("    workers: 2",
+                                           "    workers: 2\n    user: nobody\n    group: nogroup"))
+        try:
+            workers = children(host.proc.pid)
+            self.assertEqual(len(workers), 2)
+            for w in workers:
+                with open("/proc/%d/status" % w) as f:
+                    status = f.read()
+                uid = int(re.search(r"Uid:\s+(\d+)", status).group(1))
+                self.assertEqual(uid, 65534)  # nobody
+            with open("/proc/%d/status" % host.proc.pid) as f:
+                self.assertRegex(f.read(), r"Uid:\s+0\s")  # the master keeps root to re-bind
+            r = run(["curl", "-sS", host.url("/")])
+            self.assertEqual(r.stdout, "before (HTTP/1.1)\n")
+        finally:
+            self.assertEqual(host.stop(), 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
