@@ -56,7 +56,7 @@ constexpr std::array kTimeoutKeys = {"tls_handshake_ms"sv, "preface_ms"sv, "idle
                                      "write_ms"sv, "shutdown_ms"sv};
 constexpr std::array kHttp1Keys = {"max_header_bytes"sv, "max_body_bytes"sv,
                                    "max_upgrade_body_bytes"sv};
-constexpr std::array kLogKeys = {"error_log"sv, "level"sv, "access_log"sv};
+constexpr std::array kLogKeys = {"error_log"sv, "level"sv, "access_log"sv, "access_format"sv};
 constexpr std::array kLevels = {"debug"sv, "info"sv, "notice"sv, "warn"sv, "error"sv};
 
 // `workers:` when absent or "auto": one per core, as nginx's worker_processes auto.
@@ -425,6 +425,18 @@ class Validator {
           fail(v, message);
         }
         l.level = static_cast<serve::LogLevel>(it - kLevels.begin());
+      } else if (key == "access_format") {
+        const std::string format = string(v, "access_format");
+        if (format == "combined") {
+          l.access_format = serve::AccessFormat::kCombined;
+        } else if (format == "common") {
+          l.access_format = serve::AccessFormat::kCommon;
+        } else if (format == "json") {
+          l.access_format = serve::AccessFormat::kJson;
+        } else {
+          fail(v, "\"access_format\" must be one of combined, common, json, got " +
+                      quoted(format));
+        }
       } else {
         std::string value = string(v, key);
         if (value != "stderr" && value != "stdout" && value != "off") {

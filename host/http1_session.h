@@ -391,8 +391,7 @@ class Http1Session final : public serve::Http1Transport,
     auto self = std::move(self_);
     auto exchange = std::move(exchange_);
     if (serve::Log::access_enabled()) {
-      serve::Log::access(context_.peer, exchange->method(), exchange->path(), "HTTP/1.1",
-                  exchange->status(), exchange->body_bytes());
+      exchange->log_access(context_.tls);
     }
     if (exchange->keep_alive() && !closing_) {
       read_head();

@@ -126,6 +126,10 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "h2host: configuration file %s test failed\n", file.c_str());
       return 1;
     }
+    for (const serve::ModuleInfo& m : snapshot->registry->modules()) {
+      std::fprintf(stderr, "h2host: module %s %s (ABI %u.%u) from %s\n", m.name.c_str(),
+                   m.version.c_str(), m.abi_major, m.abi_minor, m.file.c_str());
+    }
     std::fprintf(stderr, "h2host: configuration file %s test is successful\n", file.c_str());
     return 0;
   }

@@ -18,6 +18,13 @@ protocol::Response to_response(const ResponseHead& head, const ResponseFields& f
   return protocol::Response{static_cast<uint16_t>(head.status), fields.fields()};
 }
 
+std::string_view header_value_in(std::span<const HeaderField> fields, std::string_view name) {
+  for (const HeaderField& f : fields) {
+    if (f.name == name) return f.value;
+  }
+  return {};
+}
+
 }  // namespace
 
 ExchangeResult to_exchange_result(protocol::Result r) {
@@ -43,6 +50,7 @@ H2Exchange::H2Exchange(protocol::Reqd reqd, std::string peer, bool tls,
                        std::weak_ptr<H2Transport> transport)
     : reqd_(std::move(reqd)), peer_(std::move(peer)), tls_(tls), transport_(std::move(transport)) {
   reqd_.set_user_data(this);
+  if (Log::access_enabled()) began_ = std::chrono::steady_clock::now();  // for duration_us
 }
 
 H2Exchange::~H2Exchange() {
@@ -51,7 +59,20 @@ H2Exchange::~H2Exchange() {
   // One line per exchange, when the module let go of it (for most handlers: right after the
   // response was queued). Status 0 = the handler never answered.
   if (Log::access_enabled()) {
-    Log::access(peer_, method(), path(), "HTTP/2.0", status_, body_bytes_);
+    AccessRecord record;
+    record.peer = peer_;
+    record.method = method();
+    record.authority = authority();
+    record.path = path();
+    record.protocol = "HTTP/2.0";
+    record.referer = header_value("referer");
+    record.user_agent = header_value("user-agent");
+    record.status = status_;
+    record.bytes_sent = body_bytes_;
+    record.duration_us = elapsed_us(began_);
+    record.stream_id = reqd_.stream_id();
+    record.tls = tls_;
+    Log::access(record);
   }
 }
 
@@ -67,6 +88,10 @@ std::string_view H2Exchange::authority() const {
     if (f.name == "host") return f.value;
   }
   return {};
+}
+
+std::string_view H2Exchange::header_value(std::string_view name) const {
+  return header_value_in(headers(), name);
 }
 
 std::span<const HeaderField> H2Exchange::headers() const {

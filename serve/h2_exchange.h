@@ -3,6 +3,7 @@
 // here: string bodies are moved into the core, shared and borrowed ones referenced.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -65,6 +66,7 @@ class H2Exchange final : public Exchange, public std::enable_shared_from_this<H2
 
  private:
   ExchangeResult finish(protocol::Result r);
+  std::string_view header_value(std::string_view name) const;
 
   protocol::Reqd reqd_;
   protocol::Writer writer_;
@@ -74,6 +76,7 @@ class H2Exchange final : public Exchange, public std::enable_shared_from_this<H2
   bool started_ = false;
   int status_ = 0;
   uint64_t body_bytes_ = 0;  // for the access log line, written when the exchange is destroyed
+  std::chrono::steady_clock::time_point began_;  // set only while the access log is on
   CancelCallback on_cancel_;
 };
 

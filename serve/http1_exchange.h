@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -108,6 +109,8 @@ class Http1Exchange final : public Exchange, public std::enable_shared_from_this
   // The connection cannot carry another request after this one (e.g. the body was refused).
   void refuse_keep_alive() { keep_alive_ = false; }
   int status() const { return status_; }
+  // Writes this exchange's access-log line (call when its response is done; log enabled).
+  void log_access(bool tls) const;
   uint64_t body_bytes() const { return body_bytes_; }
   // The connection is gone: cancel callback, pending flushes get kClosed, borrowed released.
   void connection_lost();
@@ -138,6 +141,7 @@ class Http1Exchange final : public Exchange, public std::enable_shared_from_this
   Http1Request request_;
   std::string scheme_;
   std::string peer_;
+  std::chrono::steady_clock::time_point began_;  // set only while the access log is on
   std::weak_ptr<Http1Transport> transport_;
   std::vector<HeaderField> fields_;
   std::vector<HeaderField> trailer_fields_;

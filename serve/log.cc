@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <utility>
 
 namespace h2::serve {
 
@@ -17,6 +18,7 @@ std::atomic<LogLevel> Log::level_{LogLevel::kNotice};
 std::atomic<unsigned> Log::generation_{0};
 std::atomic<std::FILE*> Log::error_{nullptr};
 std::atomic<std::FILE*> Log::access_{nullptr};
+std::atomic<AccessFormat> Log::access_format_{AccessFormat::kCombined};
 std::mutex Log::mutex_;
 
 namespace {
@@ -58,6 +60,7 @@ std::string Log::open(const LogConfig& config) {
   close_target(error_.exchange(error_file));
   close_target(access_.exchange(access_file));
   level_.store(config.level);
+  access_format_.store(config.access_format);
   return {};
 }
 
@@ -73,18 +76,129 @@ void Log::write(LogLevel level, std::string_view message) {
   std::fflush(file);
 }
 
-void Log::access(std::string_view peer, std::string_view method, std::string_view path,
-                 std::string_view protocol, int status, uint64_t bytes) {
+namespace {
+
+// "1.2.3.4:80" -> ("1.2.3.4", "80"); "[::1]:80" -> ("::1", "80"); a Unix path -> (path, "").
+std::pair<std::string_view, std::string_view> split_peer(std::string_view peer) {
+  const size_t colon = peer.rfind(':');
+  if (peer.empty() || peer.front() == '/' || colon == std::string_view::npos) return {peer, {}};
+  std::string_view address = peer.substr(0, colon);
+  if (address.size() >= 2 && address.front() == '[' && address.back() == ']') {
+    address = address.substr(1, address.size() - 2);
+  }
+  return {address, peer.substr(colon + 1)};
+}
+
+void append_json_string(std::string& out, std::string_view text) {
+  out += '"';
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20 || u == 0x7f) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\u%04x", u);
+      out += escaped;
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+}
+
+// Quoted fields of the text formats: '"' and control bytes become '\xHH' (as nginx escapes).
+void append_quoted(std::string& out, std::string_view text) {
+  out += '"';
+  if (text.empty()) out += '-';
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\' || u < 0x20 || u >= 0x7f) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\x%02X", u);
+      out += escaped;
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+}
+
+}  // namespace
+
+std::string format_access_line(const AccessRecord& r, AccessFormat format, std::string_view time) {
+  const auto [address, port] = split_peer(r.peer);
+  std::string out;
+  out.reserve(256);
+  if (format == AccessFormat::kJson) {
+    const auto field = [&](std::string_view name, std::string_view value) {
+      out += out.empty() ? "{" : ",";
+      append_json_string(out, name);
+      out += ':';
+      append_json_string(out, value);
+    };
+    const auto number = [&](std::string_view name, uint64_t value) {
+      out += ',';
+      append_json_string(out, name);
+      out += ':';
+      out += std::to_string(value);
+    };
+    field("time", time);
+    field("client_address", address);
+    field("client_port", port);
+    field("method", r.method);
+    field("authority", r.authority);
+    field("path", r.path);
+    field("protocol", r.protocol);
+    number("status", static_cast<uint64_t>(r.status));
+    number("bytes_sent", r.bytes_sent);
+    number("duration_us", r.duration_us);
+    number("stream_id", r.stream_id);
+    field("scheme", r.tls ? "https" : "http");
+    field("referer", r.referer);
+    field("user_agent", r.user_agent);
+    out += "}\n";
+    return out;
+  }
+  out.append(address);
+  out += " - - [";
+  out.append(time);
+  out += "] \"";
+  out.append(r.method);
+  out += ' ';
+  out.append(r.path);
+  out += ' ';
+  out.append(r.protocol);
+  out += "\" ";
+  out += std::to_string(r.status);
+  out += ' ';
+  out += std::to_string(r.bytes_sent);
+  if (format == AccessFormat::kCombined) {
+    out += ' ';
+    append_quoted(out, r.referer);
+    out += ' ';
+    append_quoted(out, r.user_agent);
+  }
+  out += '\n';
+  return out;
+}
+
+uint64_t elapsed_us(std::chrono::steady_clock::time_point since) {
+  if (since == std::chrono::steady_clock::time_point()) return 0;
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                   std::chrono::steady_clock::now() - since)
+                                   .count());
+}
+
+void Log::access(const AccessRecord& record) {
   char stamp[40];
   const size_t n = format_time(stamp, sizeof stamp, "%d/%b/%Y:%H:%M:%S %z");
+  const std::string line =
+      format_access_line(record, access_format_.load(), std::string_view(stamp, n));
   std::lock_guard lock(mutex_);
   std::FILE* file = access_.load();
   if (file == nullptr) return;
-  std::fprintf(file, "%.*s - - [%.*s] \"%.*s %.*s %.*s\" %d %llu\n", static_cast<int>(peer.size()),
-               peer.data(), static_cast<int>(n), stamp, static_cast<int>(method.size()),
-               method.data(), static_cast<int>(path.size()), path.data(),
-               static_cast<int>(protocol.size()), protocol.data(), status,
-               static_cast<unsigned long long>(bytes));
+  std::fwrite(line.data(), 1, line.size(), file);
   std::fflush(file);
 }
 

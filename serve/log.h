@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <mutex>
@@ -15,10 +16,29 @@ namespace h2::serve {
 enum class LogLevel { kDebug, kInfo, kNotice, kWarn, kError };
 const char* log_level_name(LogLevel level);
 
+// The access log's line shape (`logs.access_format`):
+//   combined  nginx's: ADDR - - [TIME] "METHOD PATH PROTO" STATUS BYTES "REFERER" "USER-AGENT"
+//   common    the same without referer and user agent
+//   json      one object per line with every field of AccessRecord
+enum class AccessFormat { kCombined, kCommon, kJson };
+
 struct LogConfig {
   std::string error_log = "stderr";  // a path, "stderr" or "stdout"
   LogLevel level = LogLevel::kNotice;
   std::string access_log;  // empty = off (the default: no cost for benchmarks)
+  AccessFormat access_format = AccessFormat::kCombined;
+};
+
+// One finished exchange, as the access log sees it. Views valid for the call only.
+struct AccessRecord {
+  std::string_view peer;  // "1.2.3.4:5678", "[::1]:5678" or a Unix socket path
+  std::string_view method, authority, path, protocol;  // protocol: "HTTP/2.0", "HTTP/1.1"
+  std::string_view referer, user_agent;                // empty = absent ("-")
+  int status = 0;                                      // 0 = never answered
+  uint64_t bytes_sent = 0;                             // response body bytes
+  uint64_t duration_us = 0;                            // request head -> exchange released
+  uint32_t stream_id = 0;                              // 0 on HTTP/1.1
+  bool tls = false;
 };
 
 
@@ -37,17 +57,24 @@ class Log {
   static void write(LogLevel level, std::string_view message);
 
   static bool access_enabled() { return access_.load(std::memory_order_relaxed) != nullptr; }
-  // Common Log Format plus protocol: `peer - - [date] "METHOD PATH PROTO" status bytes`.
-  static void access(std::string_view peer, std::string_view method, std::string_view path,
-                     std::string_view protocol, int status, uint64_t bytes);
+  // One line in the configured format, written with one write(2).
+  static void access(const AccessRecord& record);
 
  private:
   static std::atomic<LogLevel> level_;
   static std::atomic<unsigned> generation_;
   static std::atomic<std::FILE*> error_;
   static std::atomic<std::FILE*> access_;
+  static std::atomic<AccessFormat> access_format_;
   static std::mutex mutex_;
 };
+
+// The line Log::access() writes (with its newline), for `time` already formatted. Pure.
+std::string format_access_line(const AccessRecord& record, AccessFormat format,
+                               std::string_view time);
+
+// Microseconds since `since` (0 when `since` was never set): access-log durations.
+uint64_t elapsed_us(std::chrono::steady_clock::time_point since);
 
 #define H2_LOG(level, expr)                                        \
   do {                                                             \

@@ -24,8 +24,29 @@ class ConfigCheckTest(unittest.TestCase):
     def test_good_config(self):
         code, err, path = self.check(HELLO_CONFIG.replace("@PROBE@", PROBE))
         self.assertEqual(code, 0)
-        self.assertEqual(err, "h2host: the configuration file %s syntax is ok\n"
-                              "h2host: configuration file %s test is successful\n" % (path, path))
+        lines = err.splitlines()
+        self.assertEqual(lines[0], "h2host: the configuration file %s syntax is ok" % path)
+        self.assertEqual(lines[-1], "h2host: configuration file %s test is successful" % path)
+        # Every loaded module with its version, sorted by name (what nginx -V shows of modules).
+        modules = [re.fullmatch(r"h2host: module (\S+) (\S+) \(ABI 1\.\d+\) from (\S+)", line)
+                   for line in lines[1:-1]]
+        self.assertTrue(all(modules), lines)
+        names = [m.group(1) for m in modules]
+        self.assertEqual(names, sorted(names))
+        self.assertIn("hello", names)
+        self.assertEqual(dict((m.group(1), m.group(3)) for m in modules)["probe"], PROBE)
+
+    def test_duplicate_routes_are_refused_with_both_lines(self):
+        code, err, path = self.check("""
+            listeners: [{listen: 127.0.0.1:0}]
+            modules: {directory: %s}
+            routes:
+              - {prefix: /, module: hello}
+              - {prefix: /, module: echo}
+        """ % MODULE_DIR)
+        self.assertEqual(code, 1)
+        self.assertIn("h2host: [emerg] %s:6:5: route: duplicates the route at %s:5:5" % (path, path),
+                      err)
 
     def test_repository_config_is_valid(self):
         # As the README runs it: from the repository root.

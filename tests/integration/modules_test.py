@@ -89,6 +89,7 @@ SHIPPED_CONFIG = """
     http1: {max_body_bytes: 8388608}
     routes:
       - {prefix: /echo, module: echo}
+      - {prefix: /upload, methods: [POST, PUT], module: echo}
       - {path: /events, module: sse, config: {interval_ms: 30, count: 3, event: tick}}
       - {prefix: /static/, module: static, config: {root: @DIR@/www, prefix: /static}}
       - {path: /string, module: spec, config: {handler: string}}
@@ -103,6 +104,31 @@ SHIPPED_CONFIG = """
 class ShippedModulesTest(HostTestCase):
     """The shipped modules and the spec handlers through the real binary."""
     config = SHIPPED_CONFIG
+
+    def head_of(self, *args):
+        out = self.curl("-sS", "-o", "/dev/null", "-D", "-", *args)
+        return {k.lower(): v for k, v in re.findall(r"^([^:\r\n]+): ([^\r\n]*)", out, re.M)}, out
+
+    def test_method_the_most_specific_route_refuses_is_405_with_allow(self):
+        # RFC 9110 §15.5.6; "/" accepts GET, but /upload is the most specific route.
+        for proto in ("--http2-prior-knowledge", "--http1.1"):
+            fields, out = self.head_of(proto, self.host.url("/upload/x"))
+            self.assertRegex(out, r"^HTTP/[12](\.1)? 405")
+            self.assertEqual(fields["allow"], "POST, PUT")
+        self.assertEqual(self.curl("--http2-prior-knowledge", "-d", "up",
+                                   self.host.url("/upload/x")), "up")
+
+    def test_date_and_server_on_both_protocols_and_304_without_content_length(self):
+        date = r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT$"
+        for proto in ("--http2-prior-knowledge", "--http1.1"):
+            fields, _ = self.head_of(proto, self.host.url("/static/a.txt"))
+            self.assertRegex(fields["date"], date)  # RFC 9110 §6.6.1
+            self.assertEqual(fields["server"], "h2host")
+        etag = self.head_of("--http1.1", self.host.url("/static/a.txt"))[0]["etag"]
+        fields, out = self.head_of("--http1.1", "-H", "if-none-match: " + etag,
+                                   self.host.url("/static/a.txt"))
+        self.assertRegex(out, r"^HTTP/1.1 304")
+        self.assertNotIn("content-length", fields)  # RFC 9110 §8.6
 
 
     def test_echo_large_body_through_small_windows(self):

@@ -1,0 +1,58 @@
+// serve/log.h: the access-log line formats (combined, common, json) and their escaping.
+#include "serve/log.h"
+
+#include <gtest/gtest.h>
+
+namespace h2::serve {
+namespace {
+
+AccessRecord record() {
+  AccessRecord r;
+  r.peer = "[::1]:51234";
+  r.method = "GET";
+  r.authority = "example.com";
+  r.path = "/a?b=1";
+  r.protocol = "HTTP/2.0";
+  r.referer = "https://x/";
+  r.user_agent = "agent \"q\"";
+  r.status = 200;
+  r.bytes_sent = 16;
+  r.duration_us = 1500;
+  r.stream_id = 7;
+  r.tls = true;
+  return r;
+}
+
+constexpr std::string_view kTime = "03/Dec/2026:11:26:48 +0000";
+
+TEST(AccessLog, CombinedIsNginxsShapeWithTheAddressAlone) {
+  EXPECT_EQ(format_access_line(record(), AccessFormat::kCombined, kTime),
+            "::1 - - [03/Dec/2026:11:26:48 +0000] \"GET /a?b=1 HTTP/2.0\" 200 16 "
+            "\"https://x/\" \"agent \\x22q\\x22\"\n");
+}
+
+TEST(AccessLog, CommonOmitsRefererAndAgentAndUnixPeersArePaths) {
+  AccessRecord r = record();
+  r.peer = "/run/h2.sock";
+  r.referer = {};
+  EXPECT_EQ(format_access_line(r, AccessFormat::kCommon, kTime),
+            "/run/h2.sock - - [03/Dec/2026:11:26:48 +0000] \"GET /a?b=1 HTTP/2.0\" 200 16\n");
+  r.peer = "10.0.0.1:80";
+  EXPECT_EQ(format_access_line(r, AccessFormat::kCombined, kTime),
+            "10.0.0.1 - - [03/Dec/2026:11:26:48 +0000] \"GET /a?b=1 HTTP/2.0\" 200 16 \"-\" "
+            "\"agent \\x22q\\x22\"\n");
+}
+
+TEST(AccessLog, JsonHasEveryFieldEscaped) {
+  AccessRecord r = record();
+  r.user_agent = "a\"b\\c\x01";
+  EXPECT_EQ(format_access_line(r, AccessFormat::kJson, kTime),
+            "{\"time\":\"03/Dec/2026:11:26:48 +0000\",\"client_address\":\"::1\","
+            "\"client_port\":\"51234\",\"method\":\"GET\",\"authority\":\"example.com\","
+            "\"path\":\"/a?b=1\",\"protocol\":\"HTTP/2.0\",\"status\":200,\"bytes_sent\":16,"
+            "\"duration_us\":1500,\"stream_id\":7,\"scheme\":\"https\",\"referer\":\"https://x/\","
+            "\"user_agent\":\"a\\\"b\\\\c\\u0001\"}\n");
+}
+
+}  // namespace
+}  // namespace h2::serve
