@@ -15,13 +15,14 @@
 #include <system_error>
 
 #include "host/connection_limits.h"
-#include "host/suggest.h"
+#include "serve/suggest.h"
 
 namespace h2::host {
 namespace {
 
 namespace fs = std::filesystem;
 using namespace std::string_view_literals;
+using serve::nearest_key;
 
 struct ConfigFailure {
   std::string message;

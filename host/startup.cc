@@ -75,6 +75,10 @@ std::shared_ptr<const Snapshot> build_snapshot(HostConfig config, std::string* e
                "\" was loaded";
       return nullptr;
     }
+    if (std::string bad = registry.check_module_config(name, module_config); !bad.empty()) {
+      *error = std::move(bad);
+      return nullptr;
+    }
     step("initialising module " + name);
     const serve::ModuleStatus status = registry.init_module(name, module_config);
     if (!status.ok()) {

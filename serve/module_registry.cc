@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "h2/abi.h"
+#include "serve/config_schema.h"
 #include "serve/module_library.h"
 #include "serve/sdk_bridge.h"
 
@@ -316,6 +317,16 @@ HandlerResult ModuleRegistry::create_handler(std::string_view module_name,
     if (ModuleStatus s = it->second->init(ConfigValue()); !s.ok()) return {nullptr, s};
   }
   return it->second->create_handler(route_config);
+}
+
+std::string ModuleRegistry::check_config_of(std::string_view name, const ConfigValue& config,
+                                            bool route) const {
+  auto it = modules_.find(name);
+  if (it == modules_.end()) return {};  // init_module / create_handler report it
+  const h2_module_descriptor& d = it->second->descriptor();
+  if (d.abi_minor < 2) return {};  // the schema fields exist from ABI 1.2 on
+  return check_config(config, route ? d.route_config_schema : d.module_config_schema, name,
+                      route ? "route config" : "module config");
 }
 
 bool ModuleRegistry::has_module(std::string_view name) const {

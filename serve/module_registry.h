@@ -122,6 +122,16 @@ class ModuleRegistry {
   // cannot create a handler: WHAT").
   HandlerResult create_handler(std::string_view module_name, const ConfigValue& route_config);
 
+  // ABI 1.2: `config` against the keys module `name` declared for its module config
+  // (modules.config.NAME) or a route's config (serve/config_schema.h). Empty when it fits, when
+  // the module declared nothing or is older than 1.2, or is unknown (reported elsewhere).
+  std::string check_module_config(std::string_view name, const ConfigValue& config) const {
+    return check_config_of(name, config, false);
+  }
+  std::string check_route_config(std::string_view name, const ConfigValue& config) const {
+    return check_config_of(name, config, true);
+  }
+
   bool has_module(std::string_view name) const;
   std::vector<ModuleInfo> modules() const;  // sorted by name
 
@@ -131,6 +141,8 @@ class ModuleRegistry {
   static std::string build_signature();
 
  private:
+  std::string check_config_of(std::string_view name, const ConfigValue& config, bool route) const;
+
   ModuleLogger logger_;
   std::shared_ptr<const ModuleLogger> shared_logger_;
   std::map<std::string, std::shared_ptr<LoadedModule>, std::less<>> modules_;

@@ -59,6 +59,11 @@ std::shared_ptr<const Router> Router::build(const std::vector<RouteConfig>& rout
     }
   }
   for (const RouteConfig& config : routes) {
+    if (std::string bad = registry.check_route_config(config.module, config.config);
+        !bad.empty()) {
+      *error = std::move(bad);
+      return nullptr;
+    }
     HandlerResult made = registry.create_handler(config.module, config.config);
     if (!made.status.ok()) {
       *error = where(config.where) + ": route: " + made.status.message;

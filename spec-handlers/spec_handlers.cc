@@ -125,6 +125,11 @@ class SpecHandler final : public h2::Handler {
 
 class SpecModule final : public h2::Module {
  public:
+  static constexpr h2_config_key kRouteConfigKeys[] = {
+      {"handler", H2_KEY_STRING, "(by path)",
+       "string, bigstring, streaming, immediately or push"}};
+  static constexpr auto kModuleConfigKeys = h2::kNoConfigKeys;
+
   std::unique_ptr<h2::Handler> create_handler(const h2::Config& route) override {
     std::string_view name = route["handler"].as_string();
     Mode mode = parse_mode(name);

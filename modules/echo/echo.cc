@@ -49,6 +49,9 @@ class EchoHandler final : public h2::Handler {
 
 class EchoModule final : public h2::Module {
  public:
+  static constexpr auto kRouteConfigKeys = h2::kNoConfigKeys;
+  static constexpr auto kModuleConfigKeys = h2::kNoConfigKeys;
+
   std::unique_ptr<h2::Handler> create_handler(const h2::Config&) override {
     return std::make_unique<EchoHandler>();
   }

@@ -22,6 +22,11 @@ class HelloHandler final : public h2::Handler {
 
 class HelloModule final : public h2::Module {
  public:
+  // ABI 1.2: the route config keys, checked by the host (`h2host -t` refuses `mesage: hi`).
+  static constexpr h2_config_key kRouteConfigKeys[] = {
+      {"message", H2_KEY_STRING, "hello from h2host", "the text answered"}};
+  static constexpr auto kModuleConfigKeys = h2::kNoConfigKeys;
+
   explicit HelloModule(const h2::Config&) {}
   std::unique_ptr<h2::Handler> create_handler(const h2::Config& route) override {
     std::string message(route["message"].as_string());

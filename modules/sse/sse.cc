@@ -83,6 +83,12 @@ class SseHandler final : public h2::Handler {
 
 class SseModule final : public h2::Module {
  public:
+  static constexpr h2_config_key kRouteConfigKeys[] = {
+      {"interval_ms", H2_KEY_INT, "1000", "milliseconds between events (1..3600000)"},
+      {"count", H2_KEY_INT, "5", "events before the stream ends"},
+      {"event", H2_KEY_STRING, "tick", "the event name"}};
+  static constexpr auto kModuleConfigKeys = h2::kNoConfigKeys;
+
   std::unique_ptr<h2::Handler> create_handler(const h2::Config& route) override {
     SseSettings s{route["interval_ms"].as_int(1000), route["count"].as_int(5),
                   std::string(route["event"].as_string())};

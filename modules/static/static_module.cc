@@ -330,6 +330,17 @@ FileCacheOptions cache_options(const h2::Config& route) {
 
 class StaticModule final : public h2::Module {
  public:
+  static constexpr h2_config_key kRouteConfigKeys[] = {
+      {"root", H2_KEY_STRING, nullptr, "the directory served (relative: to the config file)"},
+      {"prefix", H2_KEY_STRING, "", "the URL prefix removed before mapping to root"},
+      {"index", H2_KEY_STRING, "index.html", "the file served for a directory"},
+      {"chunk_size", H2_KEY_INT, "65536", "bytes read per write (1024..16777216)"},
+      {"max_age", H2_KEY_INT, "-1", "cache-control max-age in seconds (-1: none)"},
+      {"cache_valid_ms", H2_KEY_INT, "1000", "how long a cached stat stays valid (0: off)"},
+      {"cache_max_entries", H2_KEY_INT, "1024", "files in the open-file cache"},
+      {"cache_max_file_size", H2_KEY_INT, "16384", "largest body kept in memory"}};
+  static constexpr auto kModuleConfigKeys = h2::kNoConfigKeys;
+
   std::unique_ptr<h2::Handler> create_handler(const h2::Config& route) override {
     h2::Config root = route["root"];
     if (root.as_string().empty()) {

@@ -36,6 +36,24 @@ class ConfigCheckTest(unittest.TestCase):
         self.assertIn("hello", names)
         self.assertEqual(dict((m.group(1), m.group(3)) for m in modules)["probe"], PROBE)
 
+    def test_module_config_keys_are_checked_against_what_the_module_declares(self):
+        # ABI 1.2 schemas: a typo and a wrong type in route configs, with their line.
+        for route, value, expected in (
+                ("{prefix: /, module: hello, config: {mesage: hi}}", "hi}",
+                 ' module hello: unknown key "mesage" in its route config; did you mean '
+                 '"message"?'),
+                ("{prefix: /, module: static, config: {root: /tmp, max_age: \"1h\"}}", '"1h"',
+                 ' module static: "max_age" must be an integer, got a string')):
+            code, err, path = self.check("""
+                listeners: [{listen: 127.0.0.1:0}]
+                modules: {directory: %s}
+                routes:
+                  - %s
+            """ % (MODULE_DIR, route))
+            self.assertEqual(code, 1, err)
+            column = len("  - ") + route.index(value) + 1  # the value's column on line 5
+            self.assertIn("h2host: [emerg] %s:5:%d:%s" % (path, column, expected), err)
+
     def test_duplicate_routes_are_refused_with_both_lines(self):
         code, err, path = self.check("""
             listeners: [{listen: 127.0.0.1:0}]

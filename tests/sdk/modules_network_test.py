@@ -59,7 +59,11 @@ class ModulesOverNetworkTest(unittest.TestCase):
         config = os.path.join(cls.tmp.name, "config.yaml")
         with open(config, "w") as f:
             runtime = os.environ.get("H2_RUNTIME", "asio")
+            # One process with two worker threads: the probe's held jobs and the request that
+            # releases them must share the module's thread pool (worker processes each have
+            # their own; the process model has its own tests in tests/integration).
             f.write(f"""workers: 2
+master_process: false
 runtime: {runtime}
 listeners:
   - listen: 127.0.0.1:0

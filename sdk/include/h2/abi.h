@@ -14,7 +14,8 @@
  *                   gone; the library is unloaded right after.
  *
  * ABI rules: the major changes when any existing type or function changes meaning or layout;
- * the minor grows when functions are appended to h2_host_api (never inserted). A host accepts
+ * the minor grows when functions are appended to h2_host_api or fields to the descriptor
+ * (never inserted). A host accepts
  * modules of its major with a minor <= its own. An older host refuses a newer module.
  *
  * Callbacks: every callback a module hands the host (h2_read_fn, h2_flush_fn, h2_release_fn,
@@ -30,7 +31,9 @@
  * the worker thread, and posts the answer back (the pattern of Envoy's dynamic-module
  * scheduler): the task then runs on the exchange's thread, where it may use the exchange.
  *
- * Versions: 1.0 the first; 1.1 appended poster_new, poster_post, poster_release.
+ * Versions: 1.0 the first; 1.1 appended poster_new, poster_post, poster_release; 1.2 appended
+ * module_config_schema and route_config_schema to h2_module_descriptor (read only from
+ * modules whose abi_minor >= 2, so 1.0 and 1.1 modules keep loading).
  *
  * Strings: h2_str is a view (not NUL-terminated). Who owns the bytes is said at each use.
  * Results: functions returning int return an h2_result. */
@@ -46,7 +49,7 @@
 #endif
 
 #define H2_ABI_MAJOR 1
-#define H2_ABI_MINOR 1
+#define H2_ABI_MINOR 2
 #define H2_DESCRIPTOR_SYMBOL "h2_module_descriptor_v1"
 
 #ifdef __cplusplus
@@ -263,6 +266,31 @@ typedef struct h2_host_api {
 
 /* Hooks return 0 on success; on failure non-zero and a NUL-terminated message in err
  * (at most err_size bytes including the NUL). */
+/* ABI 1.2: the config keys a module accepts. The host checks config.yaml against them before
+ * init / create_handler (at start-up, `h2host -t` and reload): an unknown key is refused with
+ * its FILE:LINE:COL and the nearest declared key, a value of the wrong type likewise. A NULL
+ * schema (or a module older than 1.2) leaves that config unchecked. */
+typedef enum h2_config_key_type {
+  H2_KEY_ANY = 0, /* any value */
+  H2_KEY_STRING = 1,
+  H2_KEY_INT = 2,
+  H2_KEY_BOOL = 3,
+  H2_KEY_LIST = 4,
+  H2_KEY_MAP = 5
+} h2_config_key_type;
+
+typedef struct h2_config_key {
+  const char* name;          /* a map key */
+  h2_config_key_type type;
+  const char* default_value; /* as text, for documentation and -t; NULL = none */
+  const char* description;   /* one line */
+} h2_config_key;
+
+typedef struct h2_config_schema {
+  const h2_config_key* keys; /* static storage: read until the module is unloaded */
+  size_t count;
+} h2_config_schema;
+
 typedef struct h2_module_descriptor {
   uint32_t abi_major; /* H2_ABI_MAJOR the module was built with */
   uint32_t abi_minor;
@@ -283,6 +311,10 @@ typedef struct h2_module_descriptor {
   int (*handle)(void* handler_state, h2_exchange* ex, char* err, size_t err_size);
   void (*destroy_handler)(void* handler_state);
   void (*shutdown)(void* module_state);
+
+  /* ABI 1.2 (present when abi_minor >= 2). NULL = unchecked. */
+  const h2_config_schema* module_config_schema; /* modules.config.NAME */
+  const h2_config_schema* route_config_schema;  /* a route's config: */
 } h2_module_descriptor;
 
 /* The one export (H2_DESCRIPTOR_SYMBOL). */

@@ -28,7 +28,9 @@
 
 #include <cstdio>
 #include <cstring>
+#include <iterator>
 #include <memory>
+#include <span>
 #include <type_traits>
 
 #include "h2/config.hpp"
@@ -49,6 +51,9 @@ class Module {
   // Called once per route served by this module, with the route's config.
   virtual std::unique_ptr<Handler> create_handler(const Config& route_config) = 0;
 };
+
+// For a module whose config takes no keys at all (ABI 1.2 schemas, see ModuleGlue).
+inline constexpr std::span<const h2_config_key> kNoConfigKeys{};
 
 namespace detail {
 
@@ -105,6 +110,27 @@ struct ModuleGlue {
     }
   }
   static void destroy_handler(void* handler) { delete static_cast<Handler*>(handler); }
+  // ABI 1.2: `static constexpr h2_config_key kModuleConfigKeys[]` / `kRouteConfigKeys[]` in the
+  // module class declare the keys its config accepts; `h2::kNoConfigKeys` declares none (every
+  // key refused); absent = unchecked.
+  static const h2_config_schema* module_schema() {
+    if constexpr (requires { M::kModuleConfigKeys; }) {
+      static const h2_config_schema schema{std::data(M::kModuleConfigKeys),
+                                          std::size(M::kModuleConfigKeys)};
+      return &schema;
+    } else {
+      return nullptr;
+    }
+  }
+  static const h2_config_schema* route_schema() {
+    if constexpr (requires { M::kRouteConfigKeys; }) {
+      static const h2_config_schema schema{std::data(M::kRouteConfigKeys),
+                                          std::size(M::kRouteConfigKeys)};
+      return &schema;
+    } else {
+      return nullptr;
+    }
+  }
   static void shutdown(void* state) {
     // globals stay set: another instance of this library (config reload) may still run.
     delete static_cast<Module*>(state);
@@ -130,6 +156,8 @@ struct ModuleGlue {
         &::h2::detail::ModuleGlue<ModuleClass>::handle,                         \
         &::h2::detail::ModuleGlue<ModuleClass>::destroy_handler,                \
         &::h2::detail::ModuleGlue<ModuleClass>::shutdown,                       \
+        ::h2::detail::ModuleGlue<ModuleClass>::module_schema(),                 \
+        ::h2::detail::ModuleGlue<ModuleClass>::route_schema(),                  \
     };                                                                          \
     return &descriptor;                                                         \
   }

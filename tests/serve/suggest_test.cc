@@ -1,11 +1,11 @@
-// host/suggest.h: the edit distance behind "did you mean ...?".
-#include "host/suggest.h"
+// serve/suggest.h: the edit distance behind "did you mean ...?".
+#include "serve/suggest.h"
 
 #include <gtest/gtest.h>
 
 #include <array>
 
-namespace h2::host {
+namespace h2::serve {
 namespace {
 
 using namespace std::string_view_literals;
@@ -27,4 +27,4 @@ TEST(Suggest, NearestKeyWithinThreshold) {
 }
 
 }  // namespace
-}  // namespace h2::host
+}  // namespace h2::serve

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace h2::host {
+namespace h2::serve {
 
 // Levenshtein distance between `a` and `b` (insert, delete, substitute each cost 1).
 // Called by the config validator only; O(|a|*|b|) time, O(|b|) memory.
@@ -16,4 +16,4 @@ size_t edit_distance(std::string_view a, std::string_view b);
 // (distance <= max(2, |word| / 3)), otherwise an empty string. Ties keep the first candidate.
 std::string nearest_key(std::string_view word, std::span<const std::string_view> candidates);
 
-}  // namespace h2::host
+}  // namespace h2::serve

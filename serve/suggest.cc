@@ -1,9 +1,9 @@
-#include "host/suggest.h"
+#include "serve/suggest.h"
 
 #include <algorithm>
 #include <vector>
 
-namespace h2::host {
+namespace h2::serve {
 
 size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<size_t> row(b.size() + 1);
@@ -35,4 +35,4 @@ std::string nearest_key(std::string_view word, std::span<const std::string_view>
   return std::string(best);
 }
 
-}  // namespace h2::host
+}  // namespace h2::serve
