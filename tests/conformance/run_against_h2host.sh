@@ -49,7 +49,7 @@ EOF
 sed -e "s|127\.0\.0\.1:8080|127.0.0.1:$h2c_port|" \
     -e "s|127\.0\.0\.1:8443|127.0.0.1:$tls_port|" \
     -e "s|\.\./build/tls/|$build/tls/|g" \
-    -e "s|\.\./build/modules|$build/modules|g" \
+    -e "s|\.\./build/|$build/|g" \
     "$repo/spec-handlers/config.yaml" > "$work/config.yaml"
 runtime=${H2_RUNTIME:-asio}
 transports=(h2c tls)

@@ -24,6 +24,8 @@ MODULE_DIR = os.environ["H2_MODULE_DIR"]
 TEST_MODULE_DIR = os.environ["H2_TEST_MODULE_DIR"]
 BROKEN_DIR = os.path.join(TEST_MODULE_DIR, "broken")
 PROBE = os.path.join(TEST_MODULE_DIR, "h2_test_probe.so")
+# The conformance fixture lives apart from the shipped modules (not in MODULE_DIR).
+SPEC = os.path.join(os.path.dirname(MODULE_DIR), "spec-handlers", "h2_spec_handlers.so")
 CERT = os.environ["H2_TEST_CERT"]
 KEY = os.environ["H2_TEST_KEY"]
 
@@ -52,7 +54,7 @@ class Host:
     def write_config(self, config):
         text = textwrap.dedent(config).replace("@LOG@", self.log).replace("@ACCESS@", self.access)
         text = text.replace("@DIR@", self.dir).replace("@CERT@", CERT).replace("@KEY@", KEY)
-        text = text.replace("@PROBE@", PROBE)
+        text = text.replace("@PROBE@", PROBE).replace("@SPEC@", SPEC)
         if "logs:" not in text:
             text += "\nlogs: {error_log: %s, level: info}\n" % self.log
         # H2_RUNTIME=io_uring: the same suites with every listener on the io_uring runtime.

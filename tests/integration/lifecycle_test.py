@@ -177,7 +177,7 @@ CLOSE_CONFIG = """
       - listen: 127.0.0.1:0
       - listen: 127.0.0.1:0
         tls: {certificate: @CERT@, key: @KEY@}
-    modules: {directory: %s}
+    modules: {directory: %s, files: [@SPEC@]}
     routes:
       - {path: /streaming, module: spec, config: {handler: streaming}}
       - {path: /immediately, module: spec, config: {handler: immediately}}

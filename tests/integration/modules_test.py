@@ -84,7 +84,7 @@ class ModuleFailuresTest(HostTestCase):
 SHIPPED_CONFIG = """
     listeners:
       - listen: 127.0.0.1:0
-    modules: {directory: %s}
+    modules: {directory: %s, files: [@SPEC@]}
     limits: {initial_stream_window: 65535, connection_window: 65535}
     http1: {max_body_bytes: 8388608}
     routes:

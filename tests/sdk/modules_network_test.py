@@ -12,6 +12,7 @@ import unittest
 H2HOST = os.environ["H2HOST"]
 MODULE_DIR = os.environ["H2_MODULE_DIR"]
 PROBE = os.path.join(os.environ["H2_TEST_MODULE_DIR"], "h2_test_probe.so")
+SPEC = os.path.join(os.environ["H2_BINARY_DIR"], "spec-handlers", "h2_spec_handlers.so")
 SOURCE_DIR = os.environ["H2_SOURCE_DIR"]
 BINARY_DIR = os.environ["H2_BINARY_DIR"]
 
@@ -70,7 +71,7 @@ listeners:
 logs: {{ level: info }}
 modules:
   directory: {MODULE_DIR}
-  files: [{PROBE}]
+  files: [{PROBE}, {SPEC}]
 routes:
   - prefix: /static/
     module: static

@@ -157,9 +157,9 @@ TEST(ModuleRegistry, LoadsTheShippedModules) {
   for (auto& s : refused) ADD_FAILURE() << s.message;
   std::vector<std::string> names;
   for (auto& m : registry.modules()) names.push_back(m.name);
-  for (const char* expected : {"echo", "hello", "spec", "sse", "static"}) {
-    EXPECT_NE(std::find(names.begin(), names.end(), expected), names.end()) << expected;
-  }
+  // Exactly the product modules: the conformance fixture `spec` is built elsewhere, so a
+  // server on the default directory never loads it (issue: "build/modules also loads spec").
+  EXPECT_EQ(names, (std::vector<std::string>{"echo", "hello", "sse", "static"}));
 }
 
 TEST(ModuleRegistry, UnknownModuleListsTheLoadedOnes) {

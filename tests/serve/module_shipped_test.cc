@@ -25,6 +25,8 @@ class Shipped : public ::testing::Test {
   static void SetUpTestSuite() {
     registry_ = new ModuleRegistry;
     for (auto& s : registry_->load_directory(H2_SHIPPED_MODULE_DIR)) ADD_FAILURE() << s.message;
+    // The conformance fixture is built apart from the shipped modules.
+    if (auto s = registry_->load_file(H2_SPEC_MODULE); !s.ok()) ADD_FAILURE() << s.message;
   }
   static void TearDownTestSuite() {
     delete registry_;
