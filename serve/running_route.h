@@ -1,4 +1,6 @@
-// Which route's module code this process is running, for crash reports. A process that can be
+// Which route's module code this process is running, for crash reports: set around the handle
+// hook (serve/dispatch.cc) and around every module callback and posted task (serve/sdk_bridge.cc,
+// which remembers the route of each exchange handle). A process that can be
 // watched from outside (a worker under the master, host/master.h) points the marker at memory
 // shared with its watcher; when the process dies on a signal the watcher reads the route index
 // left there and names the route and module in its log line. Two relaxed stores per request:

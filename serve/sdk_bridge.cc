@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "serve/config_value.h"
+#include "serve/running_route.h"
 #include "serve/module_library.h"
 
 // A module's reference-counted handle to one Exchange (opaque to modules).
@@ -17,6 +18,7 @@ struct h2_exchange {
   std::atomic<int> refs{1};
   std::shared_ptr<h2::serve::Exchange> exchange;
   std::shared_ptr<h2::serve::LoadedModule> module;
+  int32_t route = h2::serve::kNoRoute;  // the route being handled when the handle was made
 };
 
 // A thread-safe handle to one exchange's loop (ABI 1.1, opaque to modules).
@@ -34,6 +36,7 @@ h2_exchange* new_handle(std::shared_ptr<Exchange> ex, std::shared_ptr<LoadedModu
   auto* h = new h2_exchange;
   h->exchange = std::move(ex);
   h->module = std::move(module);
+  if (auto* marker = running_route_marker()) h->route = marker->load(std::memory_order_relaxed);
   return h;
 }
 
@@ -80,8 +83,10 @@ class Fields {
 template <class Fn, class... Args>
 class Once {
  public:
-  Once(Fn fn, void* ctx, std::shared_ptr<LoadedModule> module, Args... dropped_args)
-      : fn_(fn), ctx_(ctx), module_(std::move(module)), dropped_(dropped_args...) {}
+  // `h`: the exchange whose module registered the callback (its code stays loaded, and its
+  // route is marked while the callback runs, for crash reports: serve/running_route.h).
+  Once(Fn fn, void* ctx, const h2_exchange* h, Args... dropped_args)
+      : fn_(fn), ctx_(ctx), module_(h->module), route_(h->route), dropped_(dropped_args...) {}
   ~Once() {
     if (!done_) std::apply([this](auto... a) { fire(a...); }, dropped_);
   }
@@ -90,6 +95,7 @@ class Once {
   void fire(Args... args) {
     if (done_) return;
     done_ = true;
+    const RunningRoute running(route_);
     fn_(ctx_, args...);
   }
 
@@ -97,6 +103,7 @@ class Once {
   Fn fn_;
   void* ctx_;
   std::shared_ptr<LoadedModule> module_;  // keeps fn_'s code loaded
+  int32_t route_;
   std::tuple<Args...> dropped_;
   bool done_ = false;
 };
@@ -222,7 +229,7 @@ h2_header api_trailer_at(h2_exchange* h, std::size_t i) {
 }
 
 int api_read_body(h2_exchange* h, h2_read_fn fn, void* ctx) {
-  auto once = std::make_shared<ReadOnce>(fn, ctx, h->module, H2_READ_CANCELLED, nullptr, 0);
+  auto once = std::make_shared<ReadOnce>(fn, ctx, h, H2_READ_CANCELLED, nullptr, 0);
   ExchangeResult r = ex_of(h).read_body(
       [once](std::string_view chunk) { once->fire(H2_READ_CHUNK, chunk.data(), chunk.size()); },
       [once] { once->fire(H2_READ_EOF, nullptr, 0); });
@@ -239,7 +246,7 @@ int api_respond_with_string(h2_exchange* h, const h2_response* head, const char*
 int api_respond_with_shared(h2_exchange* h, const h2_response* head, const char* body,
                             std::size_t size, h2_release_fn release, void* ctx) {
   const Fields hs(head->headers, head->header_count);
-  auto once = std::make_shared<ReleaseOnce>(release, ctx, h->module);
+  auto once = std::make_shared<ReleaseOnce>(release, ctx, h);
   SharedBytes bytes{view(body, size), once};
   once.reset();  // the host's copy of keep_alive now decides when release runs
   return result(ex_of(h).respond_with_shared(ResponseHead{head->status, hs}, std::move(bytes)));
@@ -253,12 +260,12 @@ int api_write(h2_exchange* h, const char* data, std::size_t size) {
 }
 int api_write_borrowed(h2_exchange* h, const char* data, std::size_t size, h2_release_fn release,
                        void* ctx) {
-  auto once = std::make_shared<ReleaseOnce>(release, ctx, h->module);
+  auto once = std::make_shared<ReleaseOnce>(release, ctx, h);
   ExchangeResult r = ex_of(h).write_borrowed(view(data, size), [once] { once->fire(); });
   return result(r);
 }
 void api_flush(h2_exchange* h, h2_flush_fn fn, void* ctx) {
-  auto once = std::make_shared<FlushOnce>(fn, ctx, h->module, H2_FLUSH_CLOSED);
+  auto once = std::make_shared<FlushOnce>(fn, ctx, h, H2_FLUSH_CLOSED);
   ex_of(h).flush([once](FlushResult r) {
     once->fire(r == FlushResult::kWritten ? H2_FLUSH_WRITTEN : H2_FLUSH_CLOSED);
   });
@@ -278,6 +285,7 @@ int api_push(h2_exchange* h, const h2_push_request* req, h2_exchange** pushed) {
                                            view(req->path.data, req->path.size), hs});
   if (r.result == ExchangeResult::kOk && r.exchange && pushed) {
     *pushed = new_handle(std::move(r.exchange), h->module);
+    (*pushed)->route = h->route;
   }
   return result(r.result);
 }
@@ -291,11 +299,11 @@ int api_closed(h2_exchange* h) {
   return ex_of(h).closed() ? 1 : 0;
 }
 void api_on_cancel(h2_exchange* h, h2_cancel_fn fn, void* ctx) {
-  auto once = std::make_shared<CancelOnce>(fn, ctx, h->module, 0);
+  auto once = std::make_shared<CancelOnce>(fn, ctx, h, 0);
   ex_of(h).on_cancel([once] { once->fire(1); });
 }
 void api_schedule(h2_exchange* h, uint64_t delay_ms, h2_timer_fn fn, void* ctx) {
-  auto once = std::make_shared<TimerOnce>(fn, ctx, h->module, 0);
+  auto once = std::make_shared<TimerOnce>(fn, ctx, h, 0);
   ex_of(h).schedule(delay_ms, [once] { once->fire(1); });
 }
 void api_fail(h2_exchange* h, const char* message, std::size_t size) {
@@ -319,6 +327,7 @@ void api_poster_post(h2_poster* p, h2_task_fn fn, void* ctx) {
   if (p == nullptr || fn == nullptr) return;
   p->refs.fetch_add(1, std::memory_order_relaxed);
   p->loop->post([p, fn, ctx](bool run) {
+    const RunningRoute running(p->exchange->route);
     if (run) {
       fn(ctx, p->exchange, 1);
     } else {

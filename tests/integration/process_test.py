@@ -21,6 +21,7 @@ PROCESS_CONFIG = """
     routes:
       - {path: /pid, module: probe, config: {mode: pid}}
       - {path: /crash, module: probe, config: {mode: crash}}
+      - {path: /crash-later, module: probe, config: {mode: crash-in-timer}}
       - {path: /events, module: sse, config: {interval_ms: 100, count: 10, event: tick}}
       - {prefix: /, module: hello, config: {message: before}}
     timeouts: {shutdown_ms: 5000}
@@ -114,6 +115,17 @@ class ProcessModelTest(HostTestCase):
         for group in by_pid.values():
             for c in group:
                 c.close()
+
+    def test_a_crash_in_a_later_callback_names_its_route_too(self):
+        c = H2Client(self.host.port())
+        victim = pid_over(c)
+        c.request("/crash-later")  # answered never: a timer of the exchange crashes
+        c.read_to_eof()
+        self.host.wait_for("respawning")
+        self.assertRegex(self.host.log_text(),
+                         r"worker %d \(generation 1, slot \d\) was killed by signal 11 \(SIGSEGV\)"
+                         r"; it was running route path /crash-later \(module probe" % victim)
+        c.close()
 
     def test_kill_segv_under_h2load_fails_only_the_victims_connections(self):
         by_pid = self.connections_by_worker(2)

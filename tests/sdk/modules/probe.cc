@@ -160,6 +160,10 @@ class ProbeHandler final : public h2::Handler {
 
   void handle(h2::Exchange ex) override {
     if (mode_ == "crash") crash();  // what a buggy module does: the worker dies on SIGSEGV
+    if (mode_ == "crash-in-timer") {  // the same bug in a later callback of the exchange
+      ex.after(10, [] { crash(); });
+      return;
+    }
     if (mode_ == "pid") {  // which worker process served this (crash-isolation tests)
       ex.respond(200, {{"content-type", "text/plain"}}, std::to_string(::getpid()));
       return;
