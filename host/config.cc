@@ -56,7 +56,7 @@ constexpr std::array kRouteKeys = {"authority"sv, "path"sv,   "prefix"sv,
 constexpr std::array kTimeoutKeys = {"tls_handshake_ms"sv, "preface_ms"sv, "idle_ms"sv,
                                      "write_ms"sv, "shutdown_ms"sv};
 constexpr std::array kHttp1Keys = {"max_header_bytes"sv, "max_body_bytes"sv,
-                                   "max_upgrade_body_bytes"sv};
+                                   "max_upgrade_body_bytes"sv, "max_header_fields"sv};
 constexpr std::array kLogKeys = {"error_log"sv, "level"sv, "access_log"sv, "access_format"sv};
 constexpr std::array kLevels = {"debug"sv, "info"sv, "notice"sv, "warn"sv, "error"sv};
 
@@ -408,10 +408,17 @@ class Validator {
   }
 
   void http1(const YAML::Node& node, Http1Config& h) {
-    integer_section(node, "http1", kHttp1Keys,
-                    {&Http1Config::max_header_bytes, &Http1Config::max_body_bytes,
-                     &Http1Config::max_upgrade_body_bytes},
-                    1024, uint64_t{1} << 40, h);
+    expect(node, YAML::NodeType::Map, "http1", "a map");
+    for_each_key(node, "http1", kHttp1Keys, [&](std::string_view key, const YAML::Node& v) {
+      if (key == "max_header_fields") {
+        h.max_header_fields = integer(v, key, 1, 100'000);
+      } else {
+        uint64_t Http1Config::*field = key == "max_header_bytes" ? &Http1Config::max_header_bytes
+                                       : key == "max_body_bytes" ? &Http1Config::max_body_bytes
+                                                                 : &Http1Config::max_upgrade_body_bytes;
+        h.*field = integer(v, key, 1024, uint64_t{1} << 40);
+      }
+    });
   }
 
   void logs(const YAML::Node& node, serve::LogConfig& l) {

@@ -62,6 +62,7 @@ struct TimeoutConfig {
 
 struct Http1Config {
   uint64_t max_header_bytes = 64 * 1024;        // request line + fields
+  uint64_t max_header_fields = 128;             // field lines (431 beyond), as HTTP/2's count
   uint64_t max_body_bytes = 16 * 1024 * 1024;   // request body, also for Upgrade: h2c requests
   uint64_t max_upgrade_body_bytes = 64 * 1024;  // RFC 7540 §3.2: body buffered before 101
 };

@@ -264,6 +264,12 @@ class Http1Session final : public serve::Http1Transport,
     disarm();
     namespace http = boost::beast::http;
     auto& req = parser_->get();
+    // The HTTP/2 side's max_field_count, for HTTP/1.1 (RFC 6585 §5: 431). Bytes alone do not
+    // bound the work: 10,000 lines of "a: b" fit in 64 KiB.
+    if (static_cast<uint64_t>(std::distance(req.begin(), req.end())) >
+        config().http1.max_header_fields) {
+      return reject(431, "too many request header fields\n");
+    }
     serve::Http1Request request;
     request.method = std::string(req.method_string());
     request.target = std::string(req.target());

@@ -85,6 +85,24 @@ TEST(Http1Session, BodyOverTheLimitGets413AndClose) {
   EXPECT_EQ(h.worker.session_count(), 0u);
 }
 
+// http1.max_header_fields: 10,000 "a: b" lines fit in 64 KiB of head; the count is what bounds
+// them (RFC 6585 §5: 431), as HTTP/2's max_field_count does.
+TEST(Http1Session, TooManyFieldsGet431AndClose) {
+  for (const size_t fields : {127u, 128u}) {  // with Host: 128 fields pass, 129 do not
+    SCOPED_TRACE(fields);
+    Harness h;
+    Stream server(h.ioc), client(h.ioc);
+    server.connect(client);
+    start(h, std::move(server));
+    std::string head = "GET /a HTTP/1.1\r\nHost: x\r\n";
+    for (size_t i = 0; i < fields; ++i) head += "a: b\r\n";
+    send(client, head + "\r\n");
+    h.run();
+    const std::string status = h2::test::without_date(client.str()).substr(0, 12);
+    EXPECT_EQ(status, fields == 127 ? "HTTP/1.1 200" : "HTTP/1.1 431");
+  }
+}
+
 // Over a real loopback TCP connection: after the 101 the socket itself moves to the HTTP/2
 // session (Beast's test stream does not survive being moved out of a live session).
 TEST(Rfc7540_3_2, UpgradeH2cAnswers101ThenStream1OverHttp2) {
