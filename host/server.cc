@@ -1,5 +1,6 @@
 #include "host/server.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -104,7 +105,7 @@ std::string Server::adopt(std::vector<std::shared_ptr<ListenSocket>> sockets) {
       if (!listener->tls) return error;
     }
     // The acceptor works on a duplicate: the ListenSocket keeps (and finally closes) its own.
-    const int fd = ::dup(listener->socket->fd());
+    const int fd = ::fcntl(listener->socket->fd(), F_DUPFD_CLOEXEC, 0);
     boost::system::error_code ec;
     if (config.kind == ListenerConfig::Kind::kTcp) {
       sockaddr_storage local{};
