@@ -54,9 +54,14 @@ void Core::on_headers_start(const FrameHeader& h, const std::optional<PrioritySp
           client_id ? ErrorCode::kProtocolError : ErrorCode::kStreamClosed,
           client_id ? "stream id not increasing" : "HEADERS on a closed stream");
     }
-    // §5.1 closed, a stream we still remember (both sides ended it, or the peer reset it): a
-    // stream error STREAM_CLOSED, like DATA there (§6.1). The block is still decoded (HPACK
-    // state stays in sync), then RST_STREAM goes out and the connection goes on.
+    if (how == ClosedHow::kNormally) {
+      // §5.1 closed by END_STREAM both ways: "additional frames ... MUST be treated as a
+      // connection error of type STREAM_CLOSED"; a HEADERS here also reuses a stream id
+      // (§5.1.1). nghttpd, h2o and nginx all end the connection too.
+      return connection_error(ErrorCode::kStreamClosed, "HEADERS on a closed stream");
+    }
+    // §5.1 closed after the peer's RST_STREAM: a stream error STREAM_CLOSED. The block is still
+    // decoded (HPACK state stays in sync), then RST_STREAM goes out and the connection goes on.
     block_refused_ = true;
     block_refuse_code_ = ErrorCode::kStreamClosed;
     return;
