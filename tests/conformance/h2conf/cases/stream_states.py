@@ -101,6 +101,15 @@ def open_priority(c):
     c.expect_response(sid)
 
 
+@case("8.1/no-reset-after-a-complete-request", "a request that ended with its HEADERS gets its "
+      "response and no RST_STREAM: §8.1 reserves RST_STREAM(NO_ERROR) for requests still sending")
+def no_reset_after_complete_request(c):
+    c.start()
+    sid = c.request()
+    c.expect_response(sid)
+    c.expect_alive()  # fails on any RST_STREAM or GOAWAY before the PING ACK
+
+
 @case("5.1/open-half-closed-local", "open → half-closed(local) when the server ends its response "
       "first: the rest of the request body is still accepted (or reset with NO_ERROR, §8.1)")
 def open_half_closed_local(c):
