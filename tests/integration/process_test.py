@@ -237,12 +237,16 @@ class ProcessModelTest(HostTestCase):
         self.assertEqual(len(children(self.master())), 2)  # USR1 killed nobody
 
     def test_sigquit_lets_a_streaming_response_finish(self):
-        events = subprocess.Popen(["curl", "-sS", "--http2-prior-knowledge", "--max-time", "20",
+        events = subprocess.Popen(["curl", "-sSN", "--http2-prior-knowledge", "--max-time", "20",
                                    self.host.url("/events")], stdout=subprocess.PIPE, text=True)
-        time.sleep(0.25)
+        first = ""  # the stream is in flight once its first event arrived
+        while "event: tick" not in first:
+            line = events.stdout.readline()
+            self.assertTrue(line, "the event stream ended before its first event")
+            first += line
         start = time.monotonic()
         self.host.proc.send_signal(signal.SIGQUIT)
-        out = events.communicate(timeout=20)[0]
+        out = first + events.communicate(timeout=20)[0]
         self.assertEqual(events.returncode, 0)
         self.assertEqual(out.count("event: tick"), 10)
         self.assertEqual(self.host.proc.wait(timeout=20), 0)
