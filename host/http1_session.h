@@ -397,7 +397,7 @@ class Http1Session final : public serve::Http1Transport,
     auto self = std::move(self_);
     auto exchange = std::move(exchange_);
     if (serve::Log::access_enabled()) {
-      exchange->log_access(context_.tls);
+      exchange->log_access();
     }
     if (exchange->keep_alive() && !closing_) {
       read_head();

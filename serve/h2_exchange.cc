@@ -18,13 +18,6 @@ protocol::Response to_response(const ResponseHead& head, const ResponseFields& f
   return protocol::Response{static_cast<uint16_t>(head.status), fields.fields()};
 }
 
-std::string_view header_value_in(std::span<const HeaderField> fields, std::string_view name) {
-  for (const HeaderField& f : fields) {
-    if (f.name == name) return f.value;
-  }
-  return {};
-}
-
 }  // namespace
 
 ExchangeResult to_exchange_result(protocol::Result r) {
@@ -59,19 +52,12 @@ H2Exchange::~H2Exchange() {
   // One line per exchange, when the module let go of it (for most handlers: right after the
   // response was queued). Status 0 = the handler never answered.
   if (Log::access_enabled()) {
-    AccessRecord record;
-    record.peer = peer_;
-    record.method = method();
-    record.authority = authority();
-    record.path = path();
-    record.protocol = "HTTP/2.0";
-    record.referer = header_value("referer");
-    record.user_agent = header_value("user-agent");
+    AccessRecord record = access_record_of(*this);
     record.status = status_;
     record.bytes_sent = body_bytes_;
     record.duration_us = elapsed_us(began_);
     record.stream_id = reqd_.stream_id();
-    record.tls = tls_;
+    record.tls = tls_;  // the connection's, not the client-sent :scheme
     Log::access(record);
   }
 }
@@ -88,10 +74,6 @@ std::string_view H2Exchange::authority() const {
     if (f.name == "host") return f.value;
   }
   return {};
-}
-
-std::string_view H2Exchange::header_value(std::string_view name) const {
-  return header_value_in(headers(), name);
 }
 
 std::span<const HeaderField> H2Exchange::headers() const {

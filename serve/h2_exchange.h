@@ -66,7 +66,6 @@ class H2Exchange final : public Exchange, public std::enable_shared_from_this<H2
 
  private:
   ExchangeResult finish(protocol::Result r);
-  std::string_view header_value(std::string_view name) const;
 
   protocol::Reqd reqd_;
   protocol::Writer writer_;

@@ -120,25 +120,11 @@ Http1Exchange::Http1Exchange(Http1Request request, std::string scheme, std::stri
   if (Log::access_enabled()) began_ = std::chrono::steady_clock::now();
 }
 
-void Http1Exchange::log_access(bool tls) const {
-  const auto value = [this](std::string_view name) {
-    for (const HeaderField& f : fields_) {
-      if (f.name == name) return f.value;
-    }
-    return std::string_view();
-  };
-  AccessRecord record;
-  record.peer = peer_;
-  record.method = method();
-  record.authority = authority();
-  record.path = path();
-  record.protocol = "HTTP/1.1";
-  record.referer = value("referer");
-  record.user_agent = value("user-agent");
+void Http1Exchange::log_access() const {
+  AccessRecord record = access_record_of(*this);
   record.status = status_;
   record.bytes_sent = body_bytes_;
   record.duration_us = elapsed_us(began_);
-  record.tls = tls;
   Log::access(record);
 }
 

@@ -110,7 +110,7 @@ class Http1Exchange final : public Exchange, public std::enable_shared_from_this
   void refuse_keep_alive() { keep_alive_ = false; }
   int status() const { return status_; }
   // Writes this exchange's access-log line (call when its response is done; log enabled).
-  void log_access(bool tls) const;
+  void log_access() const;
   uint64_t body_bytes() const { return body_bytes_; }
   // The connection is gone: cancel callback, pending flushes get kClosed, borrowed released.
   void connection_lost();

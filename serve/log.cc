@@ -7,6 +7,8 @@
 #include <ctime>
 #include <utility>
 
+#include "serve/exchange.h"
+
 namespace h2::serve {
 
 const char* log_level_name(LogLevel level) {
@@ -181,6 +183,25 @@ std::string format_access_line(const AccessRecord& r, AccessFormat format, std::
   }
   out += '\n';
   return out;
+}
+
+AccessRecord access_record_of(const Exchange& ex) {
+  const auto value = [&ex](std::string_view name) {
+    for (const HeaderField& f : ex.headers()) {
+      if (f.name == name) return f.value;
+    }
+    return std::string_view();
+  };
+  AccessRecord record;
+  record.peer = ex.peer();
+  record.method = ex.method();
+  record.authority = ex.authority();
+  record.path = ex.path();
+  record.protocol = ex.version() == HttpVersion::kHttp2 ? "HTTP/2.0" : "HTTP/1.1";
+  record.referer = value("referer");
+  record.user_agent = value("user-agent");
+  record.tls = ex.scheme() == "https";
+  return record;
 }
 
 uint64_t elapsed_us(std::chrono::steady_clock::time_point since) {

@@ -73,6 +73,11 @@ class Log {
 std::string format_access_line(const AccessRecord& record, AccessFormat format,
                                std::string_view time);
 
+class Exchange;
+// The fields of a record that any Exchange knows (peer, request line, authority, referer, user
+// agent, scheme); the adapter adds status, bytes, duration and stream id. Views into `ex`.
+AccessRecord access_record_of(const Exchange& ex);
+
 // Microseconds since `since` (0 when `since` was never set): access-log durations.
 uint64_t elapsed_us(std::chrono::steady_clock::time_point since);
 
