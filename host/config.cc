@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 #include <charconv>
 #include <fstream>
 #include <set>
@@ -46,8 +47,10 @@ const char* type_name(const YAML::Node& node) {
 constexpr std::array kTopKeys = {
     "workers"sv, "master_process"sv, "pid"sv,    "user"sv,     "group"sv,
     "runtime"sv, "server_header"sv,  "listeners"sv, "modules"sv, "routes"sv,
-    "limits"sv,  "timeouts"sv,       "http1"sv,  "logs"sv};
-constexpr std::array kListenerKeys = {"listen"sv, "tls"sv, "runtime"sv};
+    "limits"sv,  "timeouts"sv,       "http1"sv,  "logs"sv,   "connections"sv};
+constexpr std::array kListenerKeys = {"listen"sv, "tls"sv, "runtime"sv, "protocols"sv};
+constexpr std::array kProtocolNames = {"h2"sv, "h2c"sv, "http/1.1"sv};
+constexpr std::array kConnectionsKeys = {"max_per_address"sv};
 constexpr std::array kRuntimes = {"asio"sv, "io_uring"sv};
 constexpr std::array kTlsKeys = {"certificate"sv, "key"sv};
 constexpr std::array kModulesKeys = {"directory"sv, "files"sv, "config"sv};
@@ -111,6 +114,9 @@ class Validator {
         http1(v, config.http1);
       } else if (key == "logs") {
         logs(v, config.logs);
+      } else if (key == "connections") {
+        integer_section(v, "connections", kConnectionsKeys, {&ConnectionsConfig::max_per_address},
+                        0, 1'000'000, config.connections);
       }
     });
     if (config.listeners.empty()) fail(root, "at least one listener is required (\"listeners\")");
@@ -221,6 +227,7 @@ class Validator {
       listener.where = location(item);
       bool has_listen = false;
       bool runtime_set = false;
+      std::optional<YAML::Node> protocols_node;
       for_each_key(item, "a listener", kListenerKeys, [&](std::string_view key, const auto& v) {
         if (key == "listen") {
           has_listen = true;
@@ -228,6 +235,8 @@ class Validator {
         } else if (key == "runtime") {
           listener.runtime = runtime(v);
           runtime_set = true;
+        } else if (key == "protocols") {
+          protocols_node.emplace(v);
         } else {
           expect(v, YAML::NodeType::Map, "tls", "a map");
           TlsConfig tls;
@@ -247,9 +256,34 @@ class Validator {
         }
       });
       if (!has_listen) fail(item, "a listener needs \"listen\"");
+      if (protocols_node) listener.protocols = protocols(*protocols_node, listener.tls.has_value());
       config.listeners.push_back(std::move(listener));
       listener_runtime_set_.push_back(runtime_set);
     }
+  }
+
+  // `protocols: [h2, http/1.1]`: h2 is HTTP/2 by ALPN on TLS and with prior knowledge (or
+  // Upgrade) on cleartext, where it may also be spelled h2c.
+  serve::Protocols protocols(const YAML::Node& node, bool tls) {
+    expect(node, YAML::NodeType::Sequence, "protocols", "a list");
+    serve::Protocols p{false, false};
+    for (const auto& item : node) {
+      const std::string name = string(item, "protocols[]");
+      if (name == "h2" || (name == "h2c" && !tls)) {
+        p.http2 = true;
+      } else if (name == "http/1.1") {
+        p.http1 = true;
+      } else if (name == "h2c") {
+        fail(item, "h2c is HTTP/2 over cleartext; a TLS listener offers \"h2\"");
+      } else {
+        std::string message = "protocol " + quoted(name) + " is not one of h2, h2c, http/1.1";
+        const std::string hint = nearest_key(name, kProtocolNames);
+        if (!hint.empty()) message += "; did you mean " + quoted(hint) + "?";
+        fail(item, message);
+      }
+    }
+    if (!p.http2 && !p.http1) fail(node, "\"protocols\" must name at least one protocol");
+    return p;
   }
 
   Runtime runtime(const YAML::Node& node) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "serve/config_value.h"
+#include "serve/first_bytes.h"
 #include "serve/log.h"
 #include "serve/route_config.h"
 #include "protocol/options.h"
@@ -30,8 +31,9 @@ struct TlsConfig {
 enum class Runtime { kAsio, kIoUring };
 const char* runtime_name(Runtime runtime);
 
-// One listening socket. Every listener serves HTTP/1.1, HTTP/1.1 with Upgrade: h2c and h2c with
-// prior knowledge on the same port; with `tls`, ALPN chooses h2 or http/1.1 instead.
+// One listening socket. By default a listener serves HTTP/1.1, HTTP/1.1 with Upgrade: h2c and
+// h2c with prior knowledge on the same port; with `tls`, ALPN chooses h2 or http/1.1 instead.
+// `protocols:` narrows that (nginx `listen ... http2`, h2o `http2-*`): h2 only, HTTP/1.1 only.
 struct ListenerConfig {
   enum class Kind { kTcp, kUnix };
   Kind kind = Kind::kTcp;
@@ -40,6 +42,7 @@ struct ListenerConfig {
   std::filesystem::path path;    // kUnix: socket path (an existing socket file is replaced)
   std::optional<TlsConfig> tls;  // absent = cleartext
   Runtime runtime = Runtime::kAsio;  // `runtime:` of the listener, else the top-level one
+  serve::Protocols protocols;        // `protocols: [h2, http/1.1]` (h2c accepted on cleartext)
   serve::ConfigLocation where;          // 1-based line and column
 };
 
@@ -67,6 +70,12 @@ struct Http1Config {
   uint64_t max_upgrade_body_bytes = 64 * 1024;  // RFC 7540 §3.2: body buffered before 101
 };
 
+// Connections a client may hold, counted over all workers (nginx limit_conn, per address).
+struct ConnectionsConfig {
+  // Open connections per client IP address (IPv6 per /64, one host's usual allocation); the
+  // next one is closed at accept. 0 = no limit (the default, as nginx without limit_conn).
+  uint64_t max_per_address = 0;
+};
 
 struct HostConfig {
   std::filesystem::path file;  // the configuration file itself (absolute)
@@ -86,6 +95,7 @@ struct HostConfig {
   protocol::ConnectionOptions limits;
   TimeoutConfig timeouts;
   Http1Config http1;
+  ConnectionsConfig connections;
   serve::LogConfig logs;
 };
 

@@ -1,6 +1,7 @@
 // Protocol selection for a new connection, generic over the stream type:
-//   cleartext: read until the bytes either are the 24-byte client preface (prior-knowledge h2c,
-//              RFC 9113 §3.3) or cannot be, then hand stream + bytes to H2Session / Http1Session;
+//   cleartext: read until serve::classify_first_bytes tells the 24-byte client preface
+//              (prior-knowledge h2c, RFC 9113 §3.3) from an HTTP/1.1 request line, then hand
+//              stream + bytes to H2Session / Http1Session;
 //   TLS:       handshake (bounded by timeouts.tls_handshake_ms), then ALPN "h2" -> H2Session,
 //              anything else -> Http1Session.
 #pragma once
@@ -16,10 +17,9 @@
 #include "host/http1_session.h"
 #include "host/stream_close.h"
 #include "host/tls.h"
+#include "serve/first_bytes.h"
 
 namespace h2::host {
-
-inline constexpr std::string_view kClientPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 template <class Stream>
 class PrefaceSniffer : public std::enable_shared_from_this<PrefaceSniffer<Stream>> {
@@ -53,14 +53,13 @@ class PrefaceSniffer : public std::enable_shared_from_this<PrefaceSniffer<Stream
 
   void decide() {
     const std::string_view seen(static_cast<const char*>(buffer_.data().data()), buffer_.size());
-    const size_t common = std::min(seen.size(), kClientPreface.size());
-    if (seen.substr(0, common) == kClientPreface.substr(0, common) &&
-        seen.size() < kClientPreface.size()) {
-      return read();  // still possibly the preface
-    }
+    const serve::FirstBytes kind = serve::classify_first_bytes(seen, context_.protocols);
+    if (kind == serve::FirstBytes::kNeedMore) return read();
     done_ = true;
     timer_.cancel();
-    if (seen.starts_with(kClientPreface)) {
+    if (kind == serve::FirstBytes::kHttp2) {
+      // The preface, or bytes only an HTTP/2 client sends: the core answers anything but the
+      // preface with GOAWAY(PROTOCOL_ERROR) (RFC 9113 §3.4).
       auto session = std::make_shared<H2Session<Stream>>(std::move(stream_), context_);
       session->start(seen);
     } else {
@@ -118,6 +117,11 @@ class TlsStarter : public std::enable_shared_from_this<TlsStarter<Socket>> {
     if (alpn == "h2") {
       auto session = std::make_shared<H2Session<Stream>>(std::move(stream_), context_);
       session->start({});
+    } else if (!context_.protocols.http1) {
+      // An h2-only listener and a client that offered no ALPN (one that offered others got the
+      // no_application_protocol alert, RFC 7301 §3.2): nothing it could speak.
+      H2_LOG(kInfo, "TLS client " + context_.peer + " did not offer h2 (ALPN); closing");
+      close_stream(stream_);
     } else {
       auto session = std::make_shared<Http1Session<Stream>>(std::move(stream_), context_,
                                                             boost::beast::flat_buffer());

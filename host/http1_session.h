@@ -166,7 +166,7 @@ class Http1Session final : public serve::Http1Transport,
     }
     auto& req = parser_->get();
     // RFC 7540 §3.2: only cleartext connections upgrade; the body is bounded before 101.
-    if (!context_.tls && req.count(boost::beast::http::field::upgrade) != 0) {
+    if (context_.protocols.http2 && !context_.tls && req.count(boost::beast::http::field::upgrade) != 0) {
       parser_->body_limit(config().http1.max_upgrade_body_bytes);
     }
     if (req[boost::beast::http::field::expect] == "100-continue" && !parser_->is_done()) {
@@ -184,7 +184,7 @@ class Http1Session final : public serve::Http1Transport,
   // An upgrade candidate's body is read whole (bounded); any other request goes to its handler
   // now and its body is streamed on demand.
   void after_head() {
-    if (!context_.tls && parser_->get().count(boost::beast::http::field::upgrade) != 0) {
+    if (context_.protocols.http2 && !context_.tls && parser_->get().count(boost::beast::http::field::upgrade) != 0) {
       upgrade_body_.clear();
       return read_whole_body();
     }
@@ -293,8 +293,9 @@ class Http1Session final : public serve::Http1Transport,
     request.body_streamed = !parser_->is_done();
     std::string payload;
     const UpgradeCheck upgrade_check =
-        context_.tls ? UpgradeCheck::kNone
-                     : check_h2c_upgrade(upgrade, connection, settings, &payload);
+        context_.tls || !context_.protocols.http2
+            ? UpgradeCheck::kNone
+            : check_h2c_upgrade(upgrade, connection, settings, &payload);
     if (upgrade_check == UpgradeCheck::kBad) {
       request.keep_alive = false;
       start_exchange(std::move(request));

@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 
+#include "host/address_limit.h"
 #include "host/listen_socket.h"
 #include "host/pid_file.h"
 #include "host/tls.h"
@@ -388,6 +389,7 @@ int Master::run() {
     return 1;
   }
   markers_ = static_cast<std::atomic<int32_t>*>(shared);
+  prepare_address_counts();  // shared by every worker of every generation
   const std::filesystem::path pid_path = first_.pid_file;
   if (!first_.user.empty() && ::geteuid() != 0) {
     H2_LOG(kWarn, "\"user\" is ignored: the master does not run as root");

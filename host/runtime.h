@@ -12,6 +12,7 @@
 #include <string>
 #include <unordered_set>
 
+#include "host/address_limit.h"
 #include "host/config.h"
 #include "serve/exchange.h"
 #include "serve/module_registry.h"
@@ -96,6 +97,8 @@ struct ConnectionContext {
   Worker* worker = nullptr;
   std::string peer;  // "ip:port" or the unix socket path
   bool tls = false;
+  serve::Protocols protocols;  // what the listener offers
+  std::shared_ptr<AddressSlot> address_slot;  // connections.max_per_address; null: not counted
 };
 
 // Milliseconds on the steady clock: the time the sans-I/O core is given.

@@ -142,15 +142,16 @@ void Server::open_uring_workers() {
   for (unsigned i = 0; why.empty() && i < threads(); ++i) {
     auto worker = std::make_unique<uring::UringWorker>(
         i, [this] { return snapshot(); },
-        [this](int fd, bool unix_socket, std::string peer, std::string initial) {
-          hand_to_asio(fd, unix_socket, std::move(peer), std::move(initial));
+        [this](int fd, bool unix_socket, std::string peer, std::string initial,
+               uring::Accepted accepted) {
+          hand_to_asio(fd, unix_socket, std::move(peer), std::move(initial), std::move(accepted));
         });
     if (!worker->init(&why)) break;
     for (const auto& l : listeners_) {
       if (!l->uring) continue;
       const int fd = l->tcp_acceptor ? l->tcp_acceptor->native_handle()
                                      : l->unix_acceptor->native_handle();
-      worker->add_listener(fd, !l->tcp_acceptor, l->config.path.string());
+      worker->add_listener(fd, !l->tcp_acceptor, l->config.path.string(), l->config.protocols);
     }
     uring_workers_.push_back(std::move(worker));
   }
@@ -162,9 +163,11 @@ void Server::open_uring_workers() {
 }
 
 // Runs on a uring worker's thread: the socket moves to an Asio worker (round robin).
-void Server::hand_to_asio(int fd, bool unix_socket, std::string peer, std::string initial) {
+void Server::hand_to_asio(int fd, bool unix_socket, std::string peer, std::string initial,
+                          uring::Accepted accepted) {
   Worker* worker = workers_[next_handoff_++ % workers_.size()].get();
-  ConnectionContext context = next_context(worker, std::move(peer), false);
+  ConnectionContext context{snapshot(), worker, std::move(peer), false, accepted.protocols,
+                            std::move(accepted.address_slot)};
   asio::post(worker->context(), [worker, fd, unix_socket, context = std::move(context),
                                  initial = std::move(initial)]() mutable {
     boost::system::error_code ec;
@@ -187,8 +190,9 @@ void Server::hand_to_asio(int fd, bool unix_socket, std::string peer, std::strin
   });
 }
 
-ConnectionContext Server::next_context(Worker* worker, std::string peer, bool tls) {
-  return ConnectionContext{snapshot(), worker, std::move(peer), tls};
+ConnectionContext Server::next_context(Worker* worker, std::string peer, const Listener& listener) {
+  return ConnectionContext{snapshot(), worker, std::move(peer), listener.tls != nullptr,
+                           listener.config.protocols, nullptr};
 }
 
 void Server::accept(Listener& listener) {
@@ -205,7 +209,15 @@ void Server::accept(Listener& listener) {
         std::string peer = peer_ec
                                ? std::string("?")
                                : remote.address().to_string() + ":" + std::to_string(remote.port());
-        ConnectionContext context = next_context(worker, std::move(peer), listener.tls != nullptr);
+        std::shared_ptr<AddressSlot> slot;
+        const uint64_t cap = snapshot()->config.connections.max_per_address;
+        if (admit_connection(socket.native_handle(), cap, &slot) == Admission::kRefused) {
+          H2_LOG(kInfo, "connection from " + peer + " refused: " + std::to_string(cap) +
+                            " connections from that address are open (connections.max_per_address)");
+          return rearm(listener, ec);  // the socket closes as it goes out of scope
+        }
+        ConnectionContext context = next_context(worker, std::move(peer), listener);
+        context.address_slot = std::move(slot);
         asio::post(worker->context(), [socket = std::move(socket), context = std::move(context),
                                        tls = listener.tls]() mutable {
           start_tcp_connection(std::move(socket), std::move(context), std::move(tls));
@@ -221,7 +233,7 @@ void Server::accept(Listener& listener) {
         [this, &listener, worker](boost::system::error_code ec, unix_socket::socket socket) {
           if (stopping_) return;
           if (!ec) {
-            ConnectionContext context = next_context(worker, listener.config.path.string(), false);
+            ConnectionContext context = next_context(worker, listener.config.path.string(), listener);
             asio::post(worker->context(),
                        [socket = std::move(socket), context = std::move(context)]() mutable {
                          start_unix_connection(std::move(socket), std::move(context));

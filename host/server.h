@@ -36,6 +36,7 @@ namespace h2::host {
 
 namespace uring {
 class UringWorker;
+struct Accepted;
 }
 
 enum class ServerRole { kSingleProcess, kWorkerProcess };
@@ -69,7 +70,7 @@ class Server {
   struct Listener;
   void accept(Listener& listener);
   void rearm(Listener& listener, boost::system::error_code ec);
-  ConnectionContext next_context(Worker* worker, std::string peer, bool tls);
+  ConnectionContext next_context(Worker* worker, std::string peer, const Listener& listener);
   void begin_shutdown();
   void check_drained();
   void reload();
@@ -77,7 +78,8 @@ class Server {
   unsigned threads() const;
   // io_uring listeners: the workers that accept and serve them, or a one-line fallback to Asio.
   void open_uring_workers();
-  void hand_to_asio(int fd, bool unix_socket, std::string peer, std::string initial);
+  void hand_to_asio(int fd, bool unix_socket, std::string peer, std::string initial,
+                    uring::Accepted accepted);
 
   ServerRole role_;
   boost::asio::io_context main_{1};

@@ -12,16 +12,27 @@ constexpr const char* kTls12Ciphers =
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
     "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 
-// Wire-format ALPN list in our order of preference.
-constexpr unsigned char kAlpn[] = {2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+// Wire-format ALPN lists in our order of preference, one per `protocols:` choice.
+struct AlpnList {
+  const unsigned char* wire;
+  unsigned int size;
+  bool http1;  // without a common protocol, carry on in HTTP/1.1
+};
+constexpr unsigned char kBoth[] = {2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+constexpr AlpnList kAlpnBoth{kBoth, sizeof kBoth, true};
+constexpr AlpnList kAlpnH2{kBoth, 3, false};
+constexpr AlpnList kAlpnHttp1{kBoth + 3, sizeof kBoth - 3, true};
 
 int select_alpn(SSL*, const unsigned char** out, unsigned char* out_len, const unsigned char* in,
-                unsigned int in_len, void*) {
+                unsigned int in_len, void* arg) {
+  const auto* list = static_cast<const AlpnList*>(arg);
   unsigned char* selected = nullptr;
-  // Server preference: kAlpn is the first argument.
-  if (SSL_select_next_proto(&selected, out_len, kAlpn, sizeof kAlpn, in, in_len) !=
+  // Server preference: our list is the first argument.
+  if (SSL_select_next_proto(&selected, out_len, list->wire, list->size, in, in_len) !=
       OPENSSL_NPN_NEGOTIATED) {
-    return SSL_TLSEXT_ERR_NOACK;  // no common protocol: carry on without ALPN (HTTP/1.1)
+    // RFC 7301 §3.2: no protocol in common is the no_application_protocol alert, unless
+    // HTTP/1.1 (which predates ALPN) is offered: then carry on without ALPN.
+    return list->http1 ? SSL_TLSEXT_ERR_NOACK : SSL_TLSEXT_ERR_ALERT_FATAL;
   }
   *out = selected;
   return SSL_TLSEXT_ERR_OK;
@@ -64,7 +75,10 @@ std::shared_ptr<boost::asio::ssl::context> make_tls_context(const ListenerConfig
     *error = where + "the key does not match the certificate";
     return nullptr;
   }
-  SSL_CTX_set_alpn_select_cb(native, select_alpn, nullptr);
+  const AlpnList* alpn = !listener.protocols.http1   ? &kAlpnH2
+                         : !listener.protocols.http2 ? &kAlpnHttp1
+                                                     : &kAlpnBoth;
+  SSL_CTX_set_alpn_select_cb(native, select_alpn, const_cast<AlpnList*>(alpn));
   return context;
 }
 

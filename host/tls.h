@@ -1,6 +1,6 @@
 // The TLS server context of a listener: OpenSSL through asio::ssl, TLS 1.2+ with RFC 9113 §9.2
 // restrictions (TLS 1.2: ECDHE with AEAD ciphers only; no compression; no renegotiation) and an
-// ALPN callback that prefers "h2" and falls back to "http/1.1".
+// ALPN callback that prefers "h2" and falls back to "http/1.1", narrowed by the listener's `protocols:`.
 #pragma once
 
 #include <boost/asio/ssl/context.hpp>

@@ -61,6 +61,14 @@ struct ConnectionOptions {
   // A HEADERS without END_HEADERS must be completed by CONTINUATION within this time, or
   // GOAWAY PROTOCOL_ERROR (slowloris on header blocks). nginx client_header_timeout 60 s.
   uint64_t header_block_timeout_ms = 10'000;
+  // Flow-control stall (a slow-read attack that costs no bandwidth): a stream whose response
+  // body waits while the peer keeps its stream window closed for this long is reset with
+  // RST_STREAM(CANCEL); a connection window kept closed this long while bodies wait is GOAWAY
+  // ENHANCE_YOUR_CALM. Any WINDOW_UPDATE that opens the window restarts the clock, so a client
+  // that reads slowly but steadily (or a player that pauses a video for less than this) is never
+  // cut. 60 s matches nginx send_timeout, the time it allows an HTTP/1.1 client to take nothing
+  // from a blocked socket; nginx, h2o and nghttpd have no equivalent for HTTP/2 windows.
+  uint64_t flow_control_stall_timeout_ms = 60'000;
   // Graceful shutdown: how long to wait for the PING ACK before sending the final GOAWAY. Unlike
   // the others, 0 does not disable it (a shutdown must end): it means "do not wait for the ACK".
   uint64_t shutdown_ping_timeout_ms = 5'000;

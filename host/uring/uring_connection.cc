@@ -13,17 +13,16 @@
 namespace h2::host::uring {
 namespace {
 
-constexpr std::string_view kClientPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-
 }  // namespace
 
 UringConnection::UringConnection(UringWorker& worker, int fd, bool unix_socket, std::string peer,
-                                 std::shared_ptr<const Snapshot> snapshot)
+                                 std::shared_ptr<const Snapshot> snapshot, Accepted accepted)
     : worker_(worker),
       fd_(fd),
       unix_socket_(unix_socket),
       peer_(std::move(peer)),
       snapshot_(std::move(snapshot)),
+      accepted_(std::move(accepted)),
       start_ms_(worker.now_ms()) {
   recv_op_.owner = this;
   send_op_.owner = this;
@@ -97,11 +96,12 @@ void UringConnection::on_bytes(std::string_view bytes) {
   switch (state_) {
     case State::kSniffing: {
       sniffed_.append(bytes);
-      const size_t common = std::min(sniffed_.size(), kClientPreface.size());
-      if (sniffed_.compare(0, common, kClientPreface.substr(0, common)) != 0) {
-        state_ = State::kHandingOff;  // HTTP/1.1 (or garbage it will answer): the Asio runtime
+      const serve::FirstBytes kind = serve::classify_first_bytes(sniffed_, accepted_.protocols);
+      if (kind == serve::FirstBytes::kHttp1) {
+        state_ = State::kHandingOff;  // served by the Asio runtime
         cancel_receive();
-      } else if (sniffed_.size() >= kClientPreface.size()) {
+      } else if (kind == serve::FirstBytes::kHttp2) {
+        // The preface, or bytes the core refuses with GOAWAY(PROTOCOL_ERROR), RFC 9113 §3.4.
         std::string initial = std::move(sniffed_);
         sniffed_.clear();
         sniffed_.shrink_to_fit();
@@ -143,7 +143,7 @@ void UringConnection::finish_handoff() {
   const int fd = std::exchange(fd_, -1);
   state_ = State::kClosed;
   worker_.cancel_timer(timer_);
-  worker_.handoff()(fd, unix_socket_, peer_, std::move(sniffed_));
+  worker_.handoff()(fd, unix_socket_, peer_, std::move(sniffed_), std::move(accepted_));
   worker_.remove(this);
 }
 

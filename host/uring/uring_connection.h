@@ -35,7 +35,7 @@ class UringConnection final : public protocol::RequestHandler,
   static constexpr uint64_t kLingerMs = 2000;
 
   UringConnection(UringWorker& worker, int fd, bool unix_socket, std::string peer,
-                  std::shared_ptr<const Snapshot> snapshot);
+                  std::shared_ptr<const Snapshot> snapshot, Accepted accepted);
   ~UringConnection() override;
 
   void start();
@@ -93,9 +93,10 @@ class UringConnection final : public protocol::RequestHandler,
   const bool unix_socket_;
   const std::string peer_;
   std::shared_ptr<const Snapshot> snapshot_;
+  Accepted accepted_;
   State state_ = State::kSniffing;
   std::optional<protocol::ServerConnection> conn_;
-  std::string sniffed_;  // bytes before the protocol is known (at most the preface)
+  std::string sniffed_;  // bytes before the protocol is known (serve::kMaxSniffedBytes)
 
   RecvOp recv_op_;
   SendOp send_op_;

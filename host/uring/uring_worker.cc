@@ -61,6 +61,7 @@ struct UringWorker::Listener {
   int fd = -1;
   bool unix_socket = false;
   std::string path;
+  serve::Protocols protocols;
   AcceptOp op;
   bool armed = false;
 };
@@ -190,8 +191,10 @@ bool UringWorker::init(std::string* error) {
   return true;
 }
 
-void UringWorker::add_listener(int fd, bool unix_socket, std::string path) {
+void UringWorker::add_listener(int fd, bool unix_socket, std::string path,
+                               serve::Protocols protocols) {
   auto listener = std::make_unique<Listener>();
+  listener->protocols = protocols;
   listener->fd = fd;
   listener->unix_socket = unix_socket;
   listener->path = std::move(path);
@@ -270,12 +273,22 @@ void UringWorker::on_accept(Listener& listener, const io_uring_cqe& cqe) {
         const int one = 1;
         ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       }
-      auto connection = std::make_shared<UringConnection>(
-          *this, fd, listener.unix_socket, peer_of(fd, listener.unix_socket, listener.path),
-          snapshot_());
-      connections_.emplace(connection.get(), connection);
-      count_.store(connections_.size(), std::memory_order_relaxed);
-      connection->start();
+      std::shared_ptr<const Snapshot> snapshot = snapshot_();
+      std::string peer = peer_of(fd, listener.unix_socket, listener.path);
+      Accepted accepted{listener.protocols, nullptr};
+      const uint64_t cap = snapshot->config.connections.max_per_address;
+      if (admit_connection(fd, cap, &accepted.address_slot) == Admission::kRefused) {
+        H2_LOG(kInfo, "connection from " + peer + " refused: " + std::to_string(cap) +
+                          " connections from that address are open (connections.max_per_address)");
+        ::close(fd);
+      } else {
+        auto connection = std::make_shared<UringConnection>(
+            *this, fd, listener.unix_socket, std::move(peer), std::move(snapshot),
+            std::move(accepted));
+        connections_.emplace(connection.get(), connection);
+        count_.store(connections_.size(), std::memory_order_relaxed);
+        connection->start();
+      }
     }
   } else if (cqe.res != -ECANCELED && cqe.res != -EBADF && cqe.res != -EINVAL) {
     H2_LOG(kWarn, "io_uring accept failed: " + std::string(std::strerror(-cqe.res)));

@@ -37,10 +37,18 @@ class Op {
 
 class UringConnection;
 
+// What an accepted connection brings from its listener and its admission: the protocols the
+// listener offers and its place in the per-address counts (host/address_limit.h), kept for the
+// connection's whole life, across a hand-off to Asio too.
+struct Accepted {
+  serve::Protocols protocols;
+  std::shared_ptr<AddressSlot> address_slot;
+};
+
 // A cleartext connection that turned out to speak HTTP/1.1: served by the Asio runtime (the
 // bytes already read go with it). Called on the uring worker's thread.
-using Http1Handoff =
-    std::function<void(int fd, bool unix_socket, std::string peer, std::string initial)>;
+using Http1Handoff = std::function<void(int fd, bool unix_socket, std::string peer,
+                                        std::string initial, Accepted accepted)>;
 
 class UringWorker {
  public:
@@ -61,7 +69,7 @@ class UringWorker {
   // Sets up the ring; false and a message on failure. Before start().
   bool init(std::string* error);
   // Accepts (multishot) on `fd` once started. Before start().
-  void add_listener(int fd, bool unix_socket, std::string path);
+  void add_listener(int fd, bool unix_socket, std::string path, serve::Protocols protocols);
   void start();
   // ---- any thread ----
   void shutdown_gracefully();  // every connection finishes what is in flight, then closes

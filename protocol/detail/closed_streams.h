@@ -24,11 +24,22 @@ class ClosedStreams {
  public:
   explicit ClosedStreams(uint32_t capacity)
       : full_size_(2 * static_cast<size_t>(capacity == 0 ? 1 : capacity)) {}
-  void record(uint32_t id, ClosedHow how) {
+  // `late_data` is how many DATA bytes the peer may still legitimately send on the stream: the
+  // receive window it had left when we reset it (frames already in flight, RFC 9113 §5.1).
+  void record(uint32_t id, ClosedHow how, uint32_t late_data = 0) {
     // Grows while the ring holds more than half of what it could: until then nothing recorded
     // is overwritten earlier than the full ring would have overwritten it.
     if (slots_.size() < full_size_ && ++recorded_ > slots_.size() / 2) grow();
-    slots_[index(id)] = Slot{id, how};
+    slots_[index(id)] = Slot{id, late_data, how};
+  }
+  // Spends `n` bytes of DATA received on a stream we reset. False when they exceed what the
+  // peer could have had in flight: it is sending on a stream it was told is gone.
+  bool spend_late_data(uint32_t id, uint32_t n) {
+    if (slots_.empty()) return false;
+    Slot& slot = slots_[index(id)];
+    if (slot.id != id || slot.late_data < n) return false;
+    slot.late_data -= n;
+    return true;
   }
   ClosedHow lookup(uint32_t id) const {
     if (slots_.empty()) return ClosedHow::kUnknown;
@@ -39,6 +50,7 @@ class ClosedStreams {
  private:
   struct Slot {
     uint32_t id = 0;
+    uint32_t late_data = 0;
     ClosedHow how = ClosedHow::kUnknown;
   };
   size_t index(uint32_t id) const { return id % slots_.size(); }

@@ -143,26 +143,31 @@ void Core::connection_error(ErrorCode code, std::string_view reason) {
   notify_closed(code, reason);
 }
 
-void Core::stream_error(uint32_t id, ErrorCode code) {
+void Core::stream_error(uint32_t id, ErrorCode code, uint32_t late_data) {
   if (failed_) return;
   queue_rst(id, code);
   if (Stream* s = find(id)) {
     close_stream(s, code, ClosedHow::kResetByUs, StreamEnd::kStreamError);
   } else {
-    closed_.record(id, ClosedHow::kResetByUs);
+    closed_.record(id, ClosedHow::kResetByUs, late_data);
   }
 }
 
 void Core::close_stream(Stream* s, ErrorCode code, ClosedHow how, StreamEnd end) {
   if (s->state == StreamState::kClosed) return;
   Reqd guard(this, s);  // keeps `s` alive through the callbacks below
+  // What the peer may still send after our RST_STREAM: the stream window it has left.
+  uint32_t late_data = 0;
+  if (how == ClosedHow::kResetByUs && s->remote_open() && !(upgraded_ && s->id == 1)) {
+    late_data = static_cast<uint32_t>(std::max<int64_t>(s->recv.available(), 0));
+  }
   s->state = StreamState::kClosed;
   scheduler_.unlink(s);
   if (s->counted) {
     (s->pushed ? open_push_streams_ : open_client_streams_)--;
     s->counted = false;
   }
-  closed_.record(s->id, how);
+  closed_.record(s->id, how, late_data);
   streams_.erase(s->id);
   s->in_map = false;
   last_activity_ms_ = now_ms_;
@@ -372,6 +377,8 @@ void Core::on_time(uint64_t now_ms) {
     goaway_last_id_ = highest_client_id_;
     send_goaway(goaway_last_id_, ErrorCode::kNoError, "");
   }
+  fire_stall_timers();
+  if (failed_) return;
   if (shutdown_ != Shutdown::kFinal && streams_.empty() && options_.idle_timeout_ms != 0 &&
       now_ms_ - last_activity_ms_ >= options_.idle_timeout_ms) {
     shutdown_ = Shutdown::kFinal;
@@ -394,6 +401,10 @@ std::optional<uint64_t> Core::next_wakeup_ms() const {
     consider(shutdown_ping_ms_ + options_.shutdown_ping_timeout_ms);
   if (shutdown_ != Shutdown::kFinal && streams_.empty() && options_.idle_timeout_ms != 0) {
     consider(last_activity_ms_ + options_.idle_timeout_ms);
+  }
+  if (stream_stall_check_ms_) consider(*stream_stall_check_ms_);
+  if (connection_stalled_since_ms_) {
+    consider(*connection_stalled_since_ms_ + options_.flow_control_stall_timeout_ms);
   }
   return next;
 }

@@ -140,7 +140,9 @@ class Core final : public FrameVisitor, public hpack::HeaderSink {
   // core.cc
   void send_preface();
   void connection_error(ErrorCode code, std::string_view reason);
-  void stream_error(uint32_t id, ErrorCode code);
+  // RST_STREAM(code). For a stream without state (refused, or closed), `late_data` is the DATA
+  // the peer may still have in flight on it (ClosedStreams::spend_late_data).
+  void stream_error(uint32_t id, ErrorCode code, uint32_t late_data = 0);
   // Ends `s` (may delete it: do not touch it afterwards). A stream the handler knows is queued
   // for on_stream_closed (delivered by leave_driving): `end` is what the handler is told
   // unless the stream completed both ways, which is always kCompleted.
@@ -190,6 +192,10 @@ class Core final : public FrameVisitor, public hpack::HeaderSink {
   bool frame_one(Stream* s);
   void on_local_end(Stream* s);
   void update_schedule(Stream* s);
+  // Flow-control stall timers (ConnectionOptions::flow_control_stall_timeout_ms).
+  void note_stream_stall(Stream* s, bool stalled);
+  void note_connection_stall();
+  void fire_stall_timers();
   void complete_flushes(Stream* s);
 
   RequestHandler* handler_;
@@ -273,6 +279,8 @@ class Core final : public FrameVisitor, public hpack::HeaderSink {
   uint64_t now_ms_ = 0;
   uint64_t last_activity_ms_ = 0;
   uint64_t shutdown_ping_ms_ = 0;
+  std::optional<uint64_t> stream_stall_check_ms_;  // no stream stalled before this deadline
+  std::optional<uint64_t> connection_stalled_since_ms_;
   uint32_t reset_tokens_ = 0;
   uint64_t reset_window_start_ms_ = 0;
   RingQueue<uint64_t> control_release_at_;  // output positions of queued control frames

@@ -1,4 +1,6 @@
 // Header blocks (HEADERS + CONTINUATION) decoded as they arrive; requests opened and dispatched.
+#include <algorithm>
+
 #include "hpack/error.h"
 #include "protocol/detail/core.h"
 #include "protocol/frame/frame_writer.h"
@@ -130,7 +132,11 @@ void Core::end_block() {
   }
   const uint32_t id = block_stream_id_;
   if (s == nullptr) {
-    if (block_refused_) stream_error(id, block_refuse_code_);
+    // A refused request may have its body in flight: up to a stream window of it (ours, or the
+    // default while our SETTINGS are not acknowledged) is ignored like any late DATA (§5.1).
+    const uint32_t in_flight = std::max<uint32_t>(options_.initial_stream_window,
+                                                  kDefaultInitialWindowSize);
+    if (block_refused_) stream_error(id, block_refuse_code_, in_flight);
     return;
   }
   Reqd guard(this, s);

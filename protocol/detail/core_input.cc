@@ -165,6 +165,7 @@ void Core::on_window_update(const FrameHeader& h, uint32_t increment) {
     if (!conn_send_.adjust(increment)) {
       return connection_error(ErrorCode::kFlowControlError, "connection window overflow");
     }
+    if (conn_send_.available() > 0) connection_stalled_since_ms_.reset();
     return;
   }
   Stream* s = find(h.stream_id);
@@ -229,12 +230,20 @@ void Core::on_data_start(const FrameHeader& h) {
   }
   Stream* s = find(h.stream_id);
   if (s == nullptr) {
-    credit_connection(h.length);
     if (idle(h.stream_id)) {
       return connection_error(ErrorCode::kProtocolError, "DATA on idle stream");
     }
-    if (closed_.lookup(h.stream_id) == ClosedHow::kResetByUs) return;  // §5.1: ignored
-    return stream_error(h.stream_id, ErrorCode::kStreamClosed);        // §6.1
+    if (closed_.lookup(h.stream_id) == ClosedHow::kResetByUs) {
+      // §5.1: frames in flight when our RST_STREAM left are ignored, and their connection credit
+      // returned, up to the stream window the peer had left. More is a peer that ignores the
+      // reset and spends our bandwidth for nothing: no credit, GOAWAY.
+      if (!closed_.spend_late_data(h.stream_id, h.length)) {
+        return connection_error(ErrorCode::kEnhanceYourCalm, "DATA on a reset stream beyond its window");
+      }
+      return credit_connection(h.length);
+    }
+    credit_connection(h.length);
+    return stream_error(h.stream_id, ErrorCode::kStreamClosed);  // §6.1
   }
   if (s->state == StreamState::kReservedLocal) {
     // §5.1 reserved (local): only RST_STREAM, PRIORITY, WINDOW_UPDATE may be received.

@@ -80,7 +80,15 @@ void Core::frame_data(size_t budget) {
       auto* s = static_cast<Stream*>(n);
       return s->body_bytes == 0 || (s->send.available() > 0 && conn_send_.available() > 0);
     });
-    if (node == nullptr) return;
+    if (node == nullptr) {
+      // Bodies left behind a closed connection window start its stall clock.
+      if (conn_send_.available() <= 0 && scheduler_.pick([](SchedNode* n) {
+            return static_cast<Stream*>(n)->body_bytes > 0;
+          }) != nullptr) {
+        note_connection_stall();
+      }
+      return;
+    }
     auto* s = static_cast<Stream*>(node);
     acquire(s);
     frame_one(s);
@@ -182,11 +190,59 @@ void Core::on_local_end(Stream* s) {
 }
 
 void Core::update_schedule(Stream* s) {
-  if (s->in_map && s->has_output() && (s->body_bytes == 0 || s->send.available() > 0)) {
+  const bool waiting = s->in_map && s->has_output();
+  const bool window_closed = waiting && s->body_bytes > 0 && s->send.available() <= 0;
+  note_stream_stall(s, window_closed);
+  if (waiting && !window_closed) {
     scheduler_.link(s);
+    if (s->body_bytes > 0 && conn_send_.available() <= 0) note_connection_stall();
   } else {
     scheduler_.unlink(s);
   }
+}
+
+void Core::note_stream_stall(Stream* s, bool stalled) {
+  if (stalled == s->stalled) return;
+  s->stalled = stalled;
+  if (!stalled || options_.flow_control_stall_timeout_ms == 0) return;
+  s->stalled_since_ms = now_ms_;
+  // Lazy: the check runs at the earliest deadline any stream may have, and recomputes.
+  if (!stream_stall_check_ms_) stream_stall_check_ms_ = now_ms_ + options_.flow_control_stall_timeout_ms;
+}
+
+void Core::note_connection_stall() {
+  if (!connection_stalled_since_ms_ && options_.flow_control_stall_timeout_ms != 0) {
+    connection_stalled_since_ms_ = now_ms_;
+  }
+}
+
+void Core::fire_stall_timers() {
+  const uint64_t timeout = options_.flow_control_stall_timeout_ms;
+  if (connection_stalled_since_ms_ && now_ms_ - *connection_stalled_since_ms_ >= timeout) {
+    connection_stalled_since_ms_.reset();
+    const bool bodies_wait = conn_send_.available() <= 0 && scheduler_.pick([](SchedNode* n) {
+      return static_cast<Stream*>(n)->body_bytes > 0;
+    }) != nullptr;
+    if (bodies_wait) {
+      return connection_error(ErrorCode::kEnhanceYourCalm,
+                              "connection flow-control window closed for too long");
+    }
+  }
+  if (!stream_stall_check_ms_ || now_ms_ < *stream_stall_check_ms_) return;
+  stream_stall_check_ms_.reset();
+  std::vector<uint32_t> expired;
+  std::optional<uint64_t> next;
+  for (auto& [id, s] : streams_) {
+    if (!s->stalled) continue;
+    if (now_ms_ - s->stalled_since_ms >= timeout) {
+      expired.push_back(id);
+    } else {
+      const uint64_t due = s->stalled_since_ms + timeout;
+      next = next ? std::min(*next, due) : due;
+    }
+  }
+  stream_stall_check_ms_ = next;
+  for (uint32_t id : expired) stream_error(id, ErrorCode::kCancel);
 }
 
 }  // namespace h2::protocol::detail

@@ -75,6 +75,8 @@ struct Stream : SchedNode {
     trailer_sizes.clear();
     send_trailers = false;
     flushes.clear();
+    stalled = false;
+    stalled_since_ms = 0;
     user_data = nullptr;
   }
 
@@ -122,6 +124,9 @@ struct Stream : SchedNode {
   std::vector<TrailerSizes> trailer_sizes;
   bool send_trailers = false;
   std::vector<std::pair<uint64_t, std::function<void(bool)>>> flushes;  // (body offset, cb)
+  // Body waiting while the peer's stream window is closed, since when (flow-control stall).
+  bool stalled = false;
+  uint64_t stalled_since_ms = 0;
 
   void* user_data = nullptr;
 

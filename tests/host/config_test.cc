@@ -222,6 +222,44 @@ TEST_F(ConfigTest, RouteRules) {
             file() + ":4:36: methods[] must be an upper-case method name, got \"get\"");
 }
 
+TEST_F(ConfigTest, ListenerProtocols) {
+  ConfigResult r = parse(
+      "listeners:\n"
+      "  - listen: 127.0.0.1:8080\n"
+      "  - {listen: 127.0.0.1:8081, protocols: [h2c]}\n"
+      "  - {listen: 127.0.0.1:8082, protocols: [http/1.1]}\n"
+      "  - protocols: [h2]\n"
+      "    listen: 127.0.0.1:8083\n"
+      "    tls: {certificate: cert.pem, key: key.pem}\n");
+  ASSERT_TRUE(r) << r.error;
+  const auto& l = r.config->listeners;
+  ASSERT_EQ(l.size(), 4u);
+  EXPECT_TRUE(l[0].protocols.http2 && l[0].protocols.http1);  // both by default
+  EXPECT_TRUE(l[1].protocols.http2 && !l[1].protocols.http1);
+  EXPECT_TRUE(!l[2].protocols.http2 && l[2].protocols.http1);
+  EXPECT_TRUE(l[3].protocols.http2 && !l[3].protocols.http1);
+  EXPECT_EQ(error("listeners:\n  - {listen: 127.0.0.1:1, protocols: [http/1]}\n"),
+            file() + ":2:39: protocol \"http/1\" is not one of h2, h2c, http/1.1; did you mean "
+                     "\"http/1.1\"?");
+  EXPECT_EQ(error("listeners:\n  - {listen: 127.0.0.1:1, protocols: []}\n"),
+            file() + ":2:38: \"protocols\" must name at least one protocol");
+  EXPECT_EQ(error("listeners:\n  - listen: 127.0.0.1:1\n    protocols: [h2c]\n"
+                  "    tls: {certificate: cert.pem, key: key.pem}\n"),
+            file() + ":3:17: h2c is HTTP/2 over cleartext; a TLS listener offers \"h2\"");
+}
+
+TEST_F(ConfigTest, ConnectionsPerAddress) {
+  ConfigResult r = parse(kListener);
+  ASSERT_TRUE(r) << r.error;
+  EXPECT_EQ(r.config->connections.max_per_address, 0u);  // off by default, as nginx
+  r = parse(std::string(kListener) + "connections: {max_per_address: 64}\n");
+  ASSERT_TRUE(r) << r.error;
+  EXPECT_EQ(r.config->connections.max_per_address, 64u);
+  EXPECT_EQ(error(std::string(kListener) + "connections: {max_per_adress: 64}\n"),
+            file() + ":3:15: unknown key \"max_per_adress\" in connections; did you mean "
+                     "\"max_per_address\"?");
+}
+
 TEST_F(ConfigTest, DuplicateKeys) {
   EXPECT_EQ(error(std::string(kListener) + "workers: 1\nworkers: 2\n"),
             file() + ":4:1: duplicate key \"workers\" (first at line 3)");
@@ -260,7 +298,7 @@ TEST_F(ConfigTest, EveryConnectionOptionIsConfigurable) {
   }
   // Every field of protocol::ConnectionOptions (protocol/options.h has 20) but idle_timeout_ms,
   // which is `timeouts: idle_ms`. A field added there without a spec here fails this count.
-  EXPECT_EQ(connection_limit_specs().size(), 19u);
+  EXPECT_EQ(connection_limit_specs().size(), 20u);
 }
 
 }  // namespace

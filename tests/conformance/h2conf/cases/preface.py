@@ -1,6 +1,7 @@
 """RFC 9113 §3.4: the connection preface."""
 
 from .. import frames as F
+from ..client import CLOSED, TIMEOUT
 from ..registry import case
 
 
@@ -21,6 +22,36 @@ def invalid_preface(c):
     c.connect()
     c.send(b"PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n" + F.settings())
     c.expect_connection_error(F.PROTOCOL_ERROR, goaway_optional=True)  # §3.4: MAY omit GOAWAY
+
+
+def expect_no_http1_answer(c):
+    """The first bytes back must be HTTP/2 frames (then GOAWAY(PROTOCOL_ERROR)) or a plain close,
+    never an HTTP/1.1 status line, which an HTTP/2 client reads as a garbage frame header."""
+    ev = c._read_frame(c.deadline())
+    if bytes(c.buf).startswith(b"HTTP/"):
+        c.fail("answered as HTTP/1.1: %r" % bytes(c.buf[:40]))
+    if ev not in (CLOSED, TIMEOUT):
+        head, body = ev
+        if head[:3] == b"HTT":
+            c.fail("answered as HTTP/1.1: %r" % (head + body[:31]))
+        c.buf[:0] = head + body  # give the frame back to the frame reader
+    c.expect_connection_error(F.PROTOCOL_ERROR, goaway_optional=True)
+
+
+@case("3.4/broken-preface-not-http1",
+      "a broken client preface on a port that also serves HTTP/1.1 → PROTOCOL_ERROR, not a 400")
+def broken_preface_not_http1(c):
+    c.connect()
+    c.send(b"PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n" + F.settings())
+    expect_no_http1_answer(c)
+
+
+@case("3.4/not-a-request-line",
+      "bytes that start neither the preface nor an HTTP/1.x request line → PROTOCOL_ERROR")
+def not_a_request_line(c):
+    c.connect()
+    c.send(b"GET / HTTP/2.0\r\n\r\n" + F.settings())
+    expect_no_http1_answer(c)
 
 
 @case("3.4/preface-not-settings",
