@@ -33,6 +33,7 @@
 
 #include "host/h2_session.h"
 #include "host/h2c_upgrade.h"
+#include "host/http1_request.h"
 #include "serve/http1_exchange.h"
 #include "host/lingering_close.h"
 #include "serve/log.h"
@@ -166,7 +167,7 @@ class Http1Session final : public serve::Http1Transport,
     }
     auto& req = parser_->get();
     // RFC 7540 §3.2: only cleartext connections upgrade; the body is bounded before 101.
-    if (context_.protocols.http2 && !context_.tls && req.count(boost::beast::http::field::upgrade) != 0) {
+    if (upgrade_candidate()) {
       parser_->body_limit(config().http1.max_upgrade_body_bytes);
     }
     if (req[boost::beast::http::field::expect] == "100-continue" && !parser_->is_done()) {
@@ -181,10 +182,16 @@ class Http1Session final : public serve::Http1Transport,
     after_head();
   }
 
+  // RFC 7540 §3.2: a cleartext request asking for Upgrade, on a listener that offers h2.
+  bool upgrade_candidate() const {
+    return context_.protocols.http2 && !context_.tls &&
+           parser_->get().count(boost::beast::http::field::upgrade) != 0;
+  }
+
   // An upgrade candidate's body is read whole (bounded); any other request goes to its handler
   // now and its body is streamed on demand.
   void after_head() {
-    if (context_.protocols.http2 && !context_.tls && parser_->get().count(boost::beast::http::field::upgrade) != 0) {
+    if (upgrade_candidate()) {
       upgrade_body_.clear();
       return read_whole_body();
     }
@@ -262,49 +269,25 @@ class Http1Session final : public serve::Http1Transport,
 
   void on_request() {
     disarm();
-    namespace http = boost::beast::http;
-    auto& req = parser_->get();
-    // The HTTP/2 side's max_field_count, for HTTP/1.1 (RFC 6585 §5: 431). Bytes alone do not
-    // bound the work: 10,000 lines of "a: b" fit in 64 KiB.
-    if (static_cast<uint64_t>(std::distance(req.begin(), req.end())) >
-        config().http1.max_header_fields) {
+    const bool upgrade_allowed = context_.protocols.http2 && !context_.tls;
+    RequestHead head = read_request_head(parser_->get().base(), parser_->get().keep_alive(),
+                                         upgrade_allowed, config().http1.max_header_fields);
+    head_field_count_ = head.field_count;
+    if (head.verdict == RequestHead::Verdict::kTooManyFields) {
       return reject(431, "too many request header fields\n");
     }
-    serve::Http1Request request;
-    request.method = std::string(req.method_string());
-    request.target = std::string(req.target());
-    request.host = std::string(req[http::field::host]);
-    request.http10 = req.version() < 11;
-    request.keep_alive = req.keep_alive();
-    std::vector<std::string_view> upgrade, connection, settings;
-    head_field_count_ = 0;
-    for (const auto& field : req) {
-      ++head_field_count_;
-      std::string name(field.name_string());
-      std::transform(name.begin(), name.end(), name.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      if (name == "upgrade") upgrade.push_back(field.value());
-      if (name == "connection") connection.push_back(field.value());
-      if (name == "http2-settings") settings.push_back(field.value());
-      request.fields.emplace_back(std::move(name), std::string(field.value()));
-    }
+    serve::Http1Request& request = head.request;
     request.body = std::move(upgrade_body_);
     upgrade_body_.clear();
     request.body_streamed = !parser_->is_done();
-    std::string payload;
-    const UpgradeCheck upgrade_check =
-        context_.tls || !context_.protocols.http2
-            ? UpgradeCheck::kNone
-            : check_h2c_upgrade(upgrade, connection, settings, &payload);
-    if (upgrade_check == UpgradeCheck::kBad) {
-      request.keep_alive = false;
+    if (head.verdict == RequestHead::Verdict::kBadUpgrade) {
       start_exchange(std::move(request));
       static constexpr serve::HeaderField kPlain[] = {{"content-type", "text/plain; charset=utf-8"}};
       exchange_->respond_with_string({400, kPlain}, "bad HTTP2-Settings\n");
       return;
     }
-    if (upgrade_check == UpgradeCheck::kUpgrade && !closing_) {
-      return upgrade_to_h2(std::move(request), std::move(payload));
+    if (head.verdict == RequestHead::Verdict::kUpgrade && !closing_) {
+      return upgrade_to_h2(std::move(request), std::move(head.settings_payload));
     }
     start_exchange(std::move(request));
     serve::dispatch_request(*context_.snapshot->router, exchange_);
@@ -335,23 +318,7 @@ class Http1Session final : public serve::Http1Transport,
   }
 
   void finish_upgrade() {
-    // Hop-by-hop fields of the upgrading request do not become HTTP/2 fields (RFC 9113 §8.2.2).
-    std::vector<protocol::Field> fields;
-    for (const auto& [name, value] : upgrade_request_.fields) {
-      if (name == "connection" || name == "upgrade" || name == "http2-settings" ||
-          name == "keep-alive" || name == "transfer-encoding" || name == "host" ||
-          name == "proxy-connection" || name == "te") {
-        continue;
-      }
-      fields.push_back(protocol::Field{name, value, false});
-    }
-    protocol::UpgradeRequest request;
-    request.method = upgrade_request_.method;
-    request.scheme = "http";
-    request.authority = upgrade_request_.host;
-    request.path = upgrade_request_.target;
-    request.headers = fields;
-    request.body = std::move(upgrade_request_.body);
+    protocol::UpgradeRequest request = upgrade_request(upgrade_request_, upgrade_fields_);
     const std::string initial(static_cast<const char*>(buffer_.data().data()), buffer_.size());
     closed_ = true;  // this object is done; the stream moves to the HTTP/2 session
     disarm();
@@ -446,6 +413,7 @@ class Http1Session final : public serve::Http1Transport,
   std::string continue_sent_;
   std::string upgrade_response_;
   serve::Http1Request upgrade_request_;
+  std::vector<protocol::Field> upgrade_fields_;  // views into upgrade_request_
   std::string upgrade_payload_;
   uint64_t timer_generation_ = 0;
   uint64_t requests_ = 0;

@@ -198,7 +198,7 @@ void Core::close_stream(Stream* s, ErrorCode code, ClosedHow how, StreamEnd end)
   s->on_chunk = nullptr;
   s->on_eof = nullptr;
   if (detached_) return;
-  for (auto& [offset, cb] : flushes) guarded([&] { cb(false); });
+  for (auto& flush : flushes) guarded([&] { flush.second(false); });
   if (on_eof) guarded(on_eof);
   if (s->delivered) closed_notes_.push_back({guard, end, code});
   answer_peer_goaway();

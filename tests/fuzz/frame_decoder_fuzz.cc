@@ -14,14 +14,14 @@
 #include <vector>
 
 #include "protocol/frame/frame_decoder.h"
+#include "tests/fuzz/fuzz_target.h"
 
 namespace {
 
 using namespace h2::protocol;
 
 [[noreturn]] void fail(const char* what) {
-  std::fprintf(stderr, "frame_decoder_fuzz invariant violated: %s\n", what);
-  std::abort();
+  h2::fuzz::fail("frame_decoder", what);
 }
 
 void check(bool ok, const char* what) {
@@ -228,8 +228,8 @@ Result run(std::string_view bytes, const FrameDecoderOptions& options, bool acce
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  if (size < 2) return 0;
+H2_FUZZ_TARGET(frame_decoder) {
+  if (size < 2) return;
   // Byte 0 picks the options, byte 1 seeds the split points; the rest is the stream.
   const uint8_t knobs = data[0];
   uint32_t seed = data[1];
@@ -251,5 +251,4 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Result split = run(bytes, options, accept_stream_errors, cuts);
   check(whole.log == split.log, "split input decoded differently");
   check(whole.consumed == split.consumed, "split input consumed differently");
-  return 0;
 }

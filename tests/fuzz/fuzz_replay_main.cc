@@ -1,7 +1,8 @@
-// Replays a libFuzzer target without libFuzzer (g++ builds, CI): every file of the corpus
+// Replays a fuzz target without libFuzzer (g++ builds, CI): every file of the corpus
 // directories given, then N inputs derived from a fixed seed (random bytes, and corpus entries
 // mutated by flips, insertions, truncations and splices). Any invariant violation aborts.
-//   h2_fuzz_replay <corpus-dir>... [--runs N] [--seed S]
+//   h2_fuzz_replay <target> <corpus-dir>... [--runs N] [--seed S]
+// The targets are every H2_FUZZ_TARGET linked in (tests/fuzz/fuzz_target.h).
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -13,9 +14,11 @@
 #include <string>
 #include <vector>
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
+#include "tests/fuzz/fuzz_target.h"
 
 namespace {
+
+h2::fuzz::TargetFunction target = nullptr;
 
 std::string read_all(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -23,7 +26,7 @@ std::string read_all(const std::filesystem::path& path) {
 }
 
 void feed(const std::string& input) {
-  LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(input.data()), input.size());
+  target(reinterpret_cast<const uint8_t*>(input.data()), input.size());
 }
 
 std::string mutate(std::string s, const std::vector<std::string>& corpus, std::mt19937& rng) {
@@ -59,7 +62,21 @@ int main(int argc, char** argv) {
   std::vector<std::string> corpus;
   size_t runs = 20000;
   uint32_t seed = 20261125;
-  for (int i = 1; i < argc; ++i) {
+  const std::string_view name = argc > 1 ? argv[1] : "";
+  for (const h2::fuzz::Target& t : h2::fuzz::registry()) {
+    if (t.name == name) target = t.run;
+  }
+  if (target == nullptr) {
+    std::fprintf(stderr, "usage: h2_fuzz_replay <target> <corpus-dir>... [--runs N] [--seed S]\n"
+                         "unknown target \"%.*s\"; targets:", static_cast<int>(name.size()),
+                 name.data());
+    for (const h2::fuzz::Target& t : h2::fuzz::registry()) {
+      std::fprintf(stderr, " %.*s", static_cast<int>(t.name.size()), t.name.data());
+    }
+    std::fprintf(stderr, "\n");
+    return 2;
+  }
+  for (int i = 2; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--runs" && i + 1 < argc) {
       runs = std::strtoul(argv[++i], nullptr, 10);
@@ -96,7 +113,7 @@ int main(int argc, char** argv) {
     bytes += input.size();
     feed(input);
   }
-  std::printf("replayed %zu corpus files and %zu generated inputs (%zu bytes), seed %u: ok\n",
-              corpus.size(), runs, bytes, seed);
+  std::printf("%.*s: replayed %zu corpus files and %zu generated inputs (%zu bytes), seed %u: ok\n",
+              static_cast<int>(name.size()), name.data(), corpus.size(), runs, bytes, seed);
   return 0;
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Writes the seed corpus of frame_decoder_fuzz into corpus/frame/.
+"""Writes the seed corpus of frame_decoder_fuzz into corpus/frame_decoder/.
 
 Each file is <knobs byte><split seed byte><wire bytes>. The wire bytes come from hyperframe (an
 independent HTTP/2 frame implementation) and from the http2-frame-test-case vectors, so the seeds
@@ -13,7 +13,7 @@ import sys
 from hyperframe import frame as hf
 
 here = pathlib.Path(__file__).resolve().parent
-out = here / "corpus" / "frame"
+out = here / "corpus" / "frame_decoder"
 fixtures = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else here / "../../../shared/fixtures")
 out.mkdir(parents=True, exist_ok=True)
 

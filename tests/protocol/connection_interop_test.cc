@@ -180,7 +180,7 @@ class NgClient {
 class EchoHandler : public TestHandler {
  public:
   EchoHandler() {
-    respond = [this](Reqd& r) {
+    respond = [](Reqd& r) {
       if (r.request().method == "GET") {
         size_t size = std::stoul(std::string(r.request().path.substr(1)));
         std::string body(size, 'g');
