@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   # toolchain
   cmake ninja-build g++ ccache pkg-config clang-format
+  # the sanitizer leg: clang with its sanitizer and libFuzzer runtimes
+  clang libclang-rt-14-dev
   # libraries (host/ only uses Boost, OpenSSL and yaml-cpp)
   libboost1.81-dev libboost-filesystem1.81-dev libboost-system1.81-dev
   libyaml-cpp-dev libssl-dev openssl liburing-dev

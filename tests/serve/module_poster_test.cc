@@ -28,6 +28,9 @@ class PosterTest : public ::testing::Test {
     offload_ = make("offload");
     release_ = make("offload-release");
   }
+  // A runtime's loop ends by running what is still queued with run == false (serve/loop.h);
+  // without it, tasks left queued here would keep their exchanges, and those the loop, alive.
+  void TearDown() override { loop_->stop(); }
   std::shared_ptr<Handler> make(const std::string& mode) {
     ConfigValue route = ConfigValue::make_map();
     route.insert("mode", ConfigValue::make_string(mode));
