@@ -301,6 +301,21 @@ void Core::count_control_frame() {
   }
 }
 
+bool Core::count_window_update() {
+  const uint64_t allowed =
+      uint64_t{options_.max_window_updates_per_data_frame} * (data_frames_sent_ + 1);
+  if (++window_updates_received_ <= allowed) return true;
+  connection_error(ErrorCode::kEnhanceYourCalm, "WINDOW_UPDATE flood");
+  return false;
+}
+
+bool Core::count_priority_frame() {
+  const uint64_t allowed = uint64_t{options_.max_priority_frames_per_stream} * (streams_opened_ + 1);
+  if (++priority_frames_received_ <= allowed) return true;
+  connection_error(ErrorCode::kEnhanceYourCalm, "PRIORITY flood");
+  return false;
+}
+
 bool Core::spend_reset_budget() {
   if (now_ms_ - reset_window_start_ms_ >= options_.reset_budget_window_ms) {
     reset_window_start_ms_ = now_ms_;

@@ -159,6 +159,10 @@ class Core final : public FrameVisitor, public hpack::HeaderSink {
   void notify_closed(ErrorCode code, std::string_view reason);
   void count_control_frame();
   bool spend_reset_budget();
+  // Counts one frame of a kind that costs work but carries nothing; false (after the
+  // connection error) when the peer is over its allowance.
+  bool count_window_update();
+  bool count_priority_frame();
   void release_holders(std::vector<Holder>& released, bool written);
   // Releases `h` once the bytes queued so far are written (at once if nothing is queued).
   void retire_holder(Holder h);
@@ -282,6 +286,11 @@ class Core final : public FrameVisitor, public hpack::HeaderSink {
   std::optional<uint64_t> stream_stall_check_ms_;  // no stream stalled before this deadline
   std::optional<uint64_t> connection_stalled_since_ms_;
   uint32_t reset_tokens_ = 0;
+  uint32_t consecutive_empty_frames_ = 0;
+  uint64_t window_updates_received_ = 0;
+  uint64_t data_frames_sent_ = 0;
+  uint64_t priority_frames_received_ = 0;
+  uint64_t streams_opened_ = 0;
   uint64_t reset_window_start_ms_ = 0;
   RingQueue<uint64_t> control_release_at_;  // output positions of queued control frames
 

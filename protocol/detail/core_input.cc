@@ -159,6 +159,7 @@ void Core::on_rst_stream(const FrameHeader& h, ErrorCode code) {
 }
 
 void Core::on_window_update(const FrameHeader& h, uint32_t increment) {
+  if (!count_window_update()) return;
   if (h.stream_id == 0) {
     // RFC 9113 §6.9: increment 0 on the connection is a connection error; overflow too (§6.9.1).
     if (increment == 0) return connection_error(ErrorCode::kProtocolError, "WINDOW_UPDATE of 0");
@@ -181,12 +182,14 @@ void Core::on_window_update(const FrameHeader& h, uint32_t increment) {
 }
 
 void Core::on_priority(const FrameHeader& h, const PrioritySpec& p) {
+  if (!count_priority_frame()) return;
   // RFC 9113 §5.3.1: a stream cannot depend on itself. Otherwise RFC 7540 priorities are
   // parsed and ignored (we sent SETTINGS_NO_RFC7540_PRIORITIES, RFC 9218 §2.1).
   if (p.stream_dependency == h.stream_id) stream_error(h.stream_id, ErrorCode::kProtocolError);
 }
 
 void Core::on_priority_update(const FrameHeader&, uint32_t id, std::string_view value) {
+  if (!count_priority_frame()) return;
   // RFC 9218 §7.1. The frame layer rejected id 0 and non-zero frame stream ids.
   if (Stream* s = find(id)) {
     scheduler_.reprioritize(s, parse_priority_field(value, s->priority));
@@ -224,6 +227,12 @@ void Core::on_frame_error(const FrameHeader&, ErrorCode code, std::string_view r
 
 void Core::on_data_start(const FrameHeader& h) {
   data_stream_id_ = 0;
+  // CVE-2019-9518: empty DATA frames cost no window and carry nothing.
+  if (h.length != 0 || h.has(flags::kEndStream)) {
+    consecutive_empty_frames_ = 0;
+  } else if (++consecutive_empty_frames_ > options_.max_consecutive_empty_frames) {
+    return connection_error(ErrorCode::kEnhanceYourCalm, "empty DATA frame flood");
+  }
   // RFC 9113 §6.9: every DATA frame counts against the connection window, whatever its stream.
   if (!conn_recv_.on_received(h.length)) {
     return connection_error(ErrorCode::kFlowControlError, "connection window exceeded");

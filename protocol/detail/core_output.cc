@@ -18,6 +18,7 @@ Stream* Core::create_stream(uint32_t id) {
   }
   s->in_map = true;
   streams_.insert(id, s);
+  ++streams_opened_;
   return s;
 }
 
@@ -135,6 +136,7 @@ bool Core::frame_one(Stream* s) {
         s->body.pop_front();
       }
     }
+    ++data_frames_sent_;
     s->send.consume(static_cast<uint32_t>(n));
     conn_send_.consume(static_cast<uint32_t>(n));
     s->body_bytes -= n;

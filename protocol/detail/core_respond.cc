@@ -86,6 +86,7 @@ Result Core::respond_body(Stream* s, const Response& response, Holder holder,
       write_data_header(out, s->id, n, true);
       out.append(body);
     });
+    ++data_frames_sent_;
     s->send.consume(n);
     conn_send_.consume(n);
     s->body_accepted = s->body_framed = n;

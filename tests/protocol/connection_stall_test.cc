@@ -175,5 +175,70 @@ H2_SCRIPT_TEST(LateData, DataAfterOurStreamErrorOnAClosedStreamEndsTheConnection
   expect_goaway(h.drain(), ErrorCode::kEnhanceYourCalm);
 }
 
+// ---- frames that carry nothing ----------------------------------------------------------------
+
+H2_SCRIPT_TEST(EmptyFrames, ConsecutiveEmptyDataFramesAreEnhanceYourCalm) {
+  // CVE-2019-9518: zero-length DATA frames cost no flow-control window.
+  h.options.max_consecutive_empty_frames = 4;
+  h.handler.respond = nullptr;
+  h.handshake();
+  h.request(1, Harness::post_fields(), false);
+  FrameBuilder b;
+  for (int i = 0; i < 4; ++i) b.data(1, "", false);
+  b.data(1, "x", false);  // a byte of body resets the count
+  for (int i = 0; i < 4; ++i) b.data(1, "", false);
+  h.feed(b);
+  EXPECT_EQ(find_frame(h.drain(), FrameType::kGoaway), nullptr);
+  b.data(1, "", false);  // the fifth in a row
+  h.feed(b);
+  expect_goaway(h.drain(), ErrorCode::kEnhanceYourCalm);
+}
+
+H2_SCRIPT_TEST(EmptyFrames, AnEmptyDataFrameEndingTheStreamIsNotCounted) {
+  h.options.max_consecutive_empty_frames = 0;
+  h.handshake();
+  h.request(1, Harness::post_fields(), false);
+  FrameBuilder b;
+  b.data(1, "", true);  // how many clients end a body
+  h.feed(b);
+  auto out = h.drain();
+  EXPECT_EQ(find_frame(out, FrameType::kGoaway), nullptr);
+  EXPECT_EQ(body_of(out, 1), "ok");
+}
+
+H2_SCRIPT_TEST(EmptyFrames, WindowUpdatesBeyondTheDataWeSentAreEnhanceYourCalm) {
+  h.options.max_window_updates_per_data_frame = 3;
+  h.handshake();
+  FrameBuilder b;
+  for (int i = 0; i < 3; ++i) b.window_update(0, 1);  // 3 x (0 DATA frames + 1)
+  h.feed(b);
+  EXPECT_EQ(find_frame(h.drain(), FrameType::kGoaway), nullptr);
+  h.get(1);  // one DATA frame sent: 3 more allowed
+  EXPECT_EQ(body_of(h.drain(), 1), "ok");
+  for (int i = 0; i < 3; ++i) b.window_update(0, 1);
+  h.feed(b);
+  EXPECT_EQ(find_frame(h.drain(), FrameType::kGoaway), nullptr);
+  b.window_update(0, 1);
+  h.feed(b);
+  expect_goaway(h.drain(), ErrorCode::kEnhanceYourCalm);
+}
+
+H2_SCRIPT_TEST(EmptyFrames, PriorityFramesBeyondTheStreamsOpenedAreEnhanceYourCalm) {
+  h.options.max_priority_frames_per_stream = 2;
+  h.handshake();
+  FrameBuilder b;
+  b.priority(3, 0, 16).priority(5, 0, 16);  // 2 x (0 streams + 1)
+  h.feed(b);
+  EXPECT_EQ(find_frame(h.drain(), FrameType::kGoaway), nullptr);
+  h.get(1);
+  h.drain();
+  b.priority(7, 0, 16).priority(9, 0, 16);  // 2 more for the stream opened
+  h.feed(b);
+  EXPECT_EQ(find_frame(h.drain(), FrameType::kGoaway), nullptr);
+  b.priority(11, 0, 16);
+  h.feed(b);
+  expect_goaway(h.drain(), ErrorCode::kEnhanceYourCalm);
+}
+
 }  // namespace
 }  // namespace h2::test
