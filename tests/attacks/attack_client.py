@@ -12,8 +12,12 @@ import errno
 import os
 import socket
 import struct
+import sys
 import threading
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "conformance"))
+from h2conf import frames as h2conf_frames  # noqa: E402
 
 import h2.config
 import h2.connection
@@ -111,18 +115,8 @@ def window_update_frame(stream_id, increment):
 
 # ---- HPACK by hand (RFC 7541): stateless literals, or exactly the table operations a test wants --
 
-def hpack_int(value, prefix_bits, first=0):
-    """RFC 7541 §5.1 integer with an N-bit prefix; `first` holds the representation's flag bits."""
-    limit = (1 << prefix_bits) - 1
-    if value < limit:
-        return bytes([first | value])
-    out = bytearray([first | limit])
-    value -= limit
-    while value >= 128:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
+# RFC 7541 §5.1 integers: the conformance suite's encoder (one copy for both raw clients).
+hpack_int = h2conf_frames.hpack_int
 
 
 def hpack_string(s):
@@ -334,20 +328,10 @@ class RawConnection:
             self._read_some(deadline)
 
     def wait_close(self, within):
-        """Reads (and drops) until EOF or reset; returns the seconds it took, None on timeout."""
-        start = time.monotonic()
-        deadline = start + within
-        while True:
-            self._parse()
-            while self.pending:
-                f = self.pending.popleft()
-                if f.type not in (DATA, PING):
-                    self.frames.append(f)
-            if self.closed:
-                return time.monotonic() - start
-            if time.monotonic() >= deadline:
-                return None
-            self._read_some(deadline)
+        """Reads (and keeps the frames) until EOF or reset; returns the seconds it took, None
+        on timeout."""
+        _, seconds = self.wait_for(lambda f: False, within)
+        return seconds if self.closed else None
 
     def goaways(self):
         return [f for f in self.frames if f.type == GOAWAY]
