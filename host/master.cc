@@ -12,6 +12,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <new>
 #include <optional>
 
 #include "host/address_limit.h"
@@ -22,6 +23,7 @@
 #include "host/worker_process.h"
 #include "serve/log.h"
 #include "serve/running_route.h"
+#include "serve/stats.h"
 
 namespace h2::host {
 namespace {
@@ -94,6 +96,7 @@ class Master {
   HostConfig first_;
   int signal_fd_ = -1;
   std::atomic<int32_t>* markers_ = nullptr;
+  serve::StatsTable* stats_ = nullptr;  // slot i belongs to the child holding marker i
   std::vector<bool> marker_used_ = std::vector<bool>(kMarkers, false);
   std::map<pid_t, Child> children_;
   std::shared_ptr<Generation> current_, pending_;
@@ -161,6 +164,7 @@ void Master::spawn(const std::shared_ptr<Generation>& generation, unsigned slot)
   const size_t marker = static_cast<size_t>(
       std::find(marker_used_.begin(), marker_used_.end(), false) - marker_used_.begin());
   markers_[marker % kMarkers].store(serve::kNoRoute);
+  stats_->slots[marker % kMarkers].counters.clear();
   std::fflush(nullptr);  // nothing buffered twice
   const pid_t pid = ::fork();
   if (pid == 0) {
@@ -186,6 +190,8 @@ void Master::spawn(const std::shared_ptr<Generation>& generation, unsigned slot)
     launch.sockets = generation->sockets;
     launch.report_fd = pipe_fds[1];
     launch.route_marker = &markers_[marker % kMarkers];
+    launch.stats = stats_;
+    launch.stats_slot = &stats_->slots[marker % kMarkers];
     launch.generation = generation->number;
     run_worker_process(std::move(launch));
   }
@@ -290,6 +296,11 @@ void Master::reap() {
     children_.erase(it);
     while (child.report_fd >= 0) read_report(child);  // what it said before it died
     marker_used_[child.marker] = false;
+    // Its counts stay in the totals; its open connections and streams died with it.
+    serve::WorkerSlot& slot = stats_->slots[child.marker];
+    stats_->retired.add(slot.counters, false);
+    slot.counters.clear();
+    slot.pid.store(0);
     on_exit(std::move(child), status);
   }
 }
@@ -389,6 +400,14 @@ int Master::run() {
     return 1;
   }
   markers_ = static_cast<std::atomic<int32_t>*>(shared);
+  void* table = ::mmap(nullptr, sizeof(serve::StatsTable), PROT_READ | PROT_WRITE,
+                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (table == MAP_FAILED) {
+    std::fprintf(stderr, "h2host: [emerg] cannot set up the master: %s\n", std::strerror(errno));
+    return 1;
+  }
+  stats_ = new (table) serve::StatsTable();
+  static_assert(serve::StatsTable::kSlots >= kMarkers, "a stats slot per crash marker");
   prepare_address_counts();  // shared by every worker of every generation
   const std::filesystem::path pid_path = first_.pid_file;
   if (!first_.user.empty() && ::geteuid() != 0) {

@@ -18,6 +18,7 @@
 #include "serve/module_registry.h"
 #include "serve/loop.h"
 #include "serve/router.h"
+#include "serve/stats.h"
 #include "serve/dispatch.h"
 
 namespace h2::host {
@@ -73,9 +74,12 @@ class Worker {
   void add(SessionBase* session) {
     sessions_.insert(session);
     count_.store(sessions_.size(), std::memory_order_relaxed);
+    serve::stats().connections_open.fetch_add(1, std::memory_order_relaxed);
   }
   void remove(SessionBase* session) {
-    sessions_.erase(session);
+    if (sessions_.erase(session) != 0) {
+      serve::stats().connections_open.fetch_sub(1, std::memory_order_relaxed);
+    }
     count_.store(sessions_.size(), std::memory_order_relaxed);
   }
   const std::unordered_set<SessionBase*>& sessions() const { return sessions_; }

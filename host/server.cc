@@ -218,6 +218,7 @@ void Server::accept(Listener& listener) {
         }
         ConnectionContext context = next_context(worker, std::move(peer), listener);
         context.address_slot = std::move(slot);
+        serve::stats().connections_accepted.fetch_add(1, std::memory_order_relaxed);
         asio::post(worker->context(), [socket = std::move(socket), context = std::move(context),
                                        tls = listener.tls]() mutable {
           start_tcp_connection(std::move(socket), std::move(context), std::move(tls));
@@ -234,6 +235,7 @@ void Server::accept(Listener& listener) {
           if (stopping_) return;
           if (!ec) {
             ConnectionContext context = next_context(worker, listener.config.path.string(), listener);
+            serve::stats().connections_accepted.fetch_add(1, std::memory_order_relaxed);
             asio::post(worker->context(),
                        [socket = std::move(socket), context = std::move(context)]() mutable {
                          start_unix_connection(std::move(socket), std::move(context));

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "serve/log.h"
+#include "serve/status_module.h"
 
 namespace h2::host {
 namespace {
@@ -46,6 +47,7 @@ std::shared_ptr<const Snapshot> build_snapshot(HostConfig config, std::string* e
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->registry = std::make_shared<serve::ModuleRegistry>(log_module_line);
   serve::ModuleRegistry& registry = *snapshot->registry;
+  registry.add_builtin(serve::status_module());  // the name is free: nothing is loaded yet
   const bool only_files = config.modules.directory.empty() && !config.modules.files.empty();
   if (!only_files) {
     const fs::path dir =

@@ -72,6 +72,11 @@ void run_worker_process(WorkerLaunch launch) {
   ::prctl(PR_SET_PDEATHSIG, SIGTERM);
   serve::Log::set_generation(launch.generation);
   serve::set_running_route_marker(launch.route_marker);
+  if (launch.stats != nullptr) {
+    launch.stats_slot->generation.store(launch.generation);
+    launch.stats_slot->pid.store(static_cast<int32_t>(::getpid()));
+    serve::attach_stats(launch.stats, launch.stats_slot);
+  }
   const HostConfig& config = *launch.config;
   const int fd = launch.report_fd;
   int code = 0;

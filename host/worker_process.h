@@ -8,6 +8,7 @@
 
 #include "host/config.h"
 #include "host/listen_socket.h"
+#include "serve/stats.h"
 
 namespace h2::host {
 
@@ -17,6 +18,8 @@ struct WorkerLaunch {
   std::vector<std::shared_ptr<ListenSocket>> sockets;  // one per config listener, in order
   int report_fd = -1;                  // write end of the pipe the master reads (see below)
   std::atomic<int32_t>* route_marker = nullptr;  // shared memory for crash reports
+  serve::StatsTable* stats = nullptr;            // shared status counters (serve/stats.h)
+  serve::WorkerSlot* stats_slot = nullptr;       // this worker's slot in them
   unsigned generation = 0;
 };
 

@@ -69,6 +69,10 @@ bool Reqd::body_complete() const {
          stream_->body_read_offset == stream_->body_buffer.size();
 }
 
+uint64_t Reqd::body_bytes_received() const {
+  return stream_ ? stream_->body_received : 0;
+}
+
 Result Reqd::schedule_read(std::function<void(std::string_view)> on_chunk,
                            std::function<void()> on_eof) {
   if (!stream_) return Result::kConnectionClosed;

@@ -109,6 +109,8 @@ class Reqd {
                        std::function<void()> on_eof);
   // True when the request body has been fully received (END_STREAM seen) and read.
   bool body_complete() const;
+  // Request body bytes received so far (DATA payload, padding excluded), read or not.
+  uint64_t body_bytes_received() const;
 
   // A response to HEAD carries no content (RFC 9110 §9.3.2), whatever the mode below: string
   // and shared bodies are dropped (END_STREAM on the HEADERS frame), streaming writes are

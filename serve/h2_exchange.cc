@@ -5,6 +5,7 @@
 
 #include "serve/host_fields.h"
 #include "serve/log.h"
+#include "serve/stats.h"
 
 namespace h2::serve {
 namespace {
@@ -44,10 +45,14 @@ H2Exchange::H2Exchange(protocol::Reqd reqd, std::string peer, bool tls,
     : reqd_(std::move(reqd)), peer_(std::move(peer)), tls_(tls), transport_(std::move(transport)) {
   reqd_.set_user_data(this);
   if (Log::access_enabled()) began_ = std::chrono::steady_clock::now();  // for duration_us
+  Counters& counters = stats();
+  counters.requests.fetch_add(1, std::memory_order_relaxed);
+  counters.exchanges_open.fetch_add(1, std::memory_order_relaxed);
 }
 
 H2Exchange::~H2Exchange() {
   if (!reqd_) return;
+  count_finished(status_, body_bytes_, reqd_.body_bytes_received());
   if (reqd_.user_data() == this) reqd_.set_user_data(nullptr);
   // One line per exchange, when the module let go of it (for most handlers: right after the
   // response was queued). Status 0 = the handler never answered.

@@ -6,6 +6,7 @@
 
 #include "serve/host_fields.h"
 #include "serve/log.h"
+#include "serve/stats.h"
 
 namespace h2::serve {
 namespace {
@@ -118,6 +119,9 @@ Http1Exchange::Http1Exchange(Http1Request request, std::string scheme, std::stri
   keep_alive_ = request_.keep_alive;
   no_body_ = request_.method == "HEAD";
   if (Log::access_enabled()) began_ = std::chrono::steady_clock::now();
+  Counters& counters = stats();
+  counters.requests.fetch_add(1, std::memory_order_relaxed);
+  counters.exchanges_open.fetch_add(1, std::memory_order_relaxed);
 }
 
 void Http1Exchange::log_access() const {
@@ -129,6 +133,7 @@ void Http1Exchange::log_access() const {
 }
 
 Http1Exchange::~Http1Exchange() {
+  count_finished(status_, body_bytes_, body_received_ + request_.body.size());
   for (Piece& piece : out_) {
     if (piece.release) piece.release();
   }
@@ -168,6 +173,7 @@ ExchangeResult Http1Exchange::read_body(ChunkCallback on_chunk, EofCallback on_e
 }
 
 void Http1Exchange::deliver_body(std::string_view chunk) {
+  body_received_ += chunk.size();
   read_pending_ = false;
   ChunkCallback on_chunk = std::move(on_chunk_);
   on_eof_ = nullptr;

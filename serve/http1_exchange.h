@@ -161,6 +161,7 @@ class Http1Exchange final : public Exchange, public std::enable_shared_from_this
   bool keep_alive_ = true;
   int status_ = 0;
   uint64_t body_bytes_ = 0;
+  uint64_t body_received_ = 0;  // request body bytes delivered (status counters)
 
   std::deque<Piece> out_;
   size_t front_offset_ = 0;  // bytes of out_.front() already written

@@ -286,6 +286,10 @@ ModuleStatus ModuleRegistry::load_file(const std::filesystem::path& file) {
         ModuleError::kDuplicateName,
         prefix(file) + "name '" + d->name + "' is already taken by " + it->second->file().string());
   }
+  if (builtins_.find(std::string_view(d->name)) != builtins_.end()) {
+    return fail(ModuleError::kDuplicateName,
+                prefix(file) + "name '" + d->name + "' is already taken by (built in)");
+  }
   auto module = std::make_shared<LoadedModule>(std::move(library), d, file, shared_logger_);
   if (logger_) {
     logger_(ModuleLogLevel::kInfo,
@@ -295,7 +299,18 @@ ModuleStatus ModuleRegistry::load_file(const std::filesystem::path& file) {
   return {};
 }
 
+ModuleStatus ModuleRegistry::add_builtin(BuiltinModule module) {
+  if (has_module(module.name)) {
+    return fail(ModuleError::kDuplicateName,
+                "built-in module '" + module.name + "': the name is already taken");
+  }
+  std::string name = module.name;
+  builtins_.emplace(std::move(name), std::move(module));
+  return {};
+}
+
 ModuleStatus ModuleRegistry::init_module(std::string_view name, const ConfigValue& config) {
+  if (builtins_.find(name) != builtins_.end()) return {};  // nothing to initialise
   auto it = modules_.find(name);
   if (it == modules_.end()) {
     return fail(ModuleError::kUnknownModule, "unknown module '" + std::string(name) + "'");
@@ -305,10 +320,12 @@ ModuleStatus ModuleRegistry::init_module(std::string_view name, const ConfigValu
 
 HandlerResult ModuleRegistry::create_handler(std::string_view module_name,
                                              const ConfigValue& route_config) {
+  if (auto b = builtins_.find(module_name); b != builtins_.end()) return b->second.create(route_config);
   auto it = modules_.find(module_name);
   if (it == modules_.end()) {
     std::string loaded;
     for (const auto& [name, m] : modules_) loaded += (loaded.empty() ? "" : ", ") + name;
+    for (const auto& [name, m] : builtins_) loaded += (loaded.empty() ? "" : ", ") + name;
     return {nullptr, fail(ModuleError::kUnknownModule,
                           "unknown module '" + std::string(module_name) +
                               "' (loaded: " + (loaded.empty() ? "none" : loaded) + ")")};
@@ -321,6 +338,9 @@ HandlerResult ModuleRegistry::create_handler(std::string_view module_name,
 
 std::string ModuleRegistry::check_config_of(std::string_view name, const ConfigValue& config,
                                             bool route) const {
+  if (auto b = builtins_.find(name); b != builtins_.end()) {
+    return route ? check_config(config, b->second.route_schema, name, "route config") : "";
+  }
   auto it = modules_.find(name);
   if (it == modules_.end()) return {};  // init_module / create_handler report it
   const h2_module_descriptor& d = it->second->descriptor();
@@ -330,7 +350,7 @@ std::string ModuleRegistry::check_config_of(std::string_view name, const ConfigV
 }
 
 bool ModuleRegistry::has_module(std::string_view name) const {
-  return modules_.find(name) != modules_.end();
+  return modules_.find(name) != modules_.end() || builtins_.find(name) != builtins_.end();
 }
 
 std::vector<ModuleInfo> ModuleRegistry::modules() const {
@@ -340,6 +360,11 @@ std::vector<ModuleInfo> ModuleRegistry::modules() const {
                              m->file(), m->descriptor().abi_major, m->descriptor().abi_minor,
                              m->initialised()});
   }
+  for (const auto& [name, b] : builtins_) {
+    out.push_back(ModuleInfo{name, b.version, "(built in)", abi_major(), abi_minor(), true});
+  }
+  std::sort(out.begin(), out.end(),
+            [](const ModuleInfo& a, const ModuleInfo& b) { return a.name < b.name; });
   return out;
 }
 

@@ -42,6 +42,7 @@
 #include <system_error>
 #include <vector>
 
+#include "h2/abi.h"
 #include "serve/config_value.h"
 #include "serve/exchange.h"
 
@@ -97,6 +98,15 @@ struct HandlerResult {
 
 class LoadedModule;  // defined in serve/module_library.h (internal)
 
+// A module compiled into the host (nginx's stub_status kind, e.g. serve/status_module.h): no
+// library and no ABI check, otherwise routed and config-checked like a loaded one.
+struct BuiltinModule {
+  std::string name;
+  std::string version;
+  const h2_config_schema* route_schema = nullptr;  // static storage; null accepts anything
+  std::function<HandlerResult(const ConfigValue& route_config)> create;
+};
+
 class ModuleRegistry {
  public:
   // `logger` may be empty (logs dropped).
@@ -132,6 +142,10 @@ class ModuleRegistry {
     return check_config_of(name, config, true);
   }
 
+  // Adds a built-in module. Its name must not be taken: kDuplicateName otherwise. A library
+  // loaded later under the same name is refused the same way ("taken by (built in)").
+  ModuleStatus add_builtin(BuiltinModule module);
+
   bool has_module(std::string_view name) const;
   std::vector<ModuleInfo> modules() const;  // sorted by name
 
@@ -146,6 +160,7 @@ class ModuleRegistry {
   ModuleLogger logger_;
   std::shared_ptr<const ModuleLogger> shared_logger_;
   std::map<std::string, std::shared_ptr<LoadedModule>, std::less<>> modules_;
+  std::map<std::string, BuiltinModule, std::less<>> builtins_;
 };
 
 }  // namespace h2::serve

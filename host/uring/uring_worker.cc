@@ -251,6 +251,7 @@ void UringWorker::remove(UringConnection* connection) {
   // Destroyed after the current completion batch, never inside its own callback.
   deferred_.push_back(std::move(it->second));
   connections_.erase(it);
+  serve::stats().connections_open.fetch_sub(1, std::memory_order_relaxed);
   count_.store(connections_.size(), std::memory_order_relaxed);
 }
 
@@ -287,6 +288,9 @@ void UringWorker::on_accept(Listener& listener, const io_uring_cqe& cqe) {
             std::move(accepted));
         connections_.emplace(connection.get(), connection);
         count_.store(connections_.size(), std::memory_order_relaxed);
+        serve::Counters& counters = serve::stats();
+        counters.connections_accepted.fetch_add(1, std::memory_order_relaxed);
+        counters.connections_open.fetch_add(1, std::memory_order_relaxed);
         connection->start();
       }
     }

@@ -1,5 +1,6 @@
 """The process model (host/master.h): a master and worker processes, crash isolation, reload of
 everything under load, signals and the pid file. Real processes, real signals, real clients."""
+import json
 import os
 import re
 import signal
@@ -27,6 +28,8 @@ PROCESS_CONFIG = """
       - {path: /crash, module: probe, config: {mode: crash}}
       - {path: /crash-later, module: probe, config: {mode: crash-in-timer}}
       - {path: /events, module: sse, config: {interval_ms: 100, count: 10, event: tick}}
+      - {path: /status, module: status}
+      - {path: /metrics, module: status, config: {format: prometheus}}
       - {prefix: /, module: hello, config: {message: before}}
     timeouts: {shutdown_ms: 5000}
 """ % MODULE_DIR
@@ -85,6 +88,44 @@ class ProcessModelTest(HostTestCase):
         self.assertRegex(self.host.log_text(), r"\[notice\] %d#0: h2host \S+ started with 2 worker"
                          % self.master())
         self.assertRegex(self.host.log_text(), r"\[info\] \d+#1: loaded module probe")
+
+    def status(self, client):
+        sid = client.request("/status")
+        reply = client.collect([sid])[sid]
+        self.assertEqual(reply["headers"][b":status"], b"200")
+        return json.loads(reply["data"])
+
+    def test_status_counts_per_worker_and_keeps_a_crashed_workers_counts_in_the_total(self):
+        by_pid = self.connections_by_worker(2)
+        victim, survivor = list(by_pid)
+        for pid, clients in by_pid.items():  # 5 GETs of 7 bytes on each worker's first client
+            sids = [clients[0].request("/") for _ in range(5)]
+            replies = clients[0].collect(sids)
+            self.assertEqual({r["headers"][b":status"] for r in replies.values()}, {b"200"})
+        before = self.status(by_pid[survivor][0])
+        workers = {w["pid"]: w for w in before["workers"]}
+        self.assertEqual(set(workers), {victim, survivor})
+        self.assertGreaterEqual(workers[victim]["requests"], 6)  # its /pid calls and the 5 GETs
+        self.assertGreaterEqual(workers[victim]["responses"]["2xx"], 6)
+        self.assertGreaterEqual(workers[victim]["bytes_sent"], 5 * len("before\n"))
+        self.assertGreaterEqual(workers[survivor]["connections_open"], 1)
+        self.assertEqual(before["total"]["requests"],
+                         sum(w["requests"] for w in before["workers"]))
+        crash = by_pid[victim][0]
+        crash.request("/crash")
+        crash.read_to_eof()
+        self.wait_children(2, exclude=(victim,))
+        after = self.status(by_pid[survivor][0])
+        self.assertNotIn(victim, {w["pid"] for w in after["workers"]})
+        # The dead worker's counts stay in the total: one more request (the /crash) at least.
+        self.assertGreater(after["total"]["requests"], before["total"]["requests"])
+        self.assertGreaterEqual(after["total"]["responses"]["2xx"],
+                                before["total"]["responses"]["2xx"])
+        sid = by_pid[survivor][0].request("/metrics")
+        text = by_pid[survivor][0].collect([sid])[sid]["data"].decode()
+        self.assertIn("# TYPE h2host_requests_total counter", text)
+        self.assertRegex(text, r'h2host_requests_total\{worker="total"\} \d+\n')
+        self.assertIn('h2host_connections_open{worker="%d"}' % survivor, text)
 
     def test_a_crashing_route_takes_one_worker_and_the_other_serves_on(self):
         by_pid = self.connections_by_worker(2)
