@@ -16,6 +16,7 @@
 #include <system_error>
 
 #include "host/connection_limits.h"
+#include "serve/access_format.h"
 #include "serve/suggest.h"
 
 namespace h2::host {
@@ -475,9 +476,14 @@ class Validator {
           l.access_format = serve::AccessFormat::kCommon;
         } else if (format == "json") {
           l.access_format = serve::AccessFormat::kJson;
+        } else if (format.find('$') != std::string::npos) {
+          std::string why;
+          if (!serve::AccessTemplate::parse(format, &why)) fail(v, "\"access_format\": " + why);
+          l.access_format = serve::AccessFormat::kCustom;
+          l.access_template = format;
         } else {
-          fail(v, "\"access_format\" must be one of combined, common, json, got " +
-                      quoted(format));
+          fail(v, "\"access_format\" must be one of combined, common, json, or a template of "
+                  "$fields, got " + quoted(format));
         }
       } else {
         std::string value = string(v, key);

@@ -112,6 +112,8 @@ class TlsStarter : public std::enable_shared_from_this<TlsStarter<Socket>> {
  private:
   void dispatch() {
     const std::string_view alpn = alpn_selected(stream_.native_handle());
+    context_.tls_version = SSL_get_version(stream_.native_handle());
+    context_.alpn = alpn == "h2" ? "h2" : alpn == "http/1.1" ? "http/1.1" : nullptr;
     // The ssl::context must outlive the stream: each session keeps it through the snapshot's
     // server (listeners live for the process), see Server.
     if (alpn == "h2") {

@@ -78,7 +78,11 @@ class H2Session final : public protocol::RequestHandler,
     preface_seen_ = true;
     auto exchange = std::make_shared<serve::H2Exchange>(
         reqd, context_.peer, context_.tls, std::weak_ptr<serve::H2Transport>(this->weak_from_this()));
-    serve::dispatch_request(*context_.snapshot->router, exchange);
+    if (serve::Log::access_enabled()) {
+      exchange->access_notes.tls_version = context_.tls_version;
+      exchange->access_notes.alpn = context_.alpn;
+    }
+    serve::dispatch_request(context_.snapshot->router, exchange);
   }
   void on_stream_closed(protocol::Reqd& reqd, protocol::StreamEnd end,
                         protocol::ErrorCode) override {

@@ -290,7 +290,7 @@ class Http1Session final : public serve::Http1Transport,
       return upgrade_to_h2(std::move(request), std::move(head.settings_payload));
     }
     start_exchange(std::move(request));
-    serve::dispatch_request(*context_.snapshot->router, exchange_);
+    serve::dispatch_request(context_.snapshot->router, exchange_);
   }
 
   void start_exchange(serve::Http1Request request) {
@@ -302,6 +302,10 @@ class Http1Session final : public serve::Http1Transport,
     exchange_ = std::make_shared<serve::Http1Exchange>(
         std::move(request), context_.tls ? "https" : "http", context_.peer,
         std::weak_ptr<serve::Http1Transport>(this->weak_from_this()));
+    if (serve::Log::access_enabled()) {
+      exchange_->access_notes.tls_version = context_.tls_version;
+      exchange_->access_notes.alpn = context_.alpn;
+    }
   }
 
   void upgrade_to_h2(serve::Http1Request request, std::string payload) {

@@ -127,6 +127,10 @@ int main(int argc, char** argv) {
       return 1;
     }
     for (const serve::ModuleInfo& m : snapshot->registry->modules()) {
+      if (m.file == "(built in)") {
+        std::fprintf(stderr, "h2host: module %s (built in)\n", m.name.c_str());
+        continue;
+      }
       std::fprintf(stderr, "h2host: module %s %s (ABI %u.%u) from %s\n", m.name.c_str(),
                    m.version.c_str(), m.abi_major, m.abi_minor, m.file.c_str());
     }

@@ -103,6 +103,8 @@ struct ConnectionContext {
   bool tls = false;
   serve::Protocols protocols;  // what the listener offers
   std::shared_ptr<AddressSlot> address_slot;  // connections.max_per_address; null: not counted
+  const char* tls_version = nullptr;  // after the handshake: SSL_get_version's static name
+  const char* alpn = nullptr;         // "h2" / "http/1.1" (static), null without ALPN
 };
 
 // Milliseconds on the steady clock: the time the sans-I/O core is given.

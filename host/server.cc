@@ -292,7 +292,10 @@ int Server::run() {
   for (auto& worker : workers_) {
     if (!worker->owns_context()) continue;  // runs on main_
     guards.push_back(asio::make_work_guard(worker->context()));
-    threads.emplace_back([w = worker.get(), run_loop] { run_loop(w->context()); });
+    threads.emplace_back([w = worker.get(), run_loop] {
+      serve::mark_host_thread();
+      run_loop(w->context());
+    });
   }
   run_loop(main_);
   for (auto& worker : uring_workers_) worker->stop_and_join();

@@ -17,7 +17,9 @@ void answer(Exchange& exchange, int status, std::string body) {
 
 }  // namespace
 
-void dispatch_request(const Router& router, const std::shared_ptr<Exchange>& exchange) {
+void dispatch_request(const std::shared_ptr<const Router>& routes,
+                      const std::shared_ptr<Exchange>& exchange) {
+  const Router& router = *routes;
   const Router::Match match =
       router.match(exchange->authority(), exchange->path(), exchange->method());
   if (match.outcome == Router::Outcome::kNotFound) {
@@ -30,6 +32,11 @@ void dispatch_request(const Router& router, const std::shared_ptr<Exchange>& exc
     const HeaderField fields[] = {{"content-type", "text/plain; charset=utf-8"}, {"allow", allow}};
     exchange->respond_with_string({405, fields}, "method not allowed\n");
     return;
+  }
+  if (Log::access_enabled()) {
+    exchange->access_notes.module = match.route->config.module;
+    exchange->access_notes.route = match.route->log_name;
+    exchange->access_notes.route_owner = routes;
   }
   const RunningRoute running(router.index_of(match.route));
   try {

@@ -110,6 +110,15 @@ struct SharedBytes {
   std::shared_ptr<const void> keep_alive;
 };
 
+// What the host notes about an exchange for its access-log line (serve/log.h), beyond what the
+// request says; modules never see it. Filled only while the access log is on.
+struct AccessNotes {
+  const char* tls_version = nullptr;  // static strings (OpenSSL's version names, "h2", "http/1.1")
+  const char* alpn = nullptr;
+  std::string_view module, route;            // the matched route's (dispatch_request)
+  std::shared_ptr<const void> route_owner;  // keeps the routing table they point into alive
+};
+
 class Exchange {
  public:
   // Called with a view of the next body chunk, valid only during the call.
@@ -191,6 +200,8 @@ class Exchange {
   // The event loop this exchange runs on, for work handed to other threads (serve/loop.h):
   // they post back onto it. Never null; valid from any thread for as long as it is held.
   virtual std::shared_ptr<Loop> loop() const = 0;
+
+  AccessNotes access_notes;  // the host's, not the module's
 };
 
 // What a route resolves to: made by the module registry (or in-process), called by the host

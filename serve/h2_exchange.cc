@@ -60,6 +60,7 @@ H2Exchange::~H2Exchange() {
     AccessRecord record = access_record_of(*this);
     record.status = status_;
     record.bytes_sent = body_bytes_;
+    record.bytes_received = reqd_.body_bytes_received();
     record.duration_us = elapsed_us(began_);
     record.stream_id = reqd_.stream_id();
     record.tls = tls_;  // the connection's, not the client-sent :scheme

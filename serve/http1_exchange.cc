@@ -128,6 +128,7 @@ void Http1Exchange::log_access() const {
   AccessRecord record = access_record_of(*this);
   record.status = status_;
   record.bytes_sent = body_bytes_;
+  record.bytes_received = body_received_ + request_.body.size();
   record.duration_us = elapsed_us(began_);
   Log::access(record);
 }

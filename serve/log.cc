@@ -7,6 +7,7 @@
 #include <ctime>
 #include <utility>
 
+#include "serve/access_format.h"
 #include "serve/exchange.h"
 
 namespace h2::serve {
@@ -21,6 +22,7 @@ std::atomic<unsigned> Log::generation_{0};
 std::atomic<std::FILE*> Log::error_{nullptr};
 std::atomic<std::FILE*> Log::access_{nullptr};
 std::atomic<AccessFormat> Log::access_format_{AccessFormat::kCombined};
+std::shared_ptr<const AccessTemplate> Log::access_template_;
 std::mutex Log::mutex_;
 
 namespace {
@@ -63,6 +65,12 @@ std::string Log::open(const LogConfig& config) {
   close_target(access_.exchange(access_file));
   level_.store(config.level);
   access_format_.store(config.access_format);
+  if (config.access_format == AccessFormat::kCustom) {
+    std::string ignored;  // checked when the configuration was read
+    if (auto t = AccessTemplate::parse(config.access_template, &ignored)) {
+      access_template_ = std::make_shared<const AccessTemplate>(std::move(*t));
+    }
+  }
   return {};
 }
 
@@ -78,9 +86,6 @@ void Log::write(LogLevel level, std::string_view message) {
   std::fflush(file);
 }
 
-namespace {
-
-// "1.2.3.4:80" -> ("1.2.3.4", "80"); "[::1]:80" -> ("::1", "80"); a Unix path -> (path, "").
 std::pair<std::string_view, std::string_view> split_peer(std::string_view peer) {
   const size_t colon = peer.rfind(':');
   if (peer.empty() || peer.front() == '/' || colon == std::string_view::npos) return {peer, {}};
@@ -90,6 +95,8 @@ std::pair<std::string_view, std::string_view> split_peer(std::string_view peer) 
   }
   return {address, peer.substr(colon + 1)};
 }
+
+namespace {
 
 void append_json_string(std::string& out, std::string_view text) {
   out += '"';
@@ -128,10 +135,15 @@ void append_quoted(std::string& out, std::string_view text) {
 
 }  // namespace
 
-std::string format_access_line(const AccessRecord& r, AccessFormat format, std::string_view time) {
+std::string format_access_line(const AccessRecord& r, AccessFormat format, std::string_view time,
+                               const AccessTemplate* custom) {
   const auto [address, port] = split_peer(r.peer);
   std::string out;
   out.reserve(256);
+  if (format == AccessFormat::kCustom && custom != nullptr) {
+    custom->render(r, time, out);
+    return out;
+  }
   if (format == AccessFormat::kJson) {
     const auto field = [&](std::string_view name, std::string_view value) {
       out += out.empty() ? "{" : ",";
@@ -154,11 +166,16 @@ std::string format_access_line(const AccessRecord& r, AccessFormat format, std::
     field("protocol", r.protocol);
     number("status", static_cast<uint64_t>(r.status));
     number("bytes_sent", r.bytes_sent);
+    number("bytes_received", r.bytes_received);
     number("duration_us", r.duration_us);
     number("stream_id", r.stream_id);
     field("scheme", r.tls ? "https" : "http");
     field("referer", r.referer);
     field("user_agent", r.user_agent);
+    field("tls_version", r.tls_version);
+    field("alpn", r.alpn);
+    field("module", r.module);
+    field("route", r.route);
     out += "}\n";
     return out;
   }
@@ -201,6 +218,11 @@ AccessRecord access_record_of(const Exchange& ex) {
   record.referer = value("referer");
   record.user_agent = value("user-agent");
   record.tls = ex.scheme() == "https";
+  const AccessNotes& notes = ex.access_notes;
+  if (notes.tls_version != nullptr) record.tls_version = notes.tls_version;
+  if (notes.alpn != nullptr) record.alpn = notes.alpn;
+  record.module = notes.module;
+  record.route = notes.route;
   return record;
 }
 
@@ -214,8 +236,13 @@ uint64_t elapsed_us(std::chrono::steady_clock::time_point since) {
 void Log::access(const AccessRecord& record) {
   char stamp[40];
   const size_t n = format_time(stamp, sizeof stamp, "%d/%b/%Y:%H:%M:%S %z");
-  const std::string line =
-      format_access_line(record, access_format_.load(), std::string_view(stamp, n));
+  std::shared_ptr<const AccessTemplate> custom;
+  {
+    std::lock_guard lock(mutex_);
+    custom = access_template_;
+  }
+  const std::string line = format_access_line(record, access_format_.load(),
+                                              std::string_view(stamp, n), custom.get());
   std::lock_guard lock(mutex_);
   std::FILE* file = access_.load();
   if (file == nullptr) return;

@@ -6,9 +6,11 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 
 
 namespace h2::serve {
@@ -20,13 +22,15 @@ const char* log_level_name(LogLevel level);
 //   combined  nginx's: ADDR - - [TIME] "METHOD PATH PROTO" STATUS BYTES "REFERER" "USER-AGENT"
 //   common    the same without referer and user agent
 //   json      one object per line with every field of AccessRecord
-enum class AccessFormat { kCombined, kCommon, kJson };
+//   custom    a template of named fields (serve/access_format.h), LogConfig::access_template
+enum class AccessFormat { kCombined, kCommon, kJson, kCustom };
 
 struct LogConfig {
   std::string error_log = "stderr";  // a path, "stderr" or "stdout"
   LogLevel level = LogLevel::kNotice;
   std::string access_log;  // empty = off (the default: no cost for benchmarks)
   AccessFormat access_format = AccessFormat::kCombined;
+  std::string access_template;  // kCustom: the template text (checked when the config is read)
 };
 
 // One finished exchange, as the access log sees it. Views valid for the call only.
@@ -39,8 +43,13 @@ struct AccessRecord {
   uint64_t duration_us = 0;                            // request head -> exchange released
   uint32_t stream_id = 0;                              // 0 on HTTP/1.1
   bool tls = false;
+  uint64_t bytes_received = 0;         // request body bytes
+  std::string_view tls_version, alpn;  // "TLSv1.3", "h2"; empty on cleartext / without ALPN
+  std::string_view module, route;      // empty when no route matched (404, 405)
 };
 
+
+class AccessTemplate;
 
 class Log {
  public:
@@ -66,16 +75,22 @@ class Log {
   static std::atomic<std::FILE*> error_;
   static std::atomic<std::FILE*> access_;
   static std::atomic<AccessFormat> access_format_;
+  static std::shared_ptr<const AccessTemplate> access_template_;  // guarded by mutex_
   static std::mutex mutex_;
 };
 
 // The line Log::access() writes (with its newline), for `time` already formatted. Pure.
+// `custom` is used (and required) for AccessFormat::kCustom.
 std::string format_access_line(const AccessRecord& record, AccessFormat format,
-                               std::string_view time);
+                               std::string_view time, const AccessTemplate* custom = nullptr);
+
+// "1.2.3.4:80" -> ("1.2.3.4", "80"); "[::1]:80" -> ("::1", "80"); a Unix path -> (path, "").
+std::pair<std::string_view, std::string_view> split_peer(std::string_view peer);
 
 class Exchange;
 // The fields of a record that any Exchange knows (peer, request line, authority, referer, user
-// agent, scheme); the adapter adds status, bytes, duration and stream id. Views into `ex`.
+// agent, scheme, and the host's notes: TLS, ALPN, module, route); the adapter adds status,
+// bytes, duration and stream id. Views into `ex`.
 AccessRecord access_record_of(const Exchange& ex);
 
 // Microseconds since `since` (0 when `since` was never set): access-log durations.

@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <mutex>
 #include <cstring>
 #include <utility>
 
@@ -199,10 +200,50 @@ namespace h2::serve {
 
 // ---- ModuleRegistry ----
 
-ModuleRegistry::ModuleRegistry(ModuleLogger logger)
-    : logger_(logger), shared_logger_(std::make_shared<const ModuleLogger>(std::move(logger))) {}
+namespace {
 
-ModuleRegistry::~ModuleRegistry() = default;
+thread_local bool on_host_thread = false;
+std::mutex released_mutex;
+std::vector<LoadedModule*>& released() {
+  static auto* list = new std::vector<LoadedModule*>();  // never destroyed: used at exit
+  return *list;
+}
+
+// The deleter of every LoadedModule (see mark_host_thread in the header).
+void release_module(LoadedModule* module) {
+  if (on_host_thread) {
+    delete module;
+    return;
+  }
+  std::lock_guard lock(released_mutex);
+  released().push_back(module);
+}
+
+}  // namespace
+
+void mark_host_thread() {
+  on_host_thread = true;
+}
+
+void reap_released_modules() {
+  std::vector<LoadedModule*> list;
+  {
+    std::lock_guard lock(released_mutex);
+    list.swap(released());
+  }
+  for (LoadedModule* m : list) delete m;
+}
+
+ModuleRegistry::ModuleRegistry(ModuleLogger logger)
+    : logger_(logger), shared_logger_(std::make_shared<const ModuleLogger>(std::move(logger))) {
+  mark_host_thread();
+  reap_released_modules();
+}
+
+ModuleRegistry::~ModuleRegistry() {
+  modules_.clear();  // modules no one else holds go now, on this (host) thread
+  reap_released_modules();
+}
 
 std::uint32_t ModuleRegistry::abi_major() {
   return H2_ABI_MAJOR;
@@ -290,7 +331,8 @@ ModuleStatus ModuleRegistry::load_file(const std::filesystem::path& file) {
     return fail(ModuleError::kDuplicateName,
                 prefix(file) + "name '" + d->name + "' is already taken by (built in)");
   }
-  auto module = std::make_shared<LoadedModule>(std::move(library), d, file, shared_logger_);
+  std::shared_ptr<LoadedModule> module(
+      new LoadedModule(std::move(library), d, file, shared_logger_), &release_module);
   if (logger_) {
     logger_(ModuleLogLevel::kInfo,
             "loaded module " + module->name() + " " + d->version + " from " + file.string());

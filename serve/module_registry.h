@@ -98,6 +98,15 @@ struct HandlerResult {
 
 class LoadedModule;  // defined in serve/module_library.h (internal)
 
+// A module is shut down and unloaded where its last reference drops. That may be one of the
+// module's own threads (a job finishing on a stopped loop): shutting it down there would make it
+// join the thread running the call, and unloading it would unmap the code that thread returns
+// into. So only host threads shut modules down: the thread that makes a ModuleRegistry and every
+// thread a runtime marks with mark_host_thread(). A module released elsewhere waits in a list
+// that the next registry made or destroyed, or reap_released_modules(), empties on a host thread.
+void mark_host_thread();
+void reap_released_modules();
+
 // A module compiled into the host (nginx's stub_status kind, e.g. serve/status_module.h): no
 // library and no ABI check, otherwise routed and config-checked like a loaded one.
 struct BuiltinModule {

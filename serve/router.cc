@@ -69,7 +69,8 @@ std::shared_ptr<const Router> Router::build(const std::vector<RouteConfig>& rout
       *error = where(config.where) + ": route: " + made.status.message;
       return nullptr;
     }
-    compiled.push_back(Route{config, std::move(made.handler)});
+    compiled.push_back(Route{config, std::move(made.handler),
+                             config.authority + config.path + (config.is_prefix ? "*" : "")});
   }
   return std::make_shared<const Router>(std::move(compiled));
 }

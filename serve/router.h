@@ -25,6 +25,7 @@ class Router {
   struct Route {
     RouteConfig config;
     std::shared_ptr<Handler> handler;
+    std::string log_name;  // for the access log's $route: "example.com/static/*", "/exact"
   };
 
   enum class Outcome { kFound, kNotFound, kMethodNotAllowed };

@@ -245,7 +245,7 @@ void UringConnection::on_timer() {
 
 void UringConnection::on_request(protocol::Reqd& reqd) {
   auto exchange = std::make_shared<serve::H2Exchange>(reqd, peer_, false, weak_from_this());
-  serve::dispatch_request(*snapshot_->router, exchange);
+  serve::dispatch_request(snapshot_->router, exchange);
 }
 
 void UringConnection::on_stream_closed(protocol::Reqd& reqd, protocol::StreamEnd end,

@@ -204,7 +204,10 @@ void UringWorker::add_listener(int fd, bool unix_socket, std::string path,
 }
 
 void UringWorker::start() {
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    serve::mark_host_thread();
+    run();
+  });
 }
 
 io_uring_sqe* UringWorker::sqe() {

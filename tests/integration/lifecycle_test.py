@@ -120,6 +120,59 @@ TIMEOUT_CONFIG = """
 """ % MODULE_DIR
 
 
+class AccessLogTest(HostTestCase):
+    config = """
+        listeners:
+          - listen: 127.0.0.1:0
+            tls: {certificate: @CERT@, key: @KEY@}
+        modules: {directory: %s}
+        routes:
+          - {path: /echo, module: echo}
+          - {prefix: /, module: hello, config: {message: hi}}
+        logs:
+          error_log: @LOG@
+          access_log: @ACCESS@
+          access_format: '$client_address $method $path $protocol $status $bytes_sent $bytes_received $tls_version $alpn $module $route $stream_id $duration_us'
+    """ % MODULE_DIR
+
+    def lines(self, count):
+        deadline = time.monotonic() + 5
+        while True:
+            with open(self.host.access) as f:
+                lines = f.read().splitlines()
+            if len(lines) >= count or time.monotonic() > deadline:
+                return lines
+            time.sleep(0.02)
+
+    def test_a_custom_format_names_tls_alpn_module_route_and_bytes_both_ways(self):
+        self.curl("--cacert", CERT, "--http2", self.host.url("/a"))
+        self.curl("--cacert", CERT, "--http1.1", "--data-binary", "12345", self.host.url("/echo"))
+        lines = self.lines(2)
+        self.assertEqual(len(lines), 2, lines)
+        f = lines[0].split(" ")
+        # "hi (HTTP/2)\n" is 12 bytes
+        self.assertEqual(f[:7], ["127.0.0.1", "GET", "/a", "HTTP/2.0", "200", "12", "0"], lines[0])
+        self.assertRegex(f[7], r"^TLSv1\.[23]$")
+        self.assertEqual(f[8:11], ["h2", "hello", "/*"])
+        self.assertEqual(f[11], "1")  # the first stream of the connection
+        self.assertRegex(f[12], r"^\d+$")
+        g = lines[1].split(" ")
+        self.assertEqual(g[:7], ["127.0.0.1", "POST", "/echo", "HTTP/1.1", "200", "5", "5"],
+                         lines[1])
+        self.assertEqual(g[8:12], ["http/1.1", "echo", "/echo", "0"])
+
+    def test_an_unknown_field_fails_the_config_test(self):
+        with open(self.host.config) as f:
+            text = f.read()
+        bad = os.path.join(self.host.dir, "bad.yaml")
+        with open(bad, "w") as f:
+            f.write(text.replace("$route", "$rote"))
+        r = subprocess.run([os.environ["H2HOST"], "-t", "-c", bad], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 1)
+        self.assertRegex(r.stderr, r'bad\.yaml:\d+:\d+: "access_format": unknown access log field '
+                                   r'"\$rote"; did you mean "\$route"\?')
+
+
 class TimeoutsTest(HostTestCase):
     """timeouts: enforced by the runtime (preface, TLS handshake) and the core (idle)."""
     config = TIMEOUT_CONFIG

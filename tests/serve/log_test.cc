@@ -1,7 +1,10 @@
-// serve/log.h: the access-log line formats (combined, common, json) and their escaping.
+// serve/log.h and serve/access_format.h: the access-log line formats (combined, common, json,
+// a custom template of named fields) and their escaping.
 #include "serve/log.h"
 
 #include <gtest/gtest.h>
+
+#include "serve/access_format.h"
 
 namespace h2::serve {
 namespace {
@@ -20,6 +23,11 @@ AccessRecord record() {
   r.duration_us = 1500;
   r.stream_id = 7;
   r.tls = true;
+  r.bytes_received = 3;
+  r.tls_version = "TLSv1.3";
+  r.alpn = "h2";
+  r.module = "static";
+  r.route = "/a*";
   return r;
 }
 
@@ -50,8 +58,39 @@ TEST(AccessLog, JsonHasEveryFieldEscaped) {
             "{\"time\":\"03/Dec/2026:11:26:48 +0000\",\"client_address\":\"::1\","
             "\"client_port\":\"51234\",\"method\":\"GET\",\"authority\":\"example.com\","
             "\"path\":\"/a?b=1\",\"protocol\":\"HTTP/2.0\",\"status\":200,\"bytes_sent\":16,"
-            "\"duration_us\":1500,\"stream_id\":7,\"scheme\":\"https\",\"referer\":\"https://x/\","
-            "\"user_agent\":\"a\\\"b\\\\c\\u0001\"}\n");
+            "\"bytes_received\":3,\"duration_us\":1500,\"stream_id\":7,\"scheme\":\"https\","
+            "\"referer\":\"https://x/\",\"user_agent\":\"a\\\"b\\\\c\\u0001\","
+            "\"tls_version\":\"TLSv1.3\",\"alpn\":\"h2\",\"module\":\"static\",\"route\":\"/a*\"}\n");
+}
+
+TEST(AccessLog, ACustomTemplateExpandsEveryNamedField) {
+  std::string error;
+  std::string text;
+  for (std::string_view name : access_field_names()) text += "${" + std::string(name) + "}|";
+  auto t = AccessTemplate::parse(text, &error);
+  ASSERT_TRUE(t) << error;
+  AccessRecord r = record();
+  r.referer = {};  // empty: "-"
+  EXPECT_EQ(format_access_line(r, AccessFormat::kCustom, kTime, &*t),
+            "03/Dec/2026:11:26:48 +0000|::1|51234|GET|example.com|/a?b=1|HTTP/2.0|200|16|3|1500|"
+            "7|https|-|agent \\x22q\\x22|TLSv1.3|h2|static|/a*|\n");
+}
+
+TEST(AccessLog, ACustomTemplateKeepsLiteralsAndTakesBareNames) {
+  std::string error;
+  auto t = AccessTemplate::parse("$client_address [$time] \"$method $path\" $status $$ ok", &error);
+  ASSERT_TRUE(t) << error;
+  std::string out;
+  t->render(record(), kTime, out);
+  EXPECT_EQ(out, "::1 [03/Dec/2026:11:26:48 +0000] \"GET /a?b=1\" 200 $$ ok\n");
+}
+
+TEST(AccessLog, AnUnknownFieldIsRefusedWithTheNearestName) {
+  std::string error;
+  EXPECT_FALSE(AccessTemplate::parse("$stauts $path", &error));
+  EXPECT_EQ(error, "unknown access log field \"$stauts\"; did you mean \"$status\"?");
+  EXPECT_FALSE(AccessTemplate::parse("${status", &error));
+  EXPECT_EQ(error, "unterminated \"${\" in the access log format");
 }
 
 }  // namespace
