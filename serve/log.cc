@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -39,6 +40,18 @@ void close_target(std::FILE* file) {
   if (file != nullptr && file != stderr && file != stdout) std::fclose(file);
 }
 
+// One write(2) per line, not stdio's buffer-sized pieces: worker processes appending to one
+// file (O_APPEND) never interleave inside a line, however long it is.
+void write_line(std::FILE* file, std::string_view line) {
+  const int fd = ::fileno(file);
+  while (!line.empty()) {
+    const ssize_t n = ::write(fd, line.data(), line.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;  // a full disk or a closed pipe: the line is lost, the server goes on
+    line.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
 size_t format_time(char* out, size_t size, const char* format) {
   const std::time_t now = std::time(nullptr);
   std::tm local{};
@@ -65,6 +78,7 @@ std::string Log::open(const LogConfig& config) {
   close_target(access_.exchange(access_file));
   level_.store(config.level);
   access_format_.store(config.access_format);
+  access_template_.reset();
   if (config.access_format == AccessFormat::kCustom) {
     std::string ignored;  // checked when the configuration was read
     if (auto t = AccessTemplate::parse(config.access_template, &ignored)) {
@@ -77,13 +91,15 @@ std::string Log::open(const LogConfig& config) {
 void Log::write(LogLevel level, std::string_view message) {
   char stamp[32];
   const size_t n = format_time(stamp, sizeof stamp, "%Y/%m/%d %H:%M:%S");
+  char head[96];
+  const int h = std::snprintf(head, sizeof head, "%.*s [%s] %d#%u: ", static_cast<int>(n), stamp,
+                              log_level_name(level), static_cast<int>(getpid()), generation_.load());
+  std::string line(head, h > 0 ? std::min<size_t>(static_cast<size_t>(h), sizeof head - 1) : 0);
+  line.append(message);
+  line += '\n';
   std::lock_guard lock(mutex_);
   std::FILE* file = error_.load();
-  if (file == nullptr) file = stderr;
-  std::fprintf(file, "%.*s [%s] %d#%u: %.*s\n", static_cast<int>(n), stamp, log_level_name(level),
-               static_cast<int>(getpid()), generation_.load(), static_cast<int>(message.size()),
-               message.data());
-  std::fflush(file);
+  write_line(file == nullptr ? stderr : file, line);
 }
 
 std::pair<std::string_view, std::string_view> split_peer(std::string_view peer) {
@@ -246,8 +262,7 @@ void Log::access(const AccessRecord& record) {
   std::lock_guard lock(mutex_);
   std::FILE* file = access_.load();
   if (file == nullptr) return;
-  std::fwrite(line.data(), 1, line.size(), file);
-  std::fflush(file);
+  write_line(file, line);
 }
 
 }  // namespace h2::serve

@@ -4,6 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
 #include "serve/access_format.h"
 
 namespace h2::serve {
@@ -91,6 +97,50 @@ TEST(AccessLog, AnUnknownFieldIsRefusedWithTheNearestName) {
   EXPECT_EQ(error, "unknown access log field \"$stauts\"; did you mean \"$status\"?");
   EXPECT_FALSE(AccessTemplate::parse("${status", &error));
   EXPECT_EQ(error, "unterminated \"${\" in the access log format");
+}
+
+TEST(AccessLog, LinesFromProcessesSharingTheFileNeverInterleave) {
+  // Worker processes append to one access log: every line must land whole, even one far longer
+  // than stdio's buffer (a 20 KB path).
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("h2-log-test-" + std::to_string(::getpid()) + ".log");
+  std::filesystem::remove(path);
+  LogConfig config;
+  config.error_log = "stderr";
+  config.access_log = path.string();
+  ASSERT_EQ(Log::open(config), "");
+  constexpr int kLines = 200;
+  std::vector<pid_t> children;
+  for (char fill : {'a', 'b'}) {
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      const std::string long_path = "/" + std::string(20000, fill);
+      AccessRecord r = record();
+      r.path = long_path;
+      for (int i = 0; i < kLines; ++i) Log::access(r);
+      ::_exit(0);
+    }
+    children.push_back(pid);
+  }
+  for (pid_t pid : children) {
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  std::ifstream in(path);
+  std::string line;
+  int count = 0;
+  while (std::getline(in, line)) {
+    ++count;
+    const bool a = line.find("\"GET /" + std::string(20000, 'a') + " HTTP/2.0\"") != std::string::npos;
+    const bool b = line.find("\"GET /" + std::string(20000, 'b') + " HTTP/2.0\"") != std::string::npos;
+    ASSERT_TRUE(a != b) << "line " << count << " is not one whole line (" << line.size() << " bytes)";
+  }
+  EXPECT_EQ(count, 2 * kLines);
+  config.access_log.clear();
+  Log::open(config);
+  std::filesystem::remove(path);
 }
 
 }  // namespace
