@@ -41,6 +41,7 @@ const std::array kSpecs = {
     H2_LIMIT(header_block_timeout_ms, 0, 3'600'000),
     H2_LIMIT(shutdown_ping_timeout_ms, 0, 3'600'000),
     H2_LIMIT(flow_control_stall_timeout_ms, 0, 86'400'000),
+    H2_LIMIT(request_body_timeout_ms, 0, 86'400'000),
     H2_LIMIT(output_high_watermark, 1024, 1 << 30),
     H2_LIMIT(max_unwritten_output, 65536, 1 << 30),
 };

@@ -79,6 +79,11 @@ struct ConnectionOptions {
   // cut. 60 s matches nginx send_timeout, the time it allows an HTTP/1.1 client to take nothing
   // from a blocked socket; nginx, h2o and nghttpd have no equivalent for HTTP/2 windows.
   uint64_t flow_control_stall_timeout_ms = 60'000;
+  // A request whose body is still to come (no END_STREAM yet) with no DATA for this long is
+  // reset with RST_STREAM(CANCEL): a client that opens uploads and goes silent holds nothing
+  // forever (the idle timeout runs only while no stream is open). nginx client_body_timeout 60 s,
+  // measured the same way (between two reads). Extended CONNECT tunnels (RFC 8441) are exempt.
+  uint64_t request_body_timeout_ms = 60'000;
   // Graceful shutdown: how long to wait for the PING ACK before sending the final GOAWAY. Unlike
   // the others, 0 does not disable it (a shutdown must end): it means "do not wait for the ACK".
   uint64_t shutdown_ping_timeout_ms = 5'000;

@@ -394,6 +394,7 @@ void Core::on_time(uint64_t now_ms) {
   }
   fire_stall_timers();
   if (failed_) return;
+  fire_body_timers();
   if (shutdown_ != Shutdown::kFinal && streams_.empty() && options_.idle_timeout_ms != 0 &&
       now_ms_ - last_activity_ms_ >= options_.idle_timeout_ms) {
     shutdown_ = Shutdown::kFinal;
@@ -418,6 +419,7 @@ std::optional<uint64_t> Core::next_wakeup_ms() const {
     consider(last_activity_ms_ + options_.idle_timeout_ms);
   }
   if (stream_stall_check_ms_) consider(*stream_stall_check_ms_);
+  if (body_check_ms_) consider(*body_check_ms_);
   if (connection_stalled_since_ms_) {
     consider(*connection_stalled_since_ms_ + options_.flow_control_stall_timeout_ms);
   }

@@ -200,6 +200,10 @@ class Core final : public FrameVisitor, public hpack::HeaderSink {
   void note_stream_stall(Stream* s, bool stalled);
   void note_connection_stall();
   void fire_stall_timers();
+  // request_body_timeout_ms: arms the (lazy) check for a request whose body is to come.
+  void note_body_expected(Stream* s);
+  void fire_body_timers();
+  bool awaits_body(const Stream* s) const;
   void complete_flushes(Stream* s);
 
   RequestHandler* handler_;
@@ -285,6 +289,8 @@ class Core final : public FrameVisitor, public hpack::HeaderSink {
   uint64_t shutdown_ping_ms_ = 0;
   std::optional<uint64_t> stream_stall_check_ms_;  // no stream stalled before this deadline
   std::optional<uint64_t> connection_stalled_since_ms_;
+  std::optional<uint64_t> body_check_ms_;  // no request body times out before this deadline
+  uint64_t connection_credit_ms_ = 0;      // our last connection WINDOW_UPDATE
   uint32_t reset_tokens_ = 0;
   uint32_t consecutive_empty_frames_ = 0;
   uint64_t window_updates_received_ = 0;

@@ -181,6 +181,8 @@ void Core::end_block() {
     if (s->head.content_length > 0) return stream_error(id, ErrorCode::kProtocolError);
     s->remote_ended = true;
     s->state = StreamState::kHalfClosedRemote;
+  } else {
+    note_body_expected(s);
   }
   dispatch_request(s);
 }

@@ -266,6 +266,7 @@ void Core::on_data_start(const FrameHeader& h) {
     credit_connection(h.length);
     return stream_error(h.stream_id, ErrorCode::kFlowControlError);
   }
+  s->last_data_ms = now_ms_;
   data_stream_id_ = h.stream_id;
 }
 
@@ -359,14 +360,20 @@ void Core::deliver_body(Stream* s) {
 void Core::credit_connection(uint32_t n) {
   if (failed_ || n == 0) return;
   conn_recv_.on_consumed(n);
-  if (uint32_t increment = conn_recv_.take_update()) queue_window_update(0, increment);
+  if (uint32_t increment = conn_recv_.take_update()) {
+    queue_window_update(0, increment);
+    connection_credit_ms_ = now_ms_;  // bodies stalled on the connection window may move again
+  }
 }
 
 void Core::credit_stream(Stream* s, uint32_t n) {
   if (failed_ || n == 0) return;
   s->recv.on_consumed(n);
   if (s->remote_ended || !s->remote_open()) return;  // no more DATA expected
-  if (uint32_t increment = s->recv.take_update()) queue_window_update(s->id, increment);
+  if (uint32_t increment = s->recv.take_update()) {
+    queue_window_update(s->id, increment);
+    note_body_expected(s);  // the peer may send again: its silence counts from now
+  }
 }
 
 }  // namespace h2::protocol::detail

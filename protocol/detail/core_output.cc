@@ -218,6 +218,40 @@ void Core::note_connection_stall() {
   }
 }
 
+void Core::note_body_expected(Stream* s) {
+  s->last_data_ms = now_ms_;
+  if (options_.request_body_timeout_ms != 0 && !body_check_ms_) {
+    body_check_ms_ = now_ms_ + options_.request_body_timeout_ms;
+  }
+}
+
+// The peer owes us body bytes and nothing of ours stops it from sending them: a window kept
+// closed because the handler does not read is our wait, not the peer's silence.
+bool Core::awaits_body(const Stream* s) const {
+  return s->remote_open() && !s->remote_ended && !s->pushed && s->head.method != "CONNECT" &&
+         !(upgraded_ && s->id == 1) && s->recv.available() > 0 && conn_recv_.available() > 0;
+}
+
+void Core::fire_body_timers() {
+  if (!body_check_ms_ || now_ms_ < *body_check_ms_) return;
+  body_check_ms_.reset();
+  const uint64_t timeout = options_.request_body_timeout_ms;
+  std::vector<uint32_t> expired;
+  std::optional<uint64_t> next;
+  for (auto& [id, s] : streams_) {
+    if (!awaits_body(s)) continue;
+    const uint64_t since = std::max(s->last_data_ms, connection_credit_ms_);
+    if (now_ms_ - since >= timeout) {
+      expired.push_back(id);
+    } else {
+      const uint64_t due = since + timeout;
+      next = next ? std::min(*next, due) : due;
+    }
+  }
+  body_check_ms_ = next;
+  for (uint32_t id : expired) stream_error(id, ErrorCode::kCancel);
+}
+
 void Core::fire_stall_timers() {
   const uint64_t timeout = options_.flow_control_stall_timeout_ms;
   if (connection_stalled_since_ms_ && now_ms_ - *connection_stalled_since_ms_ >= timeout) {

@@ -77,6 +77,7 @@ struct Stream : SchedNode {
     flushes.clear();
     stalled = false;
     stalled_since_ms = 0;
+    last_data_ms = 0;
     user_data = nullptr;
   }
 
@@ -127,6 +128,8 @@ struct Stream : SchedNode {
   // Body waiting while the peer's stream window is closed, since when (flow-control stall).
   bool stalled = false;
   uint64_t stalled_since_ms = 0;
+  // When request DATA last arrived (or the request opened): request_body_timeout_ms.
+  uint64_t last_data_ms = 0;
 
   void* user_data = nullptr;
 

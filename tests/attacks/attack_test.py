@@ -421,7 +421,8 @@ STALLS_CONFIG = """
     listeners:
       - listen: 127.0.0.1:0
     limits: {header_block_timeout_ms: 500, settings_ack_timeout_ms: 500,
-             flow_control_stall_timeout_ms: 1000, max_unwritten_output: 4194304}
+             flow_control_stall_timeout_ms: 1000, request_body_timeout_ms: 1000,
+             max_unwritten_output: 4194304}
     timeouts: {preface_ms: 500, write_ms: 1000, idle_ms: 1000, shutdown_ms: 1000}
 """ + ROUTES
 
@@ -507,6 +508,33 @@ class StallsTest(AttackCase):
             self.assertEqual(c.status(sid), 200)
         self.assertEqual(sorted(resets), sids)
         c.send(ping_frame(b"alive?.."))  # the connection itself goes on
+        f, _ = c.wait_for(lambda f: f.type in (PING, GOAWAY), 1.0)
+        self.assertEqual((f.type, f.payload), (PING, b"alive?.."), f)
+        self.assert_reaction(list(resets.values()), 0.9, 2.5, "RST_STREAM(CANCEL) after 1000 ms")
+        self.assert_rss(watch, 32)
+        self.probe("after")
+
+    def test_silent_uploads(self):
+        # 50 POSTs to echo whose bodies never come (HEADERS without END_STREAM, then nothing):
+        # request_body_timeout_ms (1000) later each is reset with CANCEL, the connection goes on.
+        c = self.connect()
+        handshake(c)
+        sids = list(range(1, 101, 2))
+        with self.rss() as watch:
+            start = time.monotonic()
+            c.send(b"".join(headers_frame(sid, request_block("/echo", "POST"), end_stream=False)
+                            for sid in sids))
+            self.probe("during")
+            resets = {}
+            while len(resets) < len(sids):
+                f, _ = c.wait_for(lambda f: f.type in (RST_STREAM, GOAWAY),
+                                  3.0 - (time.monotonic() - start))
+                self.assertIsNotNone(f, "reset %d of %d uploads within 3 s" %
+                                     (len(resets), len(sids)))
+                self.assertEqual((f.type, f.error_code), (RST_STREAM, CANCEL), f)
+                resets[f.stream_id] = time.monotonic() - start
+        self.assertEqual(sorted(resets), sids)
+        c.send(ping_frame(b"alive?.."))
         f, _ = c.wait_for(lambda f: f.type in (PING, GOAWAY), 1.0)
         self.assertEqual((f.type, f.payload), (PING, b"alive?.."), f)
         self.assert_reaction(list(resets.values()), 0.9, 2.5, "RST_STREAM(CANCEL) after 1000 ms")

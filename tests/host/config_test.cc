@@ -298,7 +298,7 @@ TEST_F(ConfigTest, EveryConnectionOptionIsConfigurable) {
   }
   // Every field of protocol::ConnectionOptions (protocol/options.h has 20) but idle_timeout_ms,
   // which is `timeouts: idle_ms`. A field added there without a spec here fails this count.
-  EXPECT_EQ(connection_limit_specs().size(), 23u);
+  EXPECT_EQ(connection_limit_specs().size(), 24u);
 }
 
 }  // namespace

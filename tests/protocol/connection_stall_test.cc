@@ -175,6 +175,64 @@ H2_SCRIPT_TEST(LateData, DataAfterOurStreamErrorOnAClosedStreamEndsTheConnection
   expect_goaway(h.drain(), ErrorCode::kEnhanceYourCalm);
 }
 
+// ---- a request body that never comes ------------------------------------------------------
+
+H2_SCRIPT_TEST(RequestBodyTimeout, ASilentUploadIsCancelled) {
+  h.options.request_body_timeout_ms = kStall;
+  h.handler.respond = nullptr;  // the handler waits for the body
+  h.handshake();
+  h.request(1, Harness::post_fields(), false);
+  h.drain();
+  ASSERT_TRUE(h.conn().next_wakeup_ms().has_value());
+  h.advance(kStall - 1000);
+  FrameBuilder b;
+  b.data(1, "part", false);  // progress: the clock restarts
+  h.feed(b);
+  h.advance(kStall - 1);
+  EXPECT_EQ(find_frame(h.drain(), FrameType::kRstStream), nullptr);
+  h.advance(1);
+  expect_rst(h.drain(), 1, ErrorCode::kCancel);
+  ASSERT_EQ(h.handler.stream_closes.size(), 1u);
+  EXPECT_EQ(h.handler.stream_closes[0].end, protocol::StreamEnd::kStreamError);
+}
+
+H2_SCRIPT_TEST(RequestBodyTimeout, AWindowTheHandlerKeepsClosedIsNotThePeersSilence) {
+  // The handler does not read: the stream window fills and the peer cannot send. That wait is
+  // ours; once the handler reads and the window reopens, the peer's clock starts again.
+  h.options.request_body_timeout_ms = kStall;
+  h.options.initial_stream_window = 65535;
+  h.handler.respond = nullptr;
+  h.handshake();
+  h.request(1, Harness::post_fields(), false);
+  FrameBuilder b;
+  for (int i = 0; i < 3; ++i) b.data(1, std::string(16384, 'p'), false);
+  b.data(1, std::string(16383, 'p'), false);  // the whole window, unread
+  h.feed(b);
+  h.drain();
+  h.advance(10 * kStall);
+  EXPECT_EQ(find_frame(h.drain(), FrameType::kRstStream), nullptr) << "our wait, not the peer's";
+  BodyReader reader;
+  reader.start(h.handler.requests[0]);  // consumes: WINDOW_UPDATE, the peer may send again
+  EXPECT_EQ(reader.body.size(), 65535u);
+  h.drain();
+  h.advance(kStall - 1);
+  EXPECT_EQ(find_frame(h.drain(), FrameType::kRstStream), nullptr);
+  h.advance(1);
+  expect_rst(h.drain(), 1, ErrorCode::kCancel);
+}
+
+H2_SCRIPT_TEST(RequestBodyTimeout, RequestsWithoutABodyAndZeroAreExempt) {
+  h.options.request_body_timeout_ms = 0;
+  h.handler.respond = nullptr;
+  h.handshake();
+  h.request(1, Harness::post_fields(), false);
+  h.get(3);
+  h.drain();
+  h.advance(24 * 3600 * 1000);
+  EXPECT_EQ(find_frame(h.drain(), FrameType::kRstStream), nullptr);
+  EXPECT_EQ(h.conn().open_stream_count(), 2u);
+}
+
 // ---- frames that carry nothing ----------------------------------------------------------------
 
 H2_SCRIPT_TEST(EmptyFrames, ConsecutiveEmptyDataFramesAreEnhanceYourCalm) {
