@@ -5,9 +5,13 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/install-deps.sh"
+start=$SECONDS
 "$root/scripts/build.sh"
 build_dir=${H2_BUILD_DIR:-$root/build}
 ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)" --timeout 900
+echo "test.sh: release leg (build + tests) took $((SECONDS - start)) s"
 if [[ ${H2_SKIP_SANITIZERS:-0} != 1 ]]; then
+  start=$SECONDS
   "$root/scripts/test-sanitizers.sh"
+  echo "test.sh: sanitizer leg (build + tests + fuzzing) took $((SECONDS - start)) s"
 fi
