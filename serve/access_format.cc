@@ -25,7 +25,9 @@ bool name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
 }
 
-void append_escaped(std::string& out, std::string_view text) {
+}  // namespace
+
+void append_log_escaped(std::string& out, std::string_view text) {
   if (text.empty()) {
     out += '-';
     return;
@@ -41,8 +43,6 @@ void append_escaped(std::string& out, std::string_view text) {
     }
   }
 }
-
-}  // namespace
 
 std::span<const std::string_view> access_field_names() {
   return kNames;
@@ -95,24 +95,24 @@ void AccessTemplate::render(const AccessRecord& r, std::string_view time, std::s
     switch (p.field) {
       case -1: out += p.literal; break;
       case kTime: out.append(time); break;
-      case kClientAddress: append_escaped(out, address); break;
-      case kClientPort: append_escaped(out, port); break;
-      case kMethod: append_escaped(out, r.method); break;
-      case kAuthority: append_escaped(out, r.authority); break;
-      case kPath: append_escaped(out, r.path); break;
-      case kProtocol: append_escaped(out, r.protocol); break;
+      case kClientAddress: append_log_escaped(out, address); break;
+      case kClientPort: append_log_escaped(out, port); break;
+      case kMethod: append_log_escaped(out, r.method); break;
+      case kAuthority: append_log_escaped(out, r.authority); break;
+      case kPath: append_log_escaped(out, r.path); break;
+      case kProtocol: append_log_escaped(out, r.protocol); break;
       case kStatus: out += std::to_string(r.status); break;
       case kBytesSent: out += std::to_string(r.bytes_sent); break;
       case kBytesReceived: out += std::to_string(r.bytes_received); break;
       case kDurationUs: out += std::to_string(r.duration_us); break;
       case kStreamId: out += std::to_string(r.stream_id); break;
       case kScheme: out += r.tls ? "https" : "http"; break;
-      case kReferer: append_escaped(out, r.referer); break;
-      case kUserAgent: append_escaped(out, r.user_agent); break;
-      case kTlsVersion: append_escaped(out, r.tls_version); break;
-      case kAlpn: append_escaped(out, r.alpn); break;
-      case kModule: append_escaped(out, r.module); break;
-      case kRoute: append_escaped(out, r.route); break;
+      case kReferer: append_log_escaped(out, r.referer); break;
+      case kUserAgent: append_log_escaped(out, r.user_agent); break;
+      case kTlsVersion: append_log_escaped(out, r.tls_version); break;
+      case kAlpn: append_log_escaped(out, r.alpn); break;
+      case kModule: append_log_escaped(out, r.module); break;
+      case kRoute: append_log_escaped(out, r.route); break;
       default: break;
     }
   }

@@ -35,4 +35,8 @@ class AccessTemplate {
 // Every field name a template may use, in AccessRecord order (for messages and docs).
 std::span<const std::string_view> access_field_names();
 
+// A text field as the text formats write it: "-" when empty; '"', '\\' and bytes outside
+// printable ASCII as \xHH (nginx's escaping of variables).
+void append_log_escaped(std::string& out, std::string_view text);
+
 }  // namespace h2::serve

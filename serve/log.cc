@@ -132,20 +132,10 @@ void append_json_string(std::string& out, std::string_view text) {
   out += '"';
 }
 
-// Quoted fields of the text formats: '"' and control bytes become '\xHH' (as nginx escapes).
+// Quoted fields of the text formats, escaped as nginx escapes them.
 void append_quoted(std::string& out, std::string_view text) {
   out += '"';
-  if (text.empty()) out += '-';
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\' || u < 0x20 || u >= 0x7f) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof escaped, "\\x%02X", u);
-      out += escaped;
-    } else {
-      out += c;
-    }
-  }
+  append_log_escaped(out, text);
   out += '"';
 }
 
