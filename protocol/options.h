@@ -50,10 +50,12 @@ struct ConnectionOptions {
   uint64_t reset_budget_window_ms = 1000;
   // Frames that make us work but carry nothing (CVE-2019-9518 and kin). Each is a counter and a
   // check; beyond it: GOAWAY ENHANCE_YOUR_CALM. Zero-length DATA frames without END_STREAM in a
-  // row (Envoy max_consecutive_inbound_frames_with_empty_payload: 1; nghttp2 none).
+  // row, with no frame carrying a payload between them (Envoy
+  // max_consecutive_inbound_frames_with_empty_payload: 1; nghttp2 none).
   uint32_t max_consecutive_empty_frames = 16;
-  // WINDOW_UPDATE frames received per DATA frame we sent (+1): a peer only needs them for the
-  // DATA we send it (Envoy max_inbound_window_update_frames_per_data_frame_sent: 10).
+  // WINDOW_UPDATE frames received per DATA frame we sent and per stream opened (+1): a peer only
+  // needs them for the DATA we send it (Envoy max_inbound_window_update_frames_per_data_frame_sent:
+  // 10).
   uint32_t max_window_updates_per_data_frame = 10;
   // PRIORITY and PRIORITY_UPDATE frames per stream the peer opened (+1) (Envoy
   // max_inbound_priority_frames_per_stream: 100).

@@ -65,7 +65,9 @@ size_t ServerConnection::process_bytes(std::string_view bytes, uint64_t now_ms) 
   if (!driving) return 0;
   // The bytes arrived now: activity is stamped with this time (idle, reset-budget clocks).
   core_->on_time(now_ms);
-  return core_->process_bytes(bytes);
+  const size_t consumed = core_->process_bytes(bytes);
+  core_->mark_time_stale();
+  return consumed;
 }
 void ServerConnection::on_peer_eof() {
   if (Driving driving(core_); driving) core_->on_peer_eof();
@@ -87,7 +89,10 @@ bool ServerConnection::is_closed() const {
   return core_->is_closed();
 }
 void ServerConnection::on_time(uint64_t now_ms) {
-  if (Driving driving(core_); driving) core_->on_time(now_ms);
+  if (Driving driving(core_); driving) {
+    core_->on_time(now_ms);
+    core_->mark_time_stale();
+  }
 }
 std::optional<uint64_t> ServerConnection::next_wakeup_ms() const {
   return core_->next_wakeup_ms();
@@ -97,6 +102,7 @@ void ServerConnection::start_graceful_shutdown(uint64_t now_ms) {
   if (!driving) return;
   core_->on_time(now_ms);
   core_->start_graceful_shutdown();
+  core_->mark_time_stale();
 }
 size_t ServerConnection::callback_exceptions() const {
   return core_->callback_exceptions();

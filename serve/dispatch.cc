@@ -36,7 +36,6 @@ void dispatch_request(const std::shared_ptr<const Router>& routes,
   if (Log::access_enabled()) {
     exchange->access_notes.module = match.route->config.module;
     exchange->access_notes.route = match.route->log_name;
-    exchange->access_notes.route_owner = routes;
   }
   const RunningRoute running(router.index_of(match.route));
   try {

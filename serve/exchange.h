@@ -115,8 +115,9 @@ struct SharedBytes {
 struct AccessNotes {
   const char* tls_version = nullptr;  // static strings (OpenSSL's version names, "h2", "http/1.1")
   const char* alpn = nullptr;
-  std::string_view module, route;            // the matched route's (dispatch_request)
-  std::shared_ptr<const void> route_owner;  // keeps the routing table they point into alive
+  // The matched route's (dispatch_request), copied: the exchange may outlive the routing table,
+  // and holding the table would make its last release run module code on a module's thread.
+  std::string module, route;
 };
 
 class Exchange {

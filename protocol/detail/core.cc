@@ -170,7 +170,7 @@ void Core::close_stream(Stream* s, ErrorCode code, ClosedHow how, StreamEnd end)
   closed_.record(s->id, how, late_data);
   streams_.erase(s->id);
   s->in_map = false;
-  last_activity_ms_ = now_ms_;
+  last_activity_ms_ = stamp();
   // Unframed body: released once the bytes already queued are written (a partially framed
   // chunk is still referenced by the output).
   for (BodyChunk& chunk : s->body) retire_holder(std::move(chunk.holder));
@@ -302,8 +302,10 @@ void Core::count_control_frame() {
 }
 
 bool Core::count_window_update() {
-  const uint64_t allowed =
-      uint64_t{options_.max_window_updates_per_data_frame} * (data_frames_sent_ + 1);
+  // Per DATA frame sent and per stream (a client may update each stream's window once even
+  // when its answer carries no body: 204, 304, HEAD).
+  const uint64_t allowed = uint64_t{options_.max_window_updates_per_data_frame} *
+                           (data_frames_sent_ + streams_opened_ + 1);
   if (++window_updates_received_ <= allowed) return true;
   connection_error(ErrorCode::kEnhanceYourCalm, "WINDOW_UPDATE flood");
   return false;
@@ -376,7 +378,9 @@ void Core::on_peer_eof() {
 
 void Core::on_time(uint64_t now_ms) {
   now_ms_ = std::max(now_ms_, now_ms);
+  time_fresh_ = true;
   if (failed_ || detached_) return;
+  resolve_pending_stamps();
   if (awaiting_settings_ack_ && options_.settings_ack_timeout_ms != 0 &&
       now_ms_ - settings_sent_ms_ >= options_.settings_ack_timeout_ms) {
     // RFC 9113 §6.5.3
@@ -403,10 +407,23 @@ void Core::on_time(uint64_t now_ms) {
   }
 }
 
+void Core::resolve_pending_stamps() {
+  if (!stamps_pending_) return;
+  stamps_pending_ = false;
+  for (auto& [id, s] : streams_) {
+    if (s->stalled && s->stalled_since_ms == kStampPending) s->stalled_since_ms = now_ms_;
+    if (s->last_data_ms == kStampPending) s->last_data_ms = now_ms_;
+  }
+  if (connection_stalled_since_ms_ == kStampPending) connection_stalled_since_ms_ = now_ms_;
+  if (connection_credit_ms_ == kStampPending) connection_credit_ms_ = now_ms_;
+  if (last_activity_ms_ == kStampPending) last_activity_ms_ = now_ms_;
+}
+
 std::optional<uint64_t> Core::next_wakeup_ms() const {
   if (failed_ || detached_) return std::nullopt;
   std::optional<uint64_t> next;
   auto consider = [&](uint64_t t) { next = next ? std::min(*next, t) : t; };
+  if (stamps_pending_) consider(now_ms_);  // due now: on_time gives the stamps their time
   if (awaiting_settings_ack_ && options_.settings_ack_timeout_ms != 0) {
     consider(settings_sent_ms_ + options_.settings_ack_timeout_ms);
   }

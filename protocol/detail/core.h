@@ -86,6 +86,8 @@ class Core final : public FrameVisitor, public hpack::HeaderSink {
   bool wants_write() const;
   bool is_closed() const;
   void on_time(uint64_t now_ms);
+  // After process_bytes / on_time: now_ms_ is no longer the embedder's current time (see stamp()).
+  void mark_time_stale() { time_fresh_ = false; }
   std::optional<uint64_t> next_wakeup_ms() const;
   void start_graceful_shutdown();
   size_t open_stream_count() const { return streams_.size(); }
@@ -290,7 +292,21 @@ class Core final : public FrameVisitor, public hpack::HeaderSink {
   std::optional<uint64_t> stream_stall_check_ms_;  // no stream stalled before this deadline
   std::optional<uint64_t> connection_stalled_since_ms_;
   std::optional<uint64_t> body_check_ms_;  // no request body times out before this deadline
-  uint64_t connection_credit_ms_ = 0;      // our last connection WINDOW_UPDATE
+  uint64_t connection_credit_ms_ = 0;      // our last reopening of a closed connection window
+  // Time stamps for timers. now_ms_ is the embedder's time only inside process_bytes / on_time;
+  // a respond-API call or pending_output may come much later (a handler answering from a posted
+  // task) with no time given. A timer started then is stamped kStampPending, and the next
+  // on_time (asked for at once by next_wakeup_ms) gives it the real time: a stale stamp would
+  // make a stall, body or idle timeout fire at once.
+  static constexpr uint64_t kStampPending = UINT64_MAX;
+  bool time_fresh_ = false;
+  bool stamps_pending_ = false;
+  uint64_t stamp() {
+    if (time_fresh_) return now_ms_;
+    stamps_pending_ = true;
+    return kStampPending;
+  }
+  void resolve_pending_stamps();
   uint32_t reset_tokens_ = 0;
   uint32_t consecutive_empty_frames_ = 0;
   uint64_t window_updates_received_ = 0;

@@ -46,6 +46,7 @@ bool Core::check_preface(std::string_view& bytes) {
 bool Core::on_frame_header(const FrameHeader& h) {
   if (failed_) return false;
   last_activity_ms_ = now_ms_;
+  if (h.length != 0 && h.type != FrameType::kData) consecutive_empty_frames_ = 0;
   if (!settings_received_) {
     // RFC 9113 §3.4: the preface's SETTINGS (not an ACK) comes first.
     if (h.type != FrameType::kSettings || h.has(flags::kAck)) {
@@ -247,12 +248,20 @@ void Core::on_data_start(const FrameHeader& h) {
       // returned, up to the stream window the peer had left. More is a peer that ignores the
       // reset and spends our bandwidth for nothing: no credit, GOAWAY.
       if (!closed_.spend_late_data(h.stream_id, h.length)) {
-        return connection_error(ErrorCode::kEnhanceYourCalm, "DATA on a reset stream beyond its window");
+        // §6.9.1: more than the window the peer was given on that stream.
+        return connection_error(ErrorCode::kFlowControlError,
+                                "DATA on a reset stream beyond its window");
       }
       return credit_connection(h.length);
     }
     credit_connection(h.length);
-    return stream_error(h.stream_id, ErrorCode::kStreamClosed);  // §6.1
+    // §6.1. A stream we no longer remember (evicted from the ring) may still have DATA in flight:
+    // a stream window of it is tolerated after this reset, as for a refused stream.
+    const bool forgotten = closed_.lookup(h.stream_id) == ClosedHow::kUnknown;
+    return stream_error(h.stream_id, ErrorCode::kStreamClosed,
+                        forgotten ? std::max<uint32_t>(options_.initial_stream_window,
+                                                       kDefaultInitialWindowSize)
+                                  : 0);
   }
   if (s->state == StreamState::kReservedLocal) {
     // §5.1 reserved (local): only RST_STREAM, PRIORITY, WINDOW_UPDATE may be received.
@@ -359,10 +368,18 @@ void Core::deliver_body(Stream* s) {
 
 void Core::credit_connection(uint32_t n) {
   if (failed_ || n == 0) return;
+  const bool was_closed = conn_recv_.available() <= 0;
   conn_recv_.on_consumed(n);
   if (uint32_t increment = conn_recv_.take_update()) {
     queue_window_update(0, increment);
-    connection_credit_ms_ = now_ms_;  // bodies stalled on the connection window may move again
+    if (was_closed) {
+      // Bodies that waited on the closed connection window may move again: their silence
+      // counts from now, and the check that skipped them runs again.
+      connection_credit_ms_ = stamp();
+      if (options_.request_body_timeout_ms != 0 && !body_check_ms_) {
+        body_check_ms_ = now_ms_ + options_.request_body_timeout_ms;
+      }
+    }
   }
 }
 

@@ -207,19 +207,19 @@ void Core::note_stream_stall(Stream* s, bool stalled) {
   if (stalled == s->stalled) return;
   s->stalled = stalled;
   if (!stalled || options_.flow_control_stall_timeout_ms == 0) return;
-  s->stalled_since_ms = now_ms_;
+  s->stalled_since_ms = stamp();
   // Lazy: the check runs at the earliest deadline any stream may have, and recomputes.
   if (!stream_stall_check_ms_) stream_stall_check_ms_ = now_ms_ + options_.flow_control_stall_timeout_ms;
 }
 
 void Core::note_connection_stall() {
   if (!connection_stalled_since_ms_ && options_.flow_control_stall_timeout_ms != 0) {
-    connection_stalled_since_ms_ = now_ms_;
+    connection_stalled_since_ms_ = stamp();
   }
 }
 
 void Core::note_body_expected(Stream* s) {
-  s->last_data_ms = now_ms_;
+  s->last_data_ms = stamp();
   if (options_.request_body_timeout_ms != 0 && !body_check_ms_) {
     body_check_ms_ = now_ms_ + options_.request_body_timeout_ms;
   }

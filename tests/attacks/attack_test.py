@@ -21,7 +21,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from h2host_support import MODULE_DIR, Host  # noqa: E402
 
 from attack_client import (  # noqa: E402
-    ACK, CANCEL, DATA, END_HEADERS, END_STREAM, ENHANCE_YOUR_CALM, GOAWAY, HEADERS, NO_ERROR,
+    ACK, CANCEL, DATA, END_HEADERS, END_STREAM, ENHANCE_YOUR_CALM, FLOW_CONTROL_ERROR, GOAWAY,
+    HEADERS, NO_ERROR,
     PING, PREFACE, PROTOCOL_ERROR, REFUSED_STREAM, RST_STREAM, SETTINGS,
     SETTINGS_INITIAL_WINDOW_SIZE, SETTINGS_MAX_CONCURRENT_STREAMS, SETTINGS_TIMEOUT,
     WINDOW_UPDATE, Background, RawConnection, RssWatch, TCP_STATES, continuation_frame,
@@ -659,7 +660,8 @@ class LimitsTest(AttackCase):
         # A POST the most specific route refuses (405, methods: [GET]) is answered before its
         # body: the server sends the 405 and RST_STREAM(NO_ERROR). The client goes on sending
         # DATA. Up to the stream window it had (1 MiB) that is in flight legitimately: ignored,
-        # its connection credit returned; beyond it, GOAWAY(ENHANCE_YOUR_CALM), with no credit.
+        # its connection credit returned; beyond it, GOAWAY(FLOW_CONTROL_ERROR) (RFC 9113
+        # §6.9.1: more than that stream's window), with no credit.
         c = self.connect()
         handshake(c)
         c.send(headers_frame(1, request_block("/get-only", "POST"), end_stream=False))
@@ -685,7 +687,7 @@ class LimitsTest(AttackCase):
             before_excess = len(c.frames)
             start = time.monotonic()
             c.send(chunk * 4)  # 64 KiB more than the stream could have had in flight
-            f, elapsed = self.expect_goaway(c, ENHANCE_YOUR_CALM, 1.0, start)
+            f, elapsed = self.expect_goaway(c, FLOW_CONTROL_ERROR, 1.0, start)
             self.assertIn(b"reset stream", f.debug)
             self.expect_close(c)
         excess_credit = [f for f in c.frames[before_excess:]
@@ -693,7 +695,7 @@ class LimitsTest(AttackCase):
         self.assertEqual(excess_credit, [], "connection credit for DATA beyond the window")
         self.measured["credit"] = "%d KiB for 1024 KiB in window, 0 for the excess" % (
             credit // 1024)
-        self.assert_reaction(elapsed, 0, 1.0, "GOAWAY(ENHANCE_YOUR_CALM) for the excess")
+        self.assert_reaction(elapsed, 0, 1.0, "GOAWAY(FLOW_CONTROL_ERROR) for the excess")
         self.assert_rss(watch, 32)
         self.probe("after")
 

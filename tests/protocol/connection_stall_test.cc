@@ -93,6 +93,41 @@ H2_SCRIPT_TEST(FlowControlStall, ConnectionWindowClosedForTheTimeoutIsGoaway) {
   expect_goaway(h.drain(), ErrorCode::kEnhanceYourCalm);
 }
 
+H2_SCRIPT_TEST(FlowControlStall, ALateAnswerStartsItsClockWhenItIsGiven) {
+  // The handler answers long after the request, from outside any driving call (a posted task):
+  // no time comes with that call, so the stall clock must not start at the request's time.
+  h.options.flow_control_stall_timeout_ms = kStall;
+  h.handler.respond = nullptr;
+  h.handshake();  // the default 65,535-byte window: a 100 KB answer stalls
+  h.get(1);
+  h.drain();
+  EXPECT_FALSE(h.conn().next_wakeup_ms().has_value());  // nothing to wake the runtime for
+  h.now_ms += 10 * kStall;  // time passes; the connection is not told (no wakeup was due)
+  EXPECT_EQ(h.handler.requests[0].respond_with_string({200, {}}, std::string(100000, 'l')),
+            protocol::Result::kOk);
+  EXPECT_EQ(body_of(h.drain(), 1).size(), 65535u);
+  h.advance(kStall - 1);
+  EXPECT_EQ(find_frame(h.drain(), FrameType::kRstStream), nullptr) << "stamped with a stale time";
+  h.advance(1);
+  expect_rst(h.drain(), 1, ErrorCode::kCancel);
+}
+
+H2_SCRIPT_TEST(Idle, TheIdleClockOfALateAnswerStartsWhenItsStreamEnds) {
+  h.options.idle_timeout_ms = kStall;
+  h.handler.respond = nullptr;
+  h.handshake();
+  h.get(1);
+  h.drain();
+  EXPECT_FALSE(h.conn().next_wakeup_ms().has_value());  // a stream is open: no idle timer
+  h.now_ms += 10 * kStall;  // time passes; the connection is not told (no wakeup was due)
+  h.handler.requests[0].respond_with_string({200, {}}, "late");
+  EXPECT_EQ(body_of(h.drain(), 1), "late");
+  h.advance(kStall - 1);
+  EXPECT_EQ(find_frame(h.drain(), FrameType::kGoaway), nullptr);
+  h.advance(1);
+  expect_goaway(h.drain(), ErrorCode::kNoError);
+}
+
 H2_SCRIPT_TEST(FlowControlStall, ZeroDisablesIt) {
   serve_big(h, 100000);
   h.options.flow_control_stall_timeout_ms = 0;
@@ -142,7 +177,7 @@ H2_SCRIPT_TEST(LateData, DataInFlightAfterOurResetIsIgnoredAndCredited) {
   EXPECT_GT(credited, 0u);
 }
 
-H2_SCRIPT_TEST(LateData, DataBeyondTheWindowTheStreamHadIsEnhanceYourCalm) {
+H2_SCRIPT_TEST(LateData, DataBeyondTheWindowTheStreamHadIsFlowControlError) {
   answer_post_early(h);
   FrameBuilder b;
   for (int i = 0; i < 3; ++i) b.data(1, std::string(16384, 'd'), false);
@@ -152,7 +187,7 @@ H2_SCRIPT_TEST(LateData, DataBeyondTheWindowTheStreamHadIsEnhanceYourCalm) {
   b.data(1, "x", false);  // one byte more than the peer was ever allowed
   h.feed(b);
   auto out = h.drain();
-  expect_goaway(out, ErrorCode::kEnhanceYourCalm);
+  expect_goaway(out, ErrorCode::kFlowControlError);  // RFC 9113 §6.9.1
   for (const OutFrame& f : out) {
     EXPECT_FALSE(f.h.type == FrameType::kWindowUpdate && f.h.stream_id == 0)
         << "no credit for bytes sent on a stream the peer was told is gone";
@@ -172,7 +207,7 @@ H2_SCRIPT_TEST(LateData, DataAfterOurStreamErrorOnAClosedStreamEndsTheConnection
   expect_rst(h.drain(), 1, ErrorCode::kStreamClosed);
   b.data(1, "again", false);
   h.feed(b);
-  expect_goaway(h.drain(), ErrorCode::kEnhanceYourCalm);
+  expect_goaway(h.drain(), ErrorCode::kFlowControlError);
 }
 
 // ---- a request body that never comes ------------------------------------------------------
@@ -268,12 +303,12 @@ H2_SCRIPT_TEST(EmptyFrames, WindowUpdatesBeyondTheDataWeSentAreEnhanceYourCalm) 
   h.options.max_window_updates_per_data_frame = 3;
   h.handshake();
   FrameBuilder b;
-  for (int i = 0; i < 3; ++i) b.window_update(0, 1);  // 3 x (0 DATA frames + 1)
+  for (int i = 0; i < 3; ++i) b.window_update(0, 1);  // 3 x (0 DATA frames + 0 streams + 1)
   h.feed(b);
   EXPECT_EQ(find_frame(h.drain(), FrameType::kGoaway), nullptr);
-  h.get(1);  // one DATA frame sent: 3 more allowed
+  h.get(1);  // one stream opened and one DATA frame sent: 3 x 2 more allowed
   EXPECT_EQ(body_of(h.drain(), 1), "ok");
-  for (int i = 0; i < 3; ++i) b.window_update(0, 1);
+  for (int i = 0; i < 6; ++i) b.window_update(0, 1);
   h.feed(b);
   EXPECT_EQ(find_frame(h.drain(), FrameType::kGoaway), nullptr);
   b.window_update(0, 1);

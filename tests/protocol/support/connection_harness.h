@@ -250,6 +250,9 @@ class Harness {
       output_.feed(std::string_view(bytes).substr(0, written));
       conn_->consume_output(written);
     }
+    // As a runtime does after every driving call: a wakeup already due is honoured at once
+    // (timers started while no time was given get theirs now, server_connection.h).
+    if (auto due = conn_->next_wakeup_ms(); due && *due <= now_ms) conn_->on_time(now_ms);
     return output_.take();
   }
 
