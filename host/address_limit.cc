@@ -8,23 +8,36 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
-#include <new>
+#include <random>
 
 namespace h2::host {
 namespace {
 
 constexpr size_t kRowSize = 8192;  // counters per row; two rows: 64 KiB shared
+constexpr size_t kWorkerRows = 1024;  // one per live worker (its crash-marker index, master.cc)
 
 struct Counts {
-  std::atomic<uint32_t> rows[2][kRowSize];
+  uint64_t seed;  // random, chosen before the first fork: the buckets cannot be aimed at
+  std::atomic<uint32_t> rows[2][kRowSize];  // every worker's connections
+  // Each worker's share of `rows`, so that the master can take back what a worker that died by
+  // a signal (its AddressSlot destructors never ran) still held. Pages are touched only as
+  // workers count into them.
+  std::atomic<uint32_t> by_worker[kWorkerRows][2][kRowSize];
 };
 static_assert(std::atomic<uint32_t>::is_always_lock_free, "counters are shared between processes");
 
+size_t worker_row = 0;  // this process's row of by_worker (use_address_rows)
+
 Counts* counts() {
   static Counts* table = [] {
+    // Zero-filled by the kernel, and left untouched here: the 64 MiB of rows cost only the
+    // pages workers write to.
     void* p = ::mmap(nullptr, sizeof(Counts), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
                      -1, 0);
-    return p == MAP_FAILED ? nullptr : new (p) Counts{};  // zero-filled by the kernel
+    if (p == MAP_FAILED) return static_cast<Counts*>(nullptr);
+    auto* c = static_cast<Counts*>(p);
+    c->seed = (uint64_t{std::random_device{}()} << 32) ^ std::random_device{}();
+    return c;
   }();
   return table;
 }
@@ -70,6 +83,8 @@ AddressSlot::~AddressSlot() {
   if (Counts* c = counts()) {
     c->rows[0][first_].fetch_sub(1, std::memory_order_relaxed);
     c->rows[1][second_].fetch_sub(1, std::memory_order_relaxed);
+    c->by_worker[worker_][0][first_].fetch_sub(1, std::memory_order_relaxed);
+    c->by_worker[worker_][1][second_].fetch_sub(1, std::memory_order_relaxed);
   }
 }
 
@@ -77,17 +92,35 @@ void prepare_address_counts() {
   (void)counts();
 }
 
+void use_address_rows(size_t worker) {
+  worker_row = worker % kWorkerRows;
+}
+
+void release_address_counts(size_t worker) {
+  Counts* c = counts();
+  if (c == nullptr) return;
+  for (size_t r = 0; r < 2; ++r) {
+    for (size_t i = 0; i < kRowSize; ++i) {
+      if (const uint32_t held = c->by_worker[worker % kWorkerRows][r][i].exchange(0)) {
+        c->rows[r][i].fetch_sub(held, std::memory_order_relaxed);
+      }
+    }
+  }
+}
+
 Admission admit_connection(int fd, uint64_t max_per_address, std::shared_ptr<AddressSlot>* slot) {
   if (max_per_address == 0) return Admission::kNotCounted;
   Counts* c = counts();
   uint64_t key;
   if (c == nullptr || !address_key(fd, &key)) return Admission::kNotCounted;
-  const auto first = static_cast<uint32_t>(mix(key) % kRowSize);
-  const auto second = static_cast<uint32_t>(mix(key ^ 0x5bd1e995u) % kRowSize);
+  const auto first = static_cast<uint32_t>(mix(key ^ c->seed) % kRowSize);
+  const auto second = static_cast<uint32_t>(mix(key ^ ~c->seed) % kRowSize);
   // Count first, then check: two workers admitting at once cannot both slip under the limit.
   const uint32_t a = c->rows[0][first].fetch_add(1, std::memory_order_relaxed);
   const uint32_t b = c->rows[1][second].fetch_add(1, std::memory_order_relaxed);
-  *slot = std::make_shared<AddressSlot>(first, second);
+  c->by_worker[worker_row][0][first].fetch_add(1, std::memory_order_relaxed);
+  c->by_worker[worker_row][1][second].fetch_add(1, std::memory_order_relaxed);
+  *slot = std::make_shared<AddressSlot>(first, second, static_cast<uint32_t>(worker_row));
   if (std::min(a, b) >= max_per_address) {
     slot->reset();  // gives the place back
     return Admission::kRefused;

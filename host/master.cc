@@ -192,6 +192,7 @@ void Master::spawn(const std::shared_ptr<Generation>& generation, unsigned slot)
     launch.route_marker = &markers_[marker % kMarkers];
     launch.stats = stats_;
     launch.stats_slot = &stats_->slots[marker % kMarkers];
+    launch.index = marker % kMarkers;
     launch.generation = generation->number;
     run_worker_process(std::move(launch));
   }
@@ -301,6 +302,7 @@ void Master::reap() {
     stats_->retired.add(slot.counters, false);
     slot.counters.clear();
     slot.pid.store(0);
+    release_address_counts(child.marker);  // what it held when it died (a crash: no destructors)
     on_exit(std::move(child), status);
   }
 }

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "host/address_limit.h"
 #include "host/server.h"
 #include "host/startup.h"
 #include "serve/host_fields.h"
@@ -72,6 +73,7 @@ void run_worker_process(WorkerLaunch launch) {
   ::prctl(PR_SET_PDEATHSIG, SIGTERM);
   serve::Log::set_generation(launch.generation);
   serve::set_running_route_marker(launch.route_marker);
+  use_address_rows(launch.index);
   if (launch.stats != nullptr) {
     launch.stats_slot->generation.store(launch.generation);
     launch.stats_slot->pid.store(static_cast<int32_t>(::getpid()));

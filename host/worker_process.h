@@ -20,6 +20,7 @@ struct WorkerLaunch {
   std::atomic<int32_t>* route_marker = nullptr;  // shared memory for crash reports
   serve::StatsTable* stats = nullptr;            // shared status counters (serve/stats.h)
   serve::WorkerSlot* stats_slot = nullptr;       // this worker's slot in them
+  size_t index = 0;  // among live workers: its rows of the per-address counts (address_limit.h)
   unsigned generation = 0;
 };
 

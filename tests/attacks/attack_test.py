@@ -10,6 +10,7 @@ a test. See README.md (this folder) for the table of scenarios, defenses and mea
 """
 import errno
 import os
+import signal
 import selectors
 import sys
 import threading
@@ -60,6 +61,7 @@ def start_host(config):
 
 class AttackCase(unittest.TestCase):
     config = None
+    kills_workers = False  # a scenario that kills workers on purpose (its own class and host)
 
     @classmethod
     def setUpClass(cls):
@@ -83,10 +85,11 @@ class AttackCase(unittest.TestCase):
     def tearDown(self):
         for c in self.conns:
             c.close()
-        # No worker crashed or was replaced during the scenario.
+        # No worker crashed or was replaced during the scenario (unless it kills them itself).
         log = self.host.log_text()
-        self.assertNotIn("killed by signal", log)
-        self.assertEqual(sorted(process_tree(self.host.proc.pid)), self.pids, log[-3000:])
+        if not self.kills_workers:
+            self.assertNotIn("killed by signal", log)
+            self.assertEqual(sorted(process_tree(self.host.proc.pid)), self.pids, log[-3000:])
         if self.measured:
             sys.stderr.write("\n  [measured] %s: %s\n" % (self._testMethodName, ", ".join(
                 "%s %s" % (k, v) for k, v in self.measured.items())))
@@ -836,6 +839,44 @@ class AddressCapTest(AttackCase):
                 if time.monotonic() - start > 1.0:
                     raise
         self.assert_fresh(result, "after")
+
+
+class AddressCapCrashTest(AttackCase):
+    """connections.max_per_address when workers die by a signal holding their places."""
+    config = ADDRESS_CAP_CONFIG
+    kills_workers = True
+
+    def test_a_killed_workers_connections_are_given_back(self):
+        # Both workers die by SIGKILL while holding all 8 places (no destructor runs): the
+        # master gives their counts back when it reaps them, so the replacements admit 8 again.
+        held = [self.connect() for _ in range(8)]
+        for c in held:
+            handshake(c)
+        data, elapsed, _ = raw_exchange(self.port, PREFACE + settings_frame(), 1.0)
+        self.assertEqual((data, elapsed is not None), (b"", True), "the 9th was not refused")
+        master = self.host.proc.pid
+        old = set(process_tree(master)) - {master}
+        self.assertEqual(len(old), 2, old)
+        for pid in old:
+            os.kill(pid, signal.SIGKILL)
+        for c in held:
+            c.close()
+        self.conns = []
+        deadline = time.monotonic() + 10
+        while len(set(process_tree(master)) - {master} - old) < 2:
+            self.assertLess(time.monotonic(), deadline, "the workers were not replaced")
+            time.sleep(0.02)
+        admitted = 0
+        while admitted < 8 and time.monotonic() < deadline:
+            c = self.connect()
+            try:
+                handshake(c)
+                admitted += 1
+            except AssertionError:  # a replacement still starting, or a refusal: try again
+                self.conns.remove(c)
+                c.close()
+        self.assertEqual(admitted, 8, "the dead workers' places were not given back")
+        self.probe("after, from another address", source="127.0.0.2")  # 127.0.0.1 is at its cap
 
 
 if __name__ == "__main__":

@@ -262,6 +262,11 @@ class ProcessModelTest(HostTestCase):
         self.assertRegex(log, r"reload failed, keeping the running configuration: worker \d+ "
                               r"\(generation 2, slot \d\) was killed by signal 11 \(SIGSEGV\) "
                               r"while initialising module probe")
+        # The failed generation's other worker is stopped right after the failure is logged:
+        # wait (bounded) until the master has reaped it.
+        deadline = time.monotonic() + 10
+        while children(self.master()) != running and time.monotonic() < deadline:
+            time.sleep(0.01)
         self.assertEqual(children(self.master()), running)
         self.assertEqual(self.curl(self.host.url("/")), "before (HTTP/1.1)\n")
 
