@@ -32,6 +32,7 @@
 #include "serve/log.h"
 #include "host/runtime.h"
 #include "host/stream_close.h"
+#include "host/write_staging.h"
 #include "protocol/server_connection.h"
 
 namespace h2::host {
@@ -194,16 +195,23 @@ class H2Session final : public protocol::RequestHandler,
 
   void do_write() {
     views_.clear();
-    const size_t total = conn_->pending_output(views_, kMaxWriteBytes);
+    const size_t total =
+        conn_->pending_output(views_, kStageWrites ? WriteStaging::kBytes : kMaxWriteBytes);
     if (total == 0) return;
     buffers_.clear();
-    for (std::string_view v : views_) buffers_.emplace_back(v.data(), v.size());
+    if constexpr (kStageWrites) {
+      std::string_view staged = staging_.stage(views_);
+      buffers_.emplace_back(staged.data(), staged.size());
+    } else {
+      for (std::string_view v : views_) buffers_.emplace_back(v.data(), v.size());
+    }
     writing_ = true;
     write_started_ms_ = steady_now_ms();
     boost::asio::async_write(
         stream_, buffers_,
         [self = this->shared_from_this()](boost::system::error_code ec, size_t n) {
           self->writing_ = false;
+          if constexpr (kStageWrites) self->staging_.release();
           if (self->closed_) return;
           if (ec) {
             self->peer_failed_ = true;
@@ -298,6 +306,8 @@ class H2Session final : public protocol::RequestHandler,
   std::unique_ptr<std::array<char, kReadBufferSize>> read_buffer_;  // streams without async_wait
   std::vector<std::string_view> views_;
   std::vector<boost::asio::const_buffer> buffers_;
+  static constexpr bool kStageWrites = WritesOneBufferPerCall<Stream>::value;
+  WriteStaging staging_;  // kStageWrites: the write in flight, copied into one buffer
   uint64_t start_ms_ = steady_now_ms();
   uint64_t write_started_ms_ = 0;
   uint64_t armed_ms_ = 0;

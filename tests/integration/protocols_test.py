@@ -1,7 +1,13 @@
 """HTTP/1.1, h2c (prior knowledge, Upgrade), TLS + ALPN and python3-h2 clients."""
+import os
 import socket
+import ssl
+import struct
 import unittest
 
+import h2.config
+import h2.connection
+import h2.events
 import h2.settings
 
 from h2host_support import (CERT, KEY, MODULE_DIR, PROBE, H2Client, HostTestCase, run)
@@ -87,6 +93,9 @@ TLS_CONFIG = """
     routes:
       - path: /probe
         module: probe
+      - prefix: /www/
+        module: static
+        config: {root: @DIR@/www, prefix: /www}
       - prefix: /
         module: hello
         config: {message: tls}
@@ -94,6 +103,58 @@ TLS_CONFIG = """
       directory: %s
       files: [@PROBE@]
 """ % MODULE_DIR
+
+
+class RecordCountingTlsClient:
+    """TLS through memory BIOs over a plain socket, so the records the server sends can be
+    counted: (content type, length) of each record header (RFC 8446 §5.1) as it arrives."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=20)
+        context = ssl.create_default_context(cafile=CERT)
+        context.set_alpn_protocols(["h2"])
+        self.incoming, self.outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self.tls = context.wrap_bio(self.incoming, self.outgoing, server_hostname="localhost")
+        self.records = []
+        self.pending = b""
+        while True:
+            try:
+                self.tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                self._send_out()
+                self._receive()
+        self._send_out()
+
+    def _send_out(self):
+        data = self.outgoing.read()
+        if data:
+            self.sock.sendall(data)
+
+    def _receive(self):
+        data = self.sock.recv(65536)
+        if not data:
+            raise ConnectionError("server closed the connection")
+        self.pending += data
+        while len(self.pending) >= 5:
+            ctype, _, length = struct.unpack("!BHH", self.pending[:5])
+            if len(self.pending) < 5 + length:
+                break
+            self.records.append((ctype, length))
+            self.pending = self.pending[5 + length:]
+        self.incoming.write(data)
+
+    def send(self, data):
+        self.tls.write(data)
+        self._send_out()
+
+    def recv(self):
+        while True:
+            try:
+                return self.tls.read(1 << 20)
+            except ssl.SSLWantReadError:
+                self._send_out()
+                self._receive()
 
 
 class TlsTest(HostTestCase):
@@ -128,6 +189,42 @@ class TlsTest(HostTestCase):
         self.assertNotEqual(r.returncode, 0)
         r = run(["openssl", "s_client", "-connect", "127.0.0.1:" + port, "-tls1_1"], input="")
         self.assertNotEqual(r.returncode, 0)
+
+
+    def test_a_large_response_goes_out_in_full_tls_records(self):
+        # Asio's ssl::stream encrypts one buffer per write: a gather list of DATA frame
+        # headers and bodies became a 9-byte record and a 16 KiB one per frame. Staged writes
+        # (host/write_staging.h) give full records: 1 MiB in 64 full ones plus a short one per
+        # 64 KiB chunk of the static module (its 4 DATA frame headers), not 128.
+        with open(os.path.join(self.host.dir, "www", "big.bin"), "wb") as f:
+            f.write(os.urandom(1 << 20))
+        c = RecordCountingTlsClient(self.host.port())
+        self.assertEqual(c.tls.selected_alpn_protocol(), "h2")
+        conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+        conn.initiate_connection()
+        # Windows wide open, so the server can send the whole body at once.
+        conn.update_settings({h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: (1 << 31) - 1})
+        conn.increment_flow_control_window((1 << 31) - 1 - 65535)
+        sid = conn.get_next_available_stream_id()
+        conn.send_headers(sid, [(":method", "GET"), (":scheme", "https"),
+                                (":authority", "localhost"), (":path", "/www/big.bin")],
+                          end_stream=True)
+        c.send(conn.data_to_send())
+        before = len(c.records)
+        body, ended = b"", False
+        while not ended:
+            for ev in conn.receive_data(c.recv()):
+                if isinstance(ev, h2.events.DataReceived):
+                    body += ev.data
+                elif isinstance(ev, (h2.events.StreamEnded, h2.events.StreamReset)):
+                    ended = True
+            c.send(conn.data_to_send())
+        self.assertEqual(len(body), 1 << 20)
+        records = [length for ctype, length in c.records[before:] if ctype == 23]
+        full = sum(1 for length in records if length >= 16 * 1024)
+        self.assertGreaterEqual(full, 60, records)
+        self.assertLessEqual(len(records), 90, records)
+        c.sock.close()
 
 
 class PythonH2Test(HostTestCase):
