@@ -84,14 +84,15 @@ class FileStream : public std::enable_shared_from_this<FileStream> {
       return;
     }
     std::size_t want = remaining_ < chunk_ ? static_cast<std::size_t>(remaining_) : chunk_;
-    auto buffer = std::make_shared<std::vector<char>>(want);
-    std::size_t got = std::fread(buffer->data(), 1, want, file_);
+    // Not value-initialized: zeroing 64 KiB per chunk cost 4% of a 1 MiB response (perf).
+    std::shared_ptr<char[]> buffer = std::make_shared_for_overwrite<char[]>(want);
+    std::size_t got = std::fread(buffer.get(), 1, want, file_);
     if (got != want) {  // the file shrank under us: the promised length cannot be met
       ex_.fail("short read from file");
       return;
     }
     remaining_ -= got;
-    if (ex_.write_borrowed(std::string_view(buffer->data(), got), [buffer] {}) != h2::Result::kOk) {
+    if (ex_.write_borrowed(std::string_view(buffer.get(), got), [buffer] {}) != h2::Result::kOk) {
       return;
     }
     auto self = shared_from_this();

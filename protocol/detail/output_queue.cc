@@ -14,7 +14,7 @@ std::vector<std::string>& block_pool() {
   return pool;
 }
 
-std::string take_block(size_t min_capacity) {
+std::string take_block(size_t min_capacity, bool small_will_do) {
   std::vector<std::string>& pool = block_pool();
   if (min_capacity <= OutputQueue::kBlockSize && !pool.empty()) {
     std::string block = std::move(pool.back());
@@ -22,7 +22,11 @@ std::string take_block(size_t min_capacity) {
     return block;
   }
   std::string block;
-  block.reserve(std::max(OutputQueue::kBlockSize, min_capacity));
+  if (small_will_do && min_capacity <= OutputQueue::kSmallBlockSize) {
+    block.reserve(OutputQueue::kSmallBlockSize);
+  } else {
+    block.reserve(std::max(OutputQueue::kBlockSize, min_capacity));
+  }
   return block;
 }
 
@@ -48,9 +52,9 @@ void OutputQueue::release_block() {
 }
 
 std::string& OutputQueue::block_for(size_t max_size) {
-  // Only a pooled block counts: an empty std::string's small inline buffer would move with the
+  // Only a heap block counts: an empty std::string's small inline buffer would move with the
   // string object and leave the views written into it dangling.
-  if (block_.capacity() >= kBlockSize && block_.capacity() - block_.size() >= max_size) {
+  if (block_.capacity() >= kSmallBlockSize && block_.capacity() - block_.size() >= max_size) {
     return block_;
   }
   if (!block_.empty()) {
@@ -59,7 +63,8 @@ std::string& OutputQueue::block_for(size_t max_size) {
     r.holder.owned = std::move(block_);
     retired_.push_back(std::move(r));
   }
-  give_block(std::exchange(block_, take_block(max_size)));  // a block too small to use
+  // (the old block, if any, was too small to use)
+  give_block(std::exchange(block_, take_block(max_size, /*small_will_do=*/empty())));
   last_is_block_ = false;
   return block_;
 }

@@ -54,6 +54,10 @@ struct Holder {
 class OutputQueue {
  public:
   static constexpr size_t kBlockSize = 16 * 1024;
+  // A lone control frame on an empty queue when the pool has no block (a GOAWAY or PING to
+  // thousands of idle connections at once, at a reload) gets a block this small instead of
+  // 16 KiB each (heaptrack: 16 MB at the shutdown of 1,000 idle connections). Not pooled.
+  static constexpr size_t kSmallBlockSize = 256;
   OutputQueue();
   ~OutputQueue();
 

@@ -1,6 +1,10 @@
 // Unit tests of the connection's small parts: flow-control windows (RFC 9113 §6.9), the closed
 // stream memory (§5.1 "closed"), the output queue's ownership rules, request-field validation.
 #include <gtest/gtest.h>
+#include <malloc.h>
+
+#include <memory>
+#include <vector>
 
 #include "protocol/detail/closed_streams.h"
 #include "protocol/detail/field_chars.h"
@@ -70,6 +74,33 @@ TEST(OutputQueue, ViewsStayValidAcrossAppendsUntilWritten) {
   std::string joined;
   for (auto v : rest) joined.append(v);
   EXPECT_EQ(joined, "lo12");
+}
+
+// A GOAWAY to every idle connection of a worker at once (a reload) must not cost a 16 KiB block
+// each: with the per-thread pool exhausted, a lone control frame gets a small block.
+TEST(OutputQueue, ALoneControlFrameOnManyIdleQueuesTakesSmallBlocks) {
+  constexpr size_t kQueues = 1000;
+  std::vector<std::unique_ptr<OutputQueue>> queues;
+  for (size_t i = 0; i < kQueues; ++i) queues.push_back(std::make_unique<OutputQueue>());
+  const size_t before = mallinfo2().uordblks;
+  for (auto& q : queues) q->append_control(17, [](std::string& b) { b.append(17, 'g'); });
+  const size_t grown = mallinfo2().uordblks - before;
+  EXPECT_LT(grown, kQueues * 1024) << "bytes per queue: " << grown / kQueues;
+  for (auto& q : queues) {
+    std::vector<std::string_view> views;
+    EXPECT_EQ(q->gather(views, 1 << 20), 17u);
+    ASSERT_EQ(views.size(), 1u);
+    EXPECT_EQ(views[0], std::string(17, 'g'));
+  }
+  // A queue that outgrows its small block moves on without invalidating earlier views.
+  OutputQueue q;
+  q.append_control(17, [](std::string& b) { b.append(17, 'a'); });
+  q.append_control(4000, [](std::string& b) { b.append(4000, 'b'); });
+  std::vector<std::string_view> views;
+  EXPECT_EQ(q.gather(views, 1 << 20), 4017u);
+  ASSERT_EQ(views.size(), 2u);
+  EXPECT_EQ(views[0], std::string(17, 'a'));
+  EXPECT_EQ(views[1], std::string(4000, 'b'));
 }
 
 TEST(OutputQueue, HoldersReleasedOnlyAfterTheirBytesAreWritten) {
