@@ -49,8 +49,7 @@ class H2Session final : public protocol::RequestHandler,
   H2Session(Stream stream, ConnectionContext context)
       : stream_(std::move(stream)),
         context_(std::move(context)),
-        timer_(stream_.get_executor()),
-        options_(context_.snapshot->config.limits) {
+        timer_(stream_.get_executor()) {
     context_.worker->add(this);
     if constexpr (kReadWhenReadable) {
       boost::system::error_code ignored;  // set once: read_some after a wait never blocks
@@ -61,7 +60,7 @@ class H2Session final : public protocol::RequestHandler,
 
   // Prior knowledge or ALPN h2: `initial` holds bytes already read (the start of the preface).
   void start(std::string_view initial) {
-    conn_.emplace(this, options_, steady_now_ms());
+    conn_.emplace(this, context_.snapshot->config.limits, steady_now_ms());
     feed(initial);
     pump();
   }
@@ -69,7 +68,8 @@ class H2Session final : public protocol::RequestHandler,
   // After "101 Switching Protocols": stream 1 is the upgrading request.
   void start_upgraded(std::string_view settings_payload, protocol::UpgradeRequest request,
                       std::string_view initial) {
-    conn_.emplace(this, options_, steady_now_ms(), settings_payload, std::move(request));
+    conn_.emplace(this, context_.snapshot->config.limits, steady_now_ms(), settings_payload,
+                  std::move(request));
     feed(initial);
     pump();
   }
@@ -194,16 +194,18 @@ class H2Session final : public protocol::RequestHandler,
   }
 
   void do_write() {
-    views_.clear();
+    // Scratch of this thread: only buffers_ must live while the write is in flight.
+    thread_local std::vector<std::string_view> views;
+    views.clear();
     const size_t total =
-        conn_->pending_output(views_, kStageWrites ? WriteStaging::kBytes : kMaxWriteBytes);
+        conn_->pending_output(views, kStageWrites ? WriteStaging::kBytes : kMaxWriteBytes);
     if (total == 0) return;
     buffers_.clear();
     if constexpr (kStageWrites) {
-      std::string_view staged = staging_.stage(views_);
+      std::string_view staged = staging_.stage(views);
       buffers_.emplace_back(staged.data(), staged.size());
     } else {
-      for (std::string_view v : views_) buffers_.emplace_back(v.data(), v.size());
+      for (std::string_view v : views) buffers_.emplace_back(v.data(), v.size());
     }
     writing_ = true;
     write_started_ms_ = steady_now_ms();
@@ -301,10 +303,8 @@ class H2Session final : public protocol::RequestHandler,
   ConnectionContext context_;
   boost::asio::steady_timer timer_;
   LingeringClose<Stream> linger_{stream_};
-  protocol::ConnectionOptions options_;
   std::optional<protocol::ServerConnection> conn_;
   std::unique_ptr<std::array<char, kReadBufferSize>> read_buffer_;  // streams without async_wait
-  std::vector<std::string_view> views_;
   std::vector<boost::asio::const_buffer> buffers_;
   static constexpr bool kStageWrites = WritesOneBufferPerCall<Stream>::value;
   WriteStaging staging_;  // kStageWrites: the write in flight, copied into one buffer
