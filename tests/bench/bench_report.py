@@ -141,9 +141,13 @@ def write_chart(png, workloads, load, idle, names, work):
                 b = idle[base][phase]
                 f.write(f'"{title}" ' + " ".join(norm(idle[n][phase], b) for n in names) + "\n")
     cols = len(names)
-    panels = [(cpu_dat, f"server CPU µs per request (÷ {base}; lower is better)")]
+    panels = []
+    if any(wl.key in load for wl in workloads):  # WORKLOADS=idle alone has no CPU panel
+        panels.append((cpu_dat, f"server CPU µs per request (÷ {base}; lower is better)"))
     if idle:
         panels.append((idle_dat, f"idle bytes per connection (÷ {base}; lower is better)"))
+    if not panels:
+        return
     script = [
         'set terminal pngcairo size 1500,600 font "sans,10" noenhanced',
         f"set output '{png}'",
