@@ -197,23 +197,16 @@ class H2Session final : public protocol::RequestHandler,
     // Scratch of this thread: only buffers_ must live while the write is in flight.
     thread_local std::vector<std::string_view> views;
     views.clear();
-    const size_t total =
-        conn_->pending_output(views, kStageWrites ? WriteStaging::kBytes : kMaxWriteBytes);
+    const size_t total = conn_->pending_output(views, write_limit<Stream>(kMaxWriteBytes));
     if (total == 0) return;
-    buffers_.clear();
-    if constexpr (kStageWrites) {
-      std::string_view staged = staging_.stage(views);
-      buffers_.emplace_back(staged.data(), staged.size());
-    } else {
-      for (std::string_view v : views) buffers_.emplace_back(v.data(), v.size());
-    }
+    prepare_write<Stream>(views, staging_, buffers_);
     writing_ = true;
     write_started_ms_ = steady_now_ms();
     boost::asio::async_write(
         stream_, buffers_,
         [self = this->shared_from_this()](boost::system::error_code ec, size_t n) {
           self->writing_ = false;
-          if constexpr (kStageWrites) self->staging_.release();
+          self->staging_.release();
           if (self->closed_) return;
           if (ec) {
             self->peer_failed_ = true;
@@ -306,8 +299,7 @@ class H2Session final : public protocol::RequestHandler,
   std::optional<protocol::ServerConnection> conn_;
   std::unique_ptr<std::array<char, kReadBufferSize>> read_buffer_;  // streams without async_wait
   std::vector<boost::asio::const_buffer> buffers_;
-  static constexpr bool kStageWrites = WritesOneBufferPerCall<Stream>::value;
-  WriteStaging staging_;  // kStageWrites: the write in flight, copied into one buffer
+  WriteStaging staging_;  // TLS: the write in flight, copied into one buffer
   uint64_t start_ms_ = steady_now_ms();
   uint64_t write_started_ms_ = 0;
   uint64_t armed_ms_ = 0;

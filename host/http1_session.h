@@ -39,6 +39,7 @@
 #include "serve/log.h"
 #include "host/runtime.h"
 #include "host/stream_close.h"
+#include "host/write_staging.h"
 
 namespace h2::host {
 
@@ -336,18 +337,18 @@ class Http1Session final : public serve::Http1Transport,
   void do_write() {
     if (writing_ || closed_ || !exchange_) return;
     views_.clear();
-    const size_t total = exchange_->pending_output(views_, 256 * 1024);
+    const size_t total = exchange_->pending_output(views_, write_limit<Stream>(256 * 1024));
     if (total == 0) {
       if (exchange_->finished()) on_response_done();
       return;
     }
-    buffers_.clear();
-    for (std::string_view v : views_) buffers_.emplace_back(v.data(), v.size());
+    prepare_write<Stream>(views_, staging_, buffers_);
     writing_ = true;
     arm(config().timeouts.write_ms);
     boost::asio::async_write(
         stream_, buffers_,
         [self = this->shared_from_this()](boost::system::error_code ec, size_t n) {
+          self->staging_.release();
           if (self->closed_) return;
           self->disarm();
           if (ec) {
@@ -410,6 +411,7 @@ class Http1Session final : public serve::Http1Transport,
   std::shared_ptr<Http1Session> self_;  // set while an exchange is in progress
   std::vector<std::string_view> views_;
   std::vector<boost::asio::const_buffer> buffers_;
+  WriteStaging staging_;  // TLS: the write in flight, copied into one buffer (write_staging.h)
   std::array<char, 64 * 1024> body_buffer_;  // one reused buffer for request body pieces
   std::string upgrade_body_;
   bool body_reading_ = false;

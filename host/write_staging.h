@@ -1,4 +1,4 @@
-// Write staging for streams that cannot gather. Asio's ssl::stream encrypts only the first
+// Write staging for streams that cannot gather (both the HTTP/2 and the HTTP/1.1 session). Asio's ssl::stream encrypts only the first
 // buffer of a sequence per write_some, so a gather list of [9-byte DATA header, 16 KiB body,
 // ...] became a 9-byte TLS record and a 16 KiB one, each its own send(2): 128 records and
 // sends per 1 MiB response (strace -c, tests/bench: TLS 1 MiB at 0.59x h2o). Copying the views
@@ -9,6 +9,7 @@
 // flight).
 #pragma once
 
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <cstring>
 #include <memory>
@@ -63,5 +64,24 @@ class WriteStaging {
   }
   Buffer buffer_;
 };
+
+// The buffers of one async_write of `views` on a `Stream`: the views themselves, or for a
+// stream that cannot gather one staged copy (held by `staging` until its release()). Callers
+// ask pending_output for at most write_limit<Stream>(their own limit) bytes.
+template <class Stream>
+constexpr size_t write_limit(size_t gather_limit) {
+  return WritesOneBufferPerCall<Stream>::value ? WriteStaging::kBytes : gather_limit;
+}
+template <class Stream>
+void prepare_write(const std::vector<std::string_view>& views, WriteStaging& staging,
+                   std::vector<boost::asio::const_buffer>& buffers) {
+  buffers.clear();
+  if constexpr (WritesOneBufferPerCall<Stream>::value) {
+    const std::string_view staged = staging.stage(views);
+    buffers.emplace_back(staged.data(), staged.size());
+  } else {
+    for (std::string_view v : views) buffers.emplace_back(v.data(), v.size());
+  }
+}
 
 }  // namespace h2::host
