@@ -16,6 +16,7 @@
 #include "protocol/detail/flow_control.h"
 #include "protocol/detail/head_cache.h"
 #include "protocol/detail/output_queue.h"
+#include "protocol/detail/peer_settings.h"
 #include "protocol/detail/priority.h"
 #include "protocol/detail/stream.h"
 #include "protocol/detail/stream_table.h"
@@ -255,11 +256,7 @@ class Core final : public FrameVisitor, public hpack::HeaderSink {
   bool upgraded_ = false;
   uint32_t pending_dispatch_id_ = 0;  // h2c stream 1, dispatched after the preface
 
-  // peer settings (RFC 9113 §6.5.2 initial values)
-  uint32_t peer_max_frame_size_ = kDefaultMaxFrameSize;
-  uint32_t peer_initial_window_ = kDefaultInitialWindowSize;
-  uint32_t peer_max_concurrent_ = UINT32_MAX;
-  bool peer_enable_push_ = true;
+  PeerSettings peer_;
 
   // flow control
   SendWindow conn_send_;

@@ -84,37 +84,20 @@ void Core::on_settings(const FrameHeader& h, std::span<const Setting> settings) 
 }
 
 void Core::apply_peer_settings(std::span<const Setting> settings) {
-  for (const Setting& setting : settings) {
-    switch (static_cast<SettingId>(setting.id)) {
-      case SettingId::kHeaderTableSize:
-        hpack_encoder_.set_peer_max_table_size(setting.value);
+  const bool ok = peer_.apply(
+      settings,
+      [&](uint32_t size) {
+        hpack_encoder_.set_peer_max_table_size(size);
         head_cache_.invalidate();  // the next block starts with a table size update
-        break;
-      case SettingId::kEnablePush:
-        peer_enable_push_ = setting.value == 1;
-        break;
-      case SettingId::kMaxConcurrentStreams:
-        peer_max_concurrent_ = setting.value;
-        break;
-      case SettingId::kInitialWindowSize: {
-        // RFC 9113 §6.9.2: the difference applies to every open stream's send window.
-        int64_t delta = int64_t{setting.value} - int64_t{peer_initial_window_};
-        peer_initial_window_ = setting.value;
+      },
+      [&](int64_t delta) {
         for (auto& [id, s] : streams_) {
-          if (!s->send.adjust(delta)) {
-            return connection_error(ErrorCode::kFlowControlError, "stream window overflow");
-          }
+          if (!s->send.adjust(delta)) return false;
           update_schedule(s);
         }
-        break;
-      }
-      case SettingId::kMaxFrameSize:
-        peer_max_frame_size_ = setting.value;
-        break;
-      default:
-        break;  // RFC 9113 §6.5.2: unknown or irrelevant settings are ignored
-    }
-  }
+        return true;
+      });
+  if (!ok) connection_error(ErrorCode::kFlowControlError, "stream window overflow");
 }
 
 void Core::on_ping(const FrameHeader& h, uint64_t opaque) {

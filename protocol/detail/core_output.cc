@@ -10,11 +10,11 @@ namespace h2::protocol::detail {
 Stream* Core::create_stream(uint32_t id) {
   Stream* s;
   if (free_streams_.empty()) {
-    s = new Stream(id, options_.initial_stream_window, peer_initial_window_);
+    s = new Stream(id, options_.initial_stream_window, peer_.initial_window);
   } else {
     s = free_streams_.back();
     free_streams_.pop_back();
-    s->reinit(id, options_.initial_stream_window, peer_initial_window_);
+    s->reinit(id, options_.initial_stream_window, peer_.initial_window);
   }
   s->in_map = true;
   streams_.insert(id, s);
@@ -41,8 +41,8 @@ void Core::queue_header_frames(uint32_t stream_id, std::string_view block, bool 
                                uint32_t promised_id) {
   // RFC 9113 §4.3: one block, HEADERS (or PUSH_PROMISE) then CONTINUATION frames, contiguous.
   // A PUSH_PROMISE's first piece leaves room for the 4-octet promised stream id.
-  hpack::BlockPieces pieces(block, peer_max_frame_size_,
-                            peer_max_frame_size_ - (promised_id != 0 ? 4 : 0));
+  hpack::BlockPieces pieces(block, peer_.max_frame_size,
+                            peer_.max_frame_size - (promised_id != 0 ? 4 : 0));
   const size_t count = pieces.count();
   std::string_view piece;
   for (size_t i = 0; pieces.next(&piece); ++i) {
@@ -106,7 +106,7 @@ bool Core::frame_one(Stream* s) {
   // The frame size follows the windows and the peer's MAX_FRAME_SIZE, never the writer's
   // budget (which only decides how far ahead frame_data() frames).
   int64_t allowed = std::min<int64_t>(
-      {s->send.available(), conn_send_.available(), int64_t{peer_max_frame_size_}});
+      {s->send.available(), conn_send_.available(), int64_t{peer_.max_frame_size}});
   size_t n = std::min<size_t>(s->body_bytes, static_cast<size_t>(std::max<int64_t>(allowed, 0)));
   if (n == 0 && s->body_bytes > 0) return false;  // blocked by flow control
   const bool last = s->response == ResponseState::kEnding && n == s->body_bytes;

@@ -224,8 +224,8 @@ PushResult Core::push(Stream* parent, std::string_view method, std::string_view 
                       std::span<const Field> headers) {
   if (Result r = check_usable(parent); r != Result::kOk) return {r, {}};
   // RFC 9113 §8.4: only when the peer allows it, on a client stream we still send on.
-  if (parent->pushed || !peer_enable_push_ || goaway_received_) return {Result::kPushDisabled, {}};
-  if (open_push_streams_ >= peer_max_concurrent_ || next_push_id_ > kMaxStreamId) {
+  if (parent->pushed || !peer_.enable_push || goaway_received_) return {Result::kPushDisabled, {}};
+  if (open_push_streams_ >= peer_.max_concurrent || next_push_id_ > kMaxStreamId) {
     return {Result::kPushLimitReached, {}};
   }
   if (parent->response == ResponseState::kDone) return {Result::kStreamClosed, {}};
