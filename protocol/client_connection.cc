@@ -45,12 +45,8 @@ ClientStream& ClientStream::operator=(ClientStream&& other) noexcept {
   return *this;
 }
 ClientStream::~ClientStream() {
-  if (!state_ || --state_->refs > 0) return;
-  if (state_->core) {
-    state_->core->release(state_);
-  } else {
-    delete state_;
-  }
+  // A tracked state (core set) is owned by the connection too; a closed one by handles only.
+  if (state_ && --state_->refs == 0 && !state_->core) delete state_;
 }
 
 uint32_t ClientStream::id() const { return state_ ? state_->id : 0; }
@@ -58,8 +54,7 @@ bool ClientStream::ended() const {
   return !state_ || state_->phase == ClientStreamState::Phase::kClosed;
 }
 ClientResult ClientStream::write(std::string data) {
-  if (!state_) return ClientResult::kStreamClosed;
-  if (!state_->core) return ClientResult::kConnectionClosed;
+  if (!state_ || !state_->core) return ClientResult::kStreamClosed;
   return state_->core->write(state_, std::move(data));
 }
 bool ClientStream::writable() const {
@@ -67,13 +62,11 @@ bool ClientStream::writable() const {
 }
 size_t ClientStream::buffered_bytes() const { return state_ ? state_->buffered : 0; }
 ClientResult ClientStream::end(std::span<const Field> trailers) {
-  if (!state_) return ClientResult::kStreamClosed;
-  if (!state_->core) return ClientResult::kConnectionClosed;
+  if (!state_ || !state_->core) return ClientResult::kStreamClosed;
   return state_->core->end(state_, trailers);
 }
 ClientResult ClientStream::reset(ErrorCode code) {
-  if (!state_) return ClientResult::kStreamClosed;
-  if (!state_->core) return ClientResult::kConnectionClosed;
+  if (!state_ || !state_->core) return ClientResult::kStreamClosed;
   return state_->core->reset(state_, code);
 }
 void ClientStream::pause_credit(bool paused) {

@@ -88,8 +88,8 @@ enum class ClientResult : uint8_t {
 };
 
 // A counted handle to one request (non-atomic: one thread). Cheap to copy; keeps its stream's
-// state alive after the stream ended (operations then return kStreamClosed) and after the
-// connection is gone (kConnectionClosed).
+// state alive after the stream ended and after the connection is gone (operations then return
+// kStreamClosed).
 class ClientStream {
  public:
   ClientStream() = default;

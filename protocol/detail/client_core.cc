@@ -83,12 +83,9 @@ ClientCore::~ClientCore() {
     close_stream(s, ClientStreamEnd::kConnectionEnded, ErrorCode::kCancel,
                  s->phase == ClientStreamState::Phase::kQueued);
   }
+  // close_stream detached every state (core = nullptr): the handles still held own them now.
   deliver_notes();
   notify_connection_closed(ErrorCode::kCancel, "connection destroyed");
-  for (ClientStreamState* s : all) s->core = nullptr;
-  for (ClientStreamState* s : all) {
-    if (s->refs == 0) delete s;
-  }
   std::vector<Holder> released;
   output_.clear(released);
   for (Holder& h : released) h.finish(false);
@@ -186,14 +183,14 @@ ClientResult ClientCore::reset(ClientStreamState* s, ErrorCode code) {
 }
 
 void ClientCore::consume(ClientStreamState* s, size_t n) {
-  if (s->phase != ClientStreamState::Phase::kOpen) return;
+  if (s->phase != ClientStreamState::Phase::kOpen) return;  // credited when it closed
+  n = std::min(n, s->unconsumed);
+  s->unconsumed -= n;
+  if (n == 0) return;
   credit(s, n);
   notify_output();
 }
 
-void ClientCore::release(ClientStreamState* s) {
-  if (!s->tracked) delete s;
-}
 
 // ---- driving ----
 
@@ -262,14 +259,29 @@ void ClientCore::close_stream(ClientStreamState* s, ClientStreamEnd end, ErrorCo
   if (data_target_ == s) data_target_ = nullptr;
   if (block_target_ == s) block_ = Block::kDiscard, block_target_ = nullptr;
   s->phase = ClientStreamState::Phase::kClosed;
-  if (s->buffered > 0) {  // unsent body: the server never sees it
-    s->body.clear();
-    s->buffered = 0;
+  drop_body(s);  // unsent body: the server never sees it
+  if (s->unconsumed > 0) {  // delivered but never consumed: the connection gets it back (§6.9)
+    credit(nullptr, s->unconsumed);
+    s->unconsumed = 0;
   }
   ClientStream handle(s);  // keeps the state alive until the note is delivered
   s->tracked = false;
+  s->core = nullptr;  // from now on the handles own the state, not the connection
   notes_.push_back(Note{std::move(handle), end, code, retryable});
   if (!failed_) open_queued();
+}
+
+void ClientCore::drop_body(ClientStreamState* s) {
+  // The output may still hold views of the front piece's framed part: it stays alive until
+  // those bytes are written.
+  if (!s->body.empty() && s->front_offset > 0 && s->body.front().size() > kCopyThreshold) {
+    Holder h;
+    h.owned = std::move(s->body.front());
+    output_.retire(std::move(h));
+  }
+  s->body.clear();
+  s->front_offset = 0;
+  s->buffered = 0;
 }
 
 void ClientCore::stream_error(ClientStreamState* s, ErrorCode code, ClientStreamEnd end) {

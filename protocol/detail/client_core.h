@@ -26,7 +26,7 @@ namespace h2::protocol::detail {
 
 struct ClientStreamState {
   enum class Phase : uint8_t { kQueued, kOpen, kReserved, kClosed };
-  ClientCore* core = nullptr;  // null once the connection is gone
+  ClientCore* core = nullptr;  // null once closed: then the handles alone own the state
   uint32_t refs = 0;           // ClientStream handles
   bool tracked = false;        // the core still lists it (open, queued or reserved)
   Phase phase = Phase::kQueued;
@@ -45,6 +45,7 @@ struct ClientStreamState {
   std::deque<std::string> body;  // request body waiting for windows
   size_t front_offset = 0;       // bytes of body.front() already framed
   size_t buffered = 0;
+  size_t unconsumed = 0;  // DATA delivered while credit was paused, not yet consumed
   std::vector<std::pair<std::string, std::string>> fields;  // queued head, then trailers
   size_t head_fields = 0;  // how many of `fields` are the head (until it is sent)
   bool has_trailers = false;
@@ -63,7 +64,6 @@ class ClientCore final : public FrameVisitor, public hpack::HeaderSink {
   ClientResult end(ClientStreamState* s, std::span<const Field> trailers);
   ClientResult reset(ClientStreamState* s, ErrorCode code);
   void consume(ClientStreamState* s, size_t n);
-  void release(ClientStreamState* s);  // the last handle went away
   bool writable(const ClientStreamState* s) const {
     return s->buffered < options_.stream_buffer_high_watermark;
   }
@@ -140,6 +140,7 @@ class ClientCore final : public FrameVisitor, public hpack::HeaderSink {
   void connection_error(ErrorCode code, std::string_view reason);
   void close_stream(ClientStreamState* s, ClientStreamEnd end, ErrorCode code, bool retryable);
   void stream_error(ClientStreamState* s, ErrorCode code, ClientStreamEnd end);
+  void drop_body(ClientStreamState* s);
   void deliver_notes();
   void notify_output();
   void notify_connection_closed(ErrorCode code, std::string_view reason);

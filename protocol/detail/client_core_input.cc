@@ -82,6 +82,8 @@ void ClientCore::on_data_chunk(uint32_t, std::string_view data) {
   guarded(s, [&] { handler_->on_data(handle, data); });
   if (data_target_ == s && !s->credit_paused) {
     credit(s, data.size());
+  } else if (data_target_ == s) {
+    s->unconsumed += data.size();  // ClientStream::consume gives it back
   } else if (s->phase == ClientStreamState::Phase::kClosed) {
     credit(nullptr, data.size());
   }
@@ -98,8 +100,7 @@ void ClientCore::on_data_end(const FrameHeader& h) {
   s->remote_ended = true;
   if (!s->local_ended) {
     // The response is complete before our request body (§8.1): stop sending it.
-    s->body.clear();
-    s->buffered = 0;
+    drop_body(s);
     s->local_ended = true;
     queue_rst(s->id, ErrorCode::kNoError);
   }
@@ -332,6 +333,7 @@ void ClientCore::on_promise_block() {
     streams_.erase(promised->id);
     promised->phase = ClientStreamState::Phase::kClosed;
     promised->tracked = false;
+    promised->core = nullptr;  // a handle the handler kept now owns it
     if (promised->refs == 0) delete promised;
   }
 }
@@ -348,8 +350,7 @@ void ClientCore::on_rst_stream(const FrameHeader& h, ErrorCode code) {
   }
   // §8.1: RST_STREAM(NO_ERROR) after a complete response only stops our request body.
   if (code == ErrorCode::kNoError && s->remote_ended) {
-    s->body.clear();
-    s->buffered = 0;
+    drop_body(s);
     s->local_ended = true;
     return finish_if_done(s);
   }

@@ -74,6 +74,8 @@ void Core::on_settings(const FrameHeader& h, std::span<const Setting> settings) 
     if (awaiting_settings_ack_) {
       awaiting_settings_ack_ = false;
       decoder_.set_max_frame_size(options_.max_frame_size);
+      // Streams opened before the ACK were given the default window (create_stream).
+      for (auto& [id, s] : streams_) s->recv.shrink_to(options_.initial_stream_window);
     }
     return;
   }

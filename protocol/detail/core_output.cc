@@ -8,13 +8,19 @@
 
 namespace h2::protocol::detail {
 Stream* Core::create_stream(uint32_t id) {
+  // RFC 9113 §6.5.3 / §6.9.2: until the client acknowledges our SETTINGS it may send a stream
+  // the default window; a smaller setting of ours takes effect at the ACK (on_settings).
+  const uint32_t recv_window = awaiting_settings_ack_
+                                   ? std::max(options_.initial_stream_window,
+                                              kDefaultInitialWindowSize)
+                                   : options_.initial_stream_window;
   Stream* s;
   if (free_streams_.empty()) {
-    s = new Stream(id, options_.initial_stream_window, peer_.initial_window);
+    s = new Stream(id, recv_window, peer_.initial_window);
   } else {
     s = free_streams_.back();
     free_streams_.pop_back();
-    s->reinit(id, options_.initial_stream_window, peer_.initial_window);
+    s->reinit(id, recv_window, peer_.initial_window);
   }
   s->in_map = true;
   streams_.insert(id, s);

@@ -55,6 +55,13 @@ class RecvWindow {
     window_ += increment;
     return increment;
   }
+  // Lowers the advertised size once the peer acknowledged our smaller SETTINGS_INITIAL_WINDOW_SIZE
+  // (RFC 9113 §6.9.2): the window may go negative, and no increment is owed for it.
+  void shrink_to(uint32_t advertised) {
+    if (advertised >= advertised_) return;
+    window_ -= advertised_ - advertised;
+    advertised_ = advertised;
+  }
   int64_t available() const { return window_; }
   uint32_t advertised() const { return advertised_; }
 

@@ -189,6 +189,27 @@ H2_SCRIPT_TEST(Rfc9113_6_9_1, DataBeyondStreamWindowIsFlowControlError) {
   expect_rst(h.drain(), 1, ErrorCode::kFlowControlError);
 }
 
+// §6.5.3 / §6.9.2: our smaller SETTINGS_INITIAL_WINDOW_SIZE binds the client from its ACK on.
+// Before it, a stream may take the default 65,535 bytes; at the ACK its window shrinks by the
+// difference (here to 1,000 - 20,000 < 0), so one more byte overruns it.
+H2_SCRIPT_TEST(Rfc9113_6_9_2, SmallerInitialWindowAppliesFromTheSettingsAck) {
+  h.options.initial_stream_window = 1000;
+  h.handler.respond = nullptr;
+  h.start();
+  FrameBuilder b;
+  b.preface().settings({});
+  h.feed(b);
+  h.drain();
+  h.request(1, Harness::post_fields(), false);
+  b.data(1, std::string(16384, 'x')).data(1, std::string(3616, 'x'));  // 20,000 > 1,000
+  h.feed(b);
+  EXPECT_EQ(find_frame(h.drain(), FrameType::kRstStream, 1), nullptr);
+  b.settings_ack();
+  b.data(1, "y");
+  h.feed(b);
+  expect_rst(h.drain(), 1, ErrorCode::kFlowControlError);
+}
+
 H2_SCRIPT_TEST(Rfc9113_6_9_1, DataBeyondConnectionWindowIsFlowControlError) {
   h.options.initial_stream_window = 1 << 20;
   h.options.connection_window = 65535;
