@@ -187,7 +187,8 @@ class ClientConnection {
  public:
   // Queues the client preface (RFC 9113 §3.4), our SETTINGS and the connection window update.
   ClientConnection(ClientHandler* handler, const ClientOptions& options, uint64_t now_ms);
-  // Ends every open stream with on_stream_closed(kConnectionEnded), then on_connection_closed.
+  // Ends every open stream with on_stream_closed(kConnectionEnded), then on_connection_closed
+  // (NO_ERROR after a completed graceful shutdown, else CANCEL).
   ~ClientConnection();
   ClientConnection(const ClientConnection&) = delete;
   ClientConnection& operator=(const ClientConnection&) = delete;

@@ -85,7 +85,11 @@ ClientCore::~ClientCore() {
   }
   // close_stream detached every state (core = nullptr): the handles still held own them now.
   deliver_notes();
-  notify_connection_closed(ErrorCode::kCancel, "connection destroyed");
+  if (all.empty() && (goaway_sent_ || goaway_received_)) {
+    notify_connection_closed(ErrorCode::kNoError, "graceful shutdown completed");
+  } else {
+    notify_connection_closed(ErrorCode::kCancel, "connection destroyed");
+  }
   std::vector<Holder> released;
   output_.clear(released);
   for (Holder& h : released) h.finish(false);
