@@ -200,5 +200,81 @@ class ClientTest(unittest.TestCase):
         self.assertEqual(r.stdout, b"from stdin")
 
 
+class PythonH2Server:
+    """A python3-h2 server for one connection: answers stream 1 with 200 "first", then sends
+    GOAWAY(last_stream_id=1) without answering the others (RFC 9113 §6.8: they were not
+    processed, so the client may retry them)."""
+
+    def __init__(self):
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(1)
+        self.port = self.listener.getsockname()[1]
+        self.thread = threading.Thread(target=self.serve)
+
+    def serve(self):
+        import h2.config
+        import h2.connection
+        import h2.events
+        conn_sock, _ = self.listener.accept()
+        conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False))
+        conn.initiate_connection()
+        conn_sock.sendall(conn.data_to_send())
+        requests = []
+        with conn_sock:
+            while len(requests) < 3:
+                data = conn_sock.recv(65536)
+                if not data:
+                    return
+                for event in conn.receive_data(data):
+                    if isinstance(event, h2.events.RequestReceived):
+                        requests.append(event.stream_id)
+                conn_sock.sendall(conn.data_to_send())
+            conn.send_headers(1, [(":status", "200")])
+            conn.send_data(1, b"first", end_stream=True)
+            conn.close_connection(last_stream_id=1)
+            conn_sock.sendall(conn.data_to_send())
+            while conn_sock.recv(65536):
+                pass
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.thread.join(timeout=30)
+        self.listener.close()
+
+
+class ClientEdgeCasesTest(unittest.TestCase):
+    def test_requests_above_a_goaways_last_stream_id_are_reported_retryable(self):
+        with PythonH2Server() as server:
+            r = h2get("-m", "3", f"http://127.0.0.1:{server.port}/x")
+        self.assertEqual(r.stdout, b"first")
+        self.assertEqual(r.returncode, 1)  # two requests got no response
+        self.assertIn(b"refused by GOAWAY (NO_ERROR), retryable", r.stderr)
+
+    def test_unix_socket(self):
+        sys.path.insert(0, os.path.dirname(__file__))
+        from h2host_support import Host, MODULE_DIR
+        host = Host("""
+            workers: 1
+            listeners:
+              - listen: unix:@DIR@/h2.sock
+            routes:
+              - prefix: /
+                module: hello
+                config: {message: over a unix socket}
+            modules:
+              directory: %s
+        """ % MODULE_DIR)
+        try:
+            r = h2get("--unix-socket", os.path.join(host.dir, "h2.sock"), "http://x/")
+            self.assertEqual(r.returncode, 0, r.stderr.decode())
+            self.assertIn(b"over a unix socket", r.stdout)
+        finally:
+            self.assertEqual(host.stop(), 0)
+
+
 if __name__ == "__main__":
     unittest.main()
