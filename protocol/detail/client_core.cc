@@ -128,19 +128,34 @@ ClientStream ClientCore::submit(const ClientRequest& r, bool end_stream, ClientR
   s->tracked = true;
   s->is_head = r.method == "HEAD";
   s->end_requested = end_stream;
+  ClientStream handle(s);
+  if (result) *result = ClientResult::kOk;
+  const bool extended = !r.protocol.empty();
+  if (queue_.empty() && can_open_now(extended)) {
+    // The common case: HPACK-encoded straight from the caller's views, nothing copied.
+    head_scratch_.clear();
+    head_scratch_.push_back({":method", r.method});
+    if (!r.scheme.empty()) head_scratch_.push_back({":scheme", r.scheme});
+    if (!r.authority.empty()) head_scratch_.push_back({":authority", r.authority});
+    if (!r.path.empty()) head_scratch_.push_back({":path", r.path});
+    if (extended) head_scratch_.push_back({":protocol", r.protocol});
+    for (const Field& f : r.headers) head_scratch_.push_back({f.name, f.value, f.sensitive});
+    open_stream(s, head_scratch_);
+    notify_output();
+    return handle;
+  }
+  // Waiting for a slot (or for the server's SETTINGS): the head is copied.
   s->fields.reserve(5 + r.headers.size());
   s->fields.emplace_back(":method", r.method);
   if (!r.scheme.empty()) s->fields.emplace_back(":scheme", r.scheme);
   if (!r.authority.empty()) s->fields.emplace_back(":authority", r.authority);
   if (!r.path.empty()) s->fields.emplace_back(":path", r.path);
-  if (!r.protocol.empty()) s->fields.emplace_back(":protocol", r.protocol);
+  if (extended) s->fields.emplace_back(":protocol", r.protocol);
   for (const Field& f : r.headers) s->fields.emplace_back(f.name, f.value);
   s->head_fields = s->fields.size();
   queue_.push_back(s);
-  ClientStream handle(s);
   open_queued();
   notify_output();
-  if (result) *result = ClientResult::kOk;
   return handle;
 }
 
@@ -170,7 +185,7 @@ ClientResult ClientCore::end(ClientStreamState* s, std::span<const Field> traile
   s->end_requested = true;
   if (!trailers.empty()) {
     s->has_trailers = true;
-    // A queued request keeps its head first; the trailers follow it (split by send_head).
+    // A queued request keeps its head first; the trailers follow it (split by open_queued).
     for (const Field& f : trailers) s->fields.emplace_back(f.name, f.value);
   }
   notify_output();
@@ -326,6 +341,15 @@ void ClientCore::start_graceful_shutdown() {
 
 // ---- output ----
 
+bool ClientCore::can_open_now(bool extended) const {
+  if (goaway_received_ || goaway_sent_ || failed_ || next_stream_id_ > kMaxStreamId) return false;
+  const uint32_t limit =
+      settings_received_ ? peer_.max_concurrent : options_.assumed_max_concurrent_streams;
+  if (open_streams_ >= limit) return false;
+  // RFC 8441 §3: extended CONNECT waits for the server's setting (and fails without it).
+  return !extended || (settings_received_ && peer_.enable_connect_protocol);
+}
+
 void ClientCore::open_queued() {
   while (!queue_.empty() && !goaway_received_ && !goaway_sent_ && !failed_) {
     const uint32_t limit =
@@ -346,11 +370,18 @@ void ClientCore::open_queued() {
       close_stream(s, ClientStreamEnd::kRefusedByGoaway, ErrorCode::kNoError, true);
       continue;
     }
-    send_head(s);
+    // A queued request that was ended with trailers holds its head, then the trailers.
+    head_scratch_.clear();
+    for (size_t i = 0; i < s->head_fields; ++i) {
+      head_scratch_.push_back({s->fields[i].first, s->fields[i].second});
+    }
+    open_stream(s, head_scratch_);
+    s->fields.erase(s->fields.begin(), s->fields.begin() + static_cast<ptrdiff_t>(s->head_fields));
+    s->head_fields = 0;
   }
 }
 
-void ClientCore::send_head(ClientStreamState* s) {
+void ClientCore::open_stream(ClientStreamState* s, std::span<const hpack::HeaderField> head) {
   s->id = next_stream_id_;
   next_stream_id_ += 2;
   s->phase = ClientStreamState::Phase::kOpen;
@@ -359,17 +390,11 @@ void ClientCore::send_head(ClientStreamState* s) {
   streams_[s->id] = s;
   ++open_streams_;
   ++streams_opened_;
-  // A queued request that was ended with trailers holds its head, then the trailers.
-  std::vector<hpack::HeaderField> fields;
-  fields.reserve(s->head_fields);
-  for (size_t i = 0; i < s->head_fields; ++i) fields.push_back({s->fields[i].first, s->fields[i].second});
-  std::string block;
-  hpack_encoder_.encode(fields, block);
+  block_scratch_.clear();
+  hpack_encoder_.encode(head, block_scratch_);
   const bool end_now = s->end_requested && s->body.empty() && !s->has_trailers;
-  queue_header_frames(s->id, block, end_now);
+  queue_header_frames(s->id, block_scratch_, end_now);
   if (end_now) s->local_ended = true;
-  s->fields.erase(s->fields.begin(), s->fields.begin() + static_cast<ptrdiff_t>(s->head_fields));
-  s->head_fields = 0;
 }
 
 void ClientCore::queue_header_frames(uint32_t id, std::string_view block, bool end_stream) {

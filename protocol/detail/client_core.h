@@ -20,6 +20,7 @@
 #include "protocol/detail/flow_control.h"
 #include "protocol/detail/output_queue.h"
 #include "protocol/detail/peer_settings.h"
+#include "protocol/detail/ring_queue.h"
 #include "protocol/frame/frame_decoder.h"
 
 namespace h2::protocol::detail {
@@ -42,7 +43,7 @@ struct ClientStreamState {
   uint64_t received_length = 0;
   SendWindow send;
   RecvWindow recv;
-  std::deque<std::string> body;  // request body waiting for windows
+  RingQueue<std::string> body;   // request body waiting for windows (allocated at first use)
   size_t front_offset = 0;       // bytes of body.front() already framed
   size_t buffered = 0;
   size_t unconsumed = 0;  // DATA delivered while credit was paused, not yet consumed
@@ -144,8 +145,9 @@ class ClientCore final : public FrameVisitor, public hpack::HeaderSink {
   void deliver_notes();
   void notify_output();
   void notify_connection_closed(ErrorCode code, std::string_view reason);
+  bool can_open_now(bool extended) const;
   void open_queued();
-  void send_head(ClientStreamState* s);
+  void open_stream(ClientStreamState* s, std::span<const hpack::HeaderField> head);
   void queue_header_frames(uint32_t id, std::string_view block, bool end_stream);
   void queue_rst(uint32_t id, ErrorCode code);
   void count_control_frame();
@@ -161,7 +163,7 @@ class ClientCore final : public FrameVisitor, public hpack::HeaderSink {
   void on_response_block(ClientStreamState* s, bool end_stream);
   void on_trailers_block(ClientStreamState* s);
   void on_promise_block();
-  std::vector<Field> block_view() const;
+  const std::vector<Field>& block_view();
   bool valid_regular_field(std::string_view name, std::string_view value) const;
 
   ClientHandler* handler_;
@@ -207,6 +209,7 @@ class ClientCore final : public FrameVisitor, public hpack::HeaderSink {
   ClientStreamState* promised_ = nullptr;
   std::string block_arena_;
   std::vector<uint32_t> block_offsets_;  // name start, name size, value size per field
+  std::vector<Field> block_fields_;      // block_view()
 
   ClientStreamState* data_target_ = nullptr;
 
@@ -218,6 +221,8 @@ class ClientCore final : public FrameVisitor, public hpack::HeaderSink {
   uint64_t streams_opened_ = 0;
   uint32_t queued_control_frames_ = 0;
   std::vector<Holder> released_scratch_;
+  std::vector<hpack::HeaderField> head_scratch_;  // a request head on its way to HPACK
+  std::string block_scratch_;                     // its encoded block
 };
 
 }  // namespace h2::protocol::detail

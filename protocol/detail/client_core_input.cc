@@ -182,9 +182,11 @@ void ClientCore::on_header(std::string_view name, std::string_view value) {
   block_arena_.append(value);
 }
 
-std::vector<Field> ClientCore::block_view() const {
-  std::vector<Field> fields;
-  fields.reserve(block_offsets_.size() / 3);
+// Views into block_arena_, in a reused vector: valid until the next block (a handler cannot
+// start one: it may not drive the connection).
+const std::vector<Field>& ClientCore::block_view() {
+  std::vector<Field>& fields = block_fields_;
+  fields.clear();
   for (size_t i = 0; i < block_offsets_.size(); i += 3) {
     std::string_view all(block_arena_);
     fields.push_back({all.substr(block_offsets_[i], block_offsets_[i + 1]),
@@ -234,7 +236,7 @@ bool ClientCore::valid_regular_field(std::string_view name, std::string_view val
 }
 
 void ClientCore::on_response_block(ClientStreamState* s, bool end_stream) {
-  std::vector<Field> fields = block_view();
+  const std::vector<Field>& fields = block_view();
   // RFC 9113 §8.3.2: exactly one :status, first; §8.1.1: malformed -> stream PROTOCOL_ERROR.
   int status = -1;
   size_t regular_from = 0;
@@ -288,7 +290,7 @@ void ClientCore::on_response_block(ClientStreamState* s, bool end_stream) {
 }
 
 void ClientCore::on_trailers_block(ClientStreamState* s) {
-  std::vector<Field> fields = block_view();
+  const std::vector<Field>& fields = block_view();
   bool ok = block_end_stream_;  // §8.1: trailers end the stream
   for (const Field& f : fields) ok = ok && valid_regular_field(f.name, f.value);
   if (!ok) return stream_error(s, ErrorCode::kProtocolError, ClientStreamEnd::kProtocolError);
@@ -307,7 +309,7 @@ void ClientCore::on_promise_block() {
   ClientStreamState* parent = find(block_stream_id_);
   promised_ = nullptr;
   if (!promised) return;
-  std::vector<Field> fields = block_view();
+  const std::vector<Field>& fields = block_view();
   bool ok = !fields.empty();
   bool regular = false;
   for (const Field& f : fields) {
