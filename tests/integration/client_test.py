@@ -31,18 +31,33 @@ def h2get(*args, stdin=None, timeout=60):
     return subprocess.run([H2GET, *args], capture_output=True, timeout=timeout, input=stdin)
 
 
-class OneTlsHandshake:
-    """A TLS server (the test certificate, the given ALPN list) for one connection."""
+class OneConnectionServer:
+    """Listens on a free port of `address`; serve() (in a thread) handles one connection."""
 
-    def __init__(self, address, alpn):
+    def __init__(self, address="127.0.0.1"):
         self.listener = socket.socket()
         self.listener.bind((address, 0))
         self.listener.listen(1)
         self.port = self.listener.getsockname()[1]
+        self.thread = threading.Thread(target=self.serve)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.thread.join(timeout=30)
+        self.listener.close()
+
+
+class OneTlsHandshake(OneConnectionServer):
+    """A TLS server (the test certificate, the given ALPN list) for one connection."""
+
+    def __init__(self, address, alpn):
+        super().__init__(address)
         self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.ctx.load_cert_chain(os.environ["H2_TEST_CERT"], os.environ["H2_TEST_KEY"])
         self.ctx.set_alpn_protocols(alpn)
-        self.thread = threading.Thread(target=self.serve)
 
     def serve(self):
         conn, _ = self.listener.accept()
@@ -52,13 +67,6 @@ class OneTlsHandshake:
         except (ssl.SSLError, OSError):
             pass  # the client gave up: what the test expects
 
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.thread.join(timeout=30)
-        self.listener.close()
 
 
 class ClientTest(unittest.TestCase):
@@ -200,17 +208,10 @@ class ClientTest(unittest.TestCase):
         self.assertEqual(r.stdout, b"from stdin")
 
 
-class PythonH2Server:
+class PythonH2Server(OneConnectionServer):
     """A python3-h2 server for one connection: answers stream 1 with 200 "first", then sends
     GOAWAY(last_stream_id=1) without answering the others (RFC 9113 §6.8: they were not
     processed, so the client may retry them)."""
-
-    def __init__(self):
-        self.listener = socket.socket()
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(1)
-        self.port = self.listener.getsockname()[1]
-        self.thread = threading.Thread(target=self.serve)
 
     def serve(self):
         import h2.config
@@ -237,13 +238,6 @@ class PythonH2Server:
             while conn_sock.recv(65536):
                 pass
 
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.thread.join(timeout=30)
-        self.listener.close()
 
 
 class ClientEdgeCasesTest(unittest.TestCase):
