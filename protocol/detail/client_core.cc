@@ -151,7 +151,7 @@ ClientStream ClientCore::submit(const ClientRequest& r, bool end_stream, ClientR
   if (!r.authority.empty()) s->fields.emplace_back(":authority", r.authority);
   if (!r.path.empty()) s->fields.emplace_back(":path", r.path);
   if (extended) s->fields.emplace_back(":protocol", r.protocol);
-  for (const Field& f : r.headers) s->fields.emplace_back(f.name, f.value);
+  for (const Field& f : r.headers) s->fields.emplace_back(f.name, f.value, f.sensitive);
   s->head_fields = s->fields.size();
   queue_.push_back(s);
   open_queued();
@@ -186,7 +186,7 @@ ClientResult ClientCore::end(ClientStreamState* s, std::span<const Field> traile
   if (!trailers.empty()) {
     s->has_trailers = true;
     // A queued request keeps its head first; the trailers follow it (split by open_queued).
-    for (const Field& f : trailers) s->fields.emplace_back(f.name, f.value);
+    for (const Field& f : trailers) s->fields.emplace_back(f.name, f.value, f.sensitive);
   }
   notify_output();
   return ClientResult::kOk;
@@ -357,7 +357,7 @@ void ClientCore::open_queued() {
     if (open_streams_ >= limit) return;
     ClientStreamState* s = queue_.front();
     bool extended = false;
-    for (auto& [n, v] : s->fields) extended |= n == ":protocol";
+    for (const OwnedField& f : s->fields) extended |= f.name == ":protocol";
     if (extended && !settings_received_) return;  // RFC 8441 §3: wait for the setting
     queue_.pop_front();
     if (extended && !peer_.enable_connect_protocol) {
@@ -373,7 +373,8 @@ void ClientCore::open_queued() {
     // A queued request that was ended with trailers holds its head, then the trailers.
     head_scratch_.clear();
     for (size_t i = 0; i < s->head_fields; ++i) {
-      head_scratch_.push_back({s->fields[i].first, s->fields[i].second});
+      const OwnedField& f = s->fields[i];
+      head_scratch_.push_back({f.name, f.value, f.sensitive});
     }
     open_stream(s, head_scratch_);
     s->fields.erase(s->fields.begin(), s->fields.begin() + static_cast<ptrdiff_t>(s->head_fields));
@@ -480,7 +481,7 @@ bool ClientCore::frame_stream(ClientStreamState* s, size_t& budget) {
     if (!s->end_requested || s->local_ended) return false;
     if (s->has_trailers) {
       std::vector<hpack::HeaderField> fields;
-      for (auto& [n, v] : s->fields) fields.push_back({n, v});
+      for (const OwnedField& f : s->fields) fields.push_back({f.name, f.value, f.sensitive});
       std::string block;
       hpack_encoder_.encode(fields, block);
       queue_header_frames(s->id, block, true);

@@ -25,6 +25,14 @@
 
 namespace h2::protocol::detail {
 
+// A request field kept until it is sent (a queued head, trailers).
+struct OwnedField {
+  OwnedField(std::string_view n, std::string_view v, bool s = false)
+      : name(n), value(v), sensitive(s) {}
+  std::string name, value;
+  bool sensitive;  // never indexed (RFC 7541 §6.2.3), as the caller asked
+};
+
 struct ClientStreamState {
   enum class Phase : uint8_t { kQueued, kOpen, kReserved, kClosed };
   ClientCore* core = nullptr;  // null once closed: then the handles alone own the state
@@ -47,7 +55,7 @@ struct ClientStreamState {
   size_t front_offset = 0;       // bytes of body.front() already framed
   size_t buffered = 0;
   size_t unconsumed = 0;  // DATA delivered while credit was paused, not yet consumed
-  std::vector<std::pair<std::string, std::string>> fields;  // queued head, then trailers
+  std::vector<OwnedField> fields;  // queued head, then trailers
   size_t head_fields = 0;  // how many of `fields` are the head (until it is sent)
   bool has_trailers = false;
   void* user_data = nullptr;

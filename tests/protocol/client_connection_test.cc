@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "hpack/encoder.h"
 #include "protocol/client_connection.h"
 #include "protocol/server_connection.h"
 #include "support/frame_builder.h"
@@ -290,6 +291,37 @@ TEST(Rfc9113_5_1_2, RequestsBeyondMaxConcurrentStreamsWaitTheirTurn) {
     EXPECT_EQ(p.recorder.by_id[id].body, "ok") << id;
     EXPECT_TRUE(p.recorder.by_id[id].closed) << id;
   }
+}
+
+// RFC 7541 §6.2.3: a field the caller marked sensitive is never indexed, also when its request
+// waited in the queue (the head is copied there) and in trailers.
+TEST(Rfc7541_6_2_3, SensitiveFieldsStayNeverIndexedThroughTheQueue) {
+  Pair p;
+  p.server_options.max_concurrent_streams = 1;
+  p.start();
+  p.pump();
+  p.get("/hold");
+  const Field secret[] = {{"x-api-key", "secret-value", true}};
+  ClientStream queued = p.client->submit({"GET", "https", "example.com", "/hello", secret}, true);
+  EXPECT_EQ(queued.id(), 0u);  // waiting for the slot
+  p.pump();
+  ASSERT_EQ(queued.id(), 0u);
+  p.origin.held.at(0).respond_with_string(Response{200, {}}, "ok");
+  Pair::move(*p.server, *p.client, 1 << 20, p.now);  // stream 1 ends: stream 3 is sent now
+  ASSERT_EQ(queued.id(), 3u);
+  // Its HEADERS carry the field as a never-indexed literal (0x10, then the name and value
+  // strings), the same bytes a fresh encoder gives for it (they do not depend on the table).
+  std::string never_indexed;
+  hpack::Encoder fresh;
+  const hpack::HeaderField field[] = {{"x-api-key", "secret-value", true}};
+  fresh.encode(field, never_indexed);
+  ASSERT_EQ(static_cast<uint8_t>(never_indexed[0]), 0x10);
+  std::vector<std::string_view> views;
+  std::string bytes;
+  const size_t n = p.client->pending_output(views, 1 << 20);
+  for (auto v : views) bytes.append(v);
+  p.client->consume_output(n);
+  EXPECT_NE(bytes.find(never_indexed), std::string::npos);
 }
 
 TEST(Rfc9113_6_8, GoawayRefusesWhatTheServerNeverProcessed) {
