@@ -172,6 +172,7 @@ ClientResult ClientCore::write(ClientStreamState* s, std::string data) {
   s->buffered += data.size();
   s->body.push_back(std::move(data));
   if (!writable(s)) s->was_unwritable = true;
+  mark_sending(s);
   notify_output();
   return ClientResult::kOk;
 }
@@ -188,6 +189,7 @@ ClientResult ClientCore::end(ClientStreamState* s, std::span<const Field> traile
     // A queued request keeps its head first; the trailers follow it (split by open_queued).
     for (const Field& f : trailers) s->fields.emplace_back(f.name, f.value, f.sensitive);
   }
+  mark_sending(s);
   notify_output();
   return ClientResult::kOk;
 }
@@ -275,6 +277,7 @@ void ClientCore::close_stream(ClientStreamState* s, ClientStreamEnd end, ErrorCo
     closed_.record(s->id, end == ClientStreamEnd::kCompleted ? ClosedHow::kNormally
                                                              : ClosedHow::kResetByUs);
   }
+  unmark_sending(s);
   if (data_target_ == s) data_target_ = nullptr;
   if (block_target_ == s) block_ = Block::kDiscard, block_target_ = nullptr;
   s->phase = ClientStreamState::Phase::kClosed;
@@ -396,6 +399,24 @@ void ClientCore::open_stream(ClientStreamState* s, std::span<const hpack::Header
   const bool end_now = s->end_requested && s->body.empty() && !s->has_trailers;
   queue_header_frames(s->id, block_scratch_, end_now);
   if (end_now) s->local_ended = true;
+  mark_sending(s);
+}
+
+// Streams with body or an end to frame, so that framing and wants_write() look at those only
+// (not at every open stream: 1,000 GETs awaiting responses have nothing to send).
+void ClientCore::mark_sending(ClientStreamState* s) {
+  if (s->in_sending || s->phase != ClientStreamState::Phase::kOpen || s->local_ended ||
+      (s->body.empty() && !s->end_requested)) {
+    return;
+  }
+  s->in_sending = true;
+  sending_.push_back(s);
+}
+
+void ClientCore::unmark_sending(ClientStreamState* s) {
+  if (!s->in_sending) return;
+  s->in_sending = false;
+  sending_.erase(std::find(sending_.begin(), sending_.end(), s));
 }
 
 void ClientCore::queue_header_frames(uint32_t id, std::string_view block, bool end_stream) {
@@ -459,17 +480,18 @@ void ClientCore::frame_data(size_t budget) {
   bool progress = true;
   while (budget > 0 && progress) {
     progress = false;
-    std::vector<ClientStreamState*> ready;
-    for (auto& [id, s] : streams_) {
-      if (s->phase == ClientStreamState::Phase::kOpen && !s->local_ended &&
-          (!s->body.empty() || s->end_requested)) {
-        ready.push_back(s);
-      }
-    }
-    std::sort(ready.begin(), ready.end(),
+    // Drop what has nothing left to send (its end was framed, or its body went on a reset).
+    std::erase_if(sending_, [](ClientStreamState* s) {
+      const bool done = s->local_ended || (s->body.empty() && !s->end_requested);
+      if (done) s->in_sending = false;
+      return done;
+    });
+    ready_scratch_ = sending_;  // frame_stream may close a stream (unmark_sending)
+    std::sort(ready_scratch_.begin(), ready_scratch_.end(),
               [](auto* a, auto* b) { return a->id < b->id; });  // deterministic order
-    for (ClientStreamState* s : ready) {
+    for (ClientStreamState* s : ready_scratch_) {
       if (budget == 0) break;
+      if (!s->in_sending) continue;  // closed by an earlier frame_stream of this round
       progress |= frame_stream(s, budget);
     }
   }
@@ -480,11 +502,11 @@ bool ClientCore::frame_stream(ClientStreamState* s, size_t& budget) {
   if (s->body.empty()) {
     if (!s->end_requested || s->local_ended) return false;
     if (s->has_trailers) {
-      std::vector<hpack::HeaderField> fields;
-      for (const OwnedField& f : s->fields) fields.push_back({f.name, f.value, f.sensitive});
-      std::string block;
-      hpack_encoder_.encode(fields, block);
-      queue_header_frames(s->id, block, true);
+      head_scratch_.clear();
+      for (const OwnedField& f : s->fields) head_scratch_.push_back({f.name, f.value, f.sensitive});
+      block_scratch_.clear();
+      hpack_encoder_.encode(head_scratch_, block_scratch_);
+      queue_header_frames(s->id, block_scratch_, true);
       s->fields.clear();
     } else {
       output_.append_control(9, [&](std::string& out) { write_data_header(out, s->id, 0, true); });
@@ -605,8 +627,8 @@ bool ClientCore::wants_read() const {
 bool ClientCore::wants_write() const {
   if (!output_.empty()) return true;
   if (failed_) return false;
-  for (auto& [id, s] : streams_) {
-    if (s->phase != ClientStreamState::Phase::kOpen || s->local_ended) continue;
+  for (const ClientStreamState* s : sending_) {
+    if (s->local_ended) continue;
     if (s->body.empty() ? s->end_requested
                         : conn_send_.available() > 0 && s->send.available() > 0) {
       return true;

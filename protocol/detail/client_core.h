@@ -47,6 +47,7 @@ struct ClientStreamState {
   bool final_head = false;
   bool credit_paused = false;
   bool was_unwritable = false;
+  bool in_sending = false;     // listed in ClientCore::sending_
   std::optional<uint64_t> content_length;
   uint64_t received_length = 0;
   SendWindow send;
@@ -156,6 +157,8 @@ class ClientCore final : public FrameVisitor, public hpack::HeaderSink {
   bool can_open_now(bool extended) const;
   void open_queued();
   void open_stream(ClientStreamState* s, std::span<const hpack::HeaderField> head);
+  void mark_sending(ClientStreamState* s);
+  void unmark_sending(ClientStreamState* s);
   void queue_header_frames(uint32_t id, std::string_view block, bool end_stream);
   void queue_rst(uint32_t id, ErrorCode code);
   void count_control_frame();
@@ -186,6 +189,8 @@ class ClientCore final : public FrameVisitor, public hpack::HeaderSink {
   RecvWindow conn_recv_;
   std::unordered_map<uint32_t, ClientStreamState*> streams_;  // open and reserved
   std::deque<ClientStreamState*> queue_;                      // waiting for a slot
+  std::vector<ClientStreamState*> sending_;  // open, with body or END_STREAM to frame
+  std::vector<ClientStreamState*> ready_scratch_;
   std::vector<Note> notes_;
   std::vector<ClientStreamState*> writable_notes_;
   size_t open_streams_ = 0;  // ours, counted against the peer's MAX_CONCURRENT_STREAMS
