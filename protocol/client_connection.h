@@ -175,6 +175,9 @@ class ClientHandler {
     (void)last_stream_id, (void)code, (void)debug;
   }
   virtual void on_ping_ack(uint64_t opaque) { (void)opaque; }
+  // A Stream call made outside a driving call queued output: wants_write() is true when it
+  // comes (a write that waits for window does not call it). Once per batch: the next notice
+  // comes after the loop made a driving call (pending_output, ...). Write, do not drive, from it.
   virtual void on_output_ready() {}
   // The connection ended: our connection error, the server's GOAWAY + all streams done, EOF, or
   // destruction. At most once.

@@ -228,7 +228,9 @@ void ClientCore::leave_driving() {
 }
 
 void ClientCore::notify_output() {
-  if (driving_ > 0 || output_notified_) return;
+  // Only when there is something to write: a loop told of output it cannot find makes no
+  // driving call, so the flag would stay set and swallow the next, real notice.
+  if (driving_ > 0 || output_notified_ || !wants_write()) return;
   output_notified_ = true;
   try {
     handler_->on_output_ready();

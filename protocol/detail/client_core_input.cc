@@ -79,11 +79,14 @@ void ClientCore::on_data_chunk(uint32_t, std::string_view data) {
     return stream_error(s, ErrorCode::kProtocolError, ClientStreamEnd::kProtocolError);
   }
   ClientStream handle(s);
+  // Paused credit: the chunk is owed before the handler sees it, so a consume() from inside
+  // on_data gives it back at once (and closing the stream in the callback credits it).
+  const bool paused = s->credit_paused;
+  if (paused) s->unconsumed += data.size();
   guarded(s, [&] { handler_->on_data(handle, data); });
-  if (data_target_ == s && !s->credit_paused) {
+  if (paused) return;
+  if (data_target_ == s) {
     credit(s, data.size());
-  } else if (data_target_ == s) {
-    s->unconsumed += data.size();  // ClientStream::consume gives it back
   } else if (s->phase == ClientStreamState::Phase::kClosed) {
     credit(nullptr, data.size());
   }

@@ -49,11 +49,21 @@ struct Recorder : ClientHandler {
     at(s).status = status;
     for (const Field& f : fields) at(s).fields[std::string(f.name)] = std::string(f.value);
   }
-  void on_data(ClientStream& s, std::string_view data) override { at(s).body += data; }
+  void on_data(ClientStream& s, std::string_view data) override {
+    at(s).body += data;
+    if (consume_in_on_data) s.consume(data.size());
+  }
+  bool consume_in_on_data = false;
   void on_trailers(ClientStream& s, std::span<const Field> fields) override {
     for (const Field& f : fields) at(s).trailers[std::string(f.name)] = std::string(f.value);
   }
   void on_writable(ClientStream&) override { ++writable_calls; }
+  // What an event-driven embedder sees when told: does the connection have output?
+  ClientConnection* conn = nullptr;
+  std::vector<bool> output_ready_had_output;
+  void on_output_ready() override {
+    output_ready_had_output.push_back(conn != nullptr && conn->wants_write());
+  }
   void on_stream_closed(ClientStream& s, ClientStreamEnd end, ErrorCode code,
                         bool retryable) override {
     Seen& seen = s.id() ? at(s) : closed_unsent.emplace_back();
@@ -137,6 +147,7 @@ struct Pair {
     server = std::make_unique<ServerConnection>(&origin, server_options, now);
     origin.conn = server.get();
     client = std::make_unique<ClientConnection>(&recorder, client_options, now);
+    recorder.conn = client.get();
   }
   static bool move(auto& from, auto& to, size_t chunk, uint64_t now) {
     std::vector<std::string_view> views;
@@ -245,6 +256,46 @@ TEST(Rfc9113_6_9, ManualCreditStopsTheServerAtTheWindow) {
   }
   EXPECT_EQ(seen.body.size(), size_t{1} << 20);
   EXPECT_TRUE(seen.closed);
+}
+
+// A handler that forwards each chunk at once (a proxy whose client is ready) consumes it from
+// inside on_data: that credit must reach the server, or the stream stalls at the first window.
+TEST(Rfc9113_6_9, ManualCreditConsumedInsideOnDataReachesTheServer) {
+  Pair p;
+  p.client_options.initial_stream_window = 16384;
+  p.recorder.consume_in_on_data = true;
+  p.start();
+  ClientStream s = p.get("/big");
+  s.pause_credit(true);
+  for (int i = 0; i < 200 && !p.recorder.by_id[1].closed; ++i) p.pump();
+  const Seen& seen = p.recorder.by_id[1];
+  EXPECT_EQ(seen.body.size(), size_t{1} << 20);
+  EXPECT_TRUE(seen.closed);
+}
+
+// The contract of on_output_ready (client_connection.h): it comes when a Stream call made outside
+// a driving call queued output. A loop that, told, finds !wants_write() makes no driving call;
+// a notice for a write that had to wait for window would then use up the one notice per batch,
+// and the WINDOW_UPDATE of a later consume() would never be sent (the proxy's upload stalled).
+TEST(ClientConnection, OutputReadyOnlyWhenThereIsOutputSoALaterCreditIsAnnounced) {
+  Pair p;
+  p.server_options.initial_stream_window = 16384;  // the upload's window
+  p.client_options.initial_stream_window = 16384;  // the download's window
+  p.start();
+  ClientStream upload = p.client->submit({"POST", "https", "example.com", "/hold"}, false);
+  ClientStream download = p.get("/big");
+  download.pause_credit(true);
+  upload.write(std::string(16384, 'u'));
+  p.pump();
+  ASSERT_EQ(p.recorder.by_id[3].body.size(), 16384u);
+  ASSERT_FALSE(p.client->wants_write());
+  p.recorder.output_ready_had_output.clear();
+
+  upload.write("beyond the window");  // waits in the stream: nothing to send
+  download.consume(16384);            // a WINDOW_UPDATE to send
+  EXPECT_TRUE(p.client->wants_write());
+  ASSERT_EQ(p.recorder.output_ready_had_output.size(), 1u);
+  EXPECT_TRUE(p.recorder.output_ready_had_output[0]);
 }
 
 TEST(Rfc8297, EarlyHintsThenTheResponse) {
