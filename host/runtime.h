@@ -23,6 +23,10 @@
 
 namespace h2::host {
 
+namespace client {
+class UpstreamPool;
+}
+
 // One (re)load of config.yaml: immutable once published. A connection keeps the snapshot it was
 // accepted under for its whole life, so SIGHUP never changes the rules under an open connection;
 // the last connection of an old snapshot releases its routes and (through the handlers) modules.
@@ -46,15 +50,22 @@ class SessionBase {
 // A worker's io_context as a serve::Loop: module threads post onto it. After stop() (the worker
 // is going away) tasks run at once with run == false; tasks still queued then are destroyed
 // with the io_context, which runs them with run == false too (Task wrapper in host/clock.cc).
+//
+// It also owns the worker's pool of upstream connections (modules' upstream requests, ABI 1.3),
+// made at the first request and closed by stop(), before the io_context goes.
 class AsioLoop final : public serve::Loop {
  public:
-  explicit AsioLoop(boost::asio::io_context& context) : context_(&context) {}
+  explicit AsioLoop(boost::asio::io_context& context);
+  ~AsioLoop() override;
   void post(Task task) override;
+  serve::UpstreamClient* upstream() override;
   void stop();
 
  private:
   std::mutex mutex_;
   boost::asio::io_context* context_;  // null once stopped
+  boost::asio::io_context* owner_;    // the loop's context, for the pool (loop thread only)
+  std::unique_ptr<client::UpstreamPool> upstream_;
 };
 
 // One thread with its own io_context. Sessions register on creation and unregister on

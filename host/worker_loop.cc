@@ -2,6 +2,7 @@
 #include <chrono>
 #include <utility>
 
+#include "host/client/upstream_pool.h"
 #include "host/runtime.h"
 
 namespace h2::host {
@@ -43,9 +44,23 @@ void AsioLoop::post(Task task) {
   boost::asio::post(*context_, LoopTask(std::move(task)));
 }
 
+AsioLoop::AsioLoop(boost::asio::io_context& context) : context_(&context), owner_(&context) {}
+AsioLoop::~AsioLoop() = default;
+
+serve::UpstreamClient* AsioLoop::upstream() {
+  if (owner_ == nullptr) return nullptr;  // stopped
+  if (!upstream_) upstream_ = std::make_unique<client::UpstreamPool>(owner_->get_executor());
+  return upstream_.get();
+}
+
 void AsioLoop::stop() {
-  std::lock_guard lock(mutex_);
-  context_ = nullptr;
+  {
+    std::lock_guard lock(mutex_);
+    context_ = nullptr;
+  }
+  // Outside the lock: closing the pool ends its requests, whose module callbacks may post.
+  owner_ = nullptr;
+  upstream_.reset();
 }
 
 }  // namespace h2::host

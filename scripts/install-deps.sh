@@ -14,7 +14,7 @@ packages=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev libnghttp2-dev nlohmann-json3-dev
   # real peers used by integration tests and benchmarks
-  curl nghttp2-client nghttp2-server python3 python3-h2 python3-hyperframe python3-hpack
+  curl nghttp2-client nghttp2-server python3 python3-h2 python3-hyperframe python3-hpack python3-grpcio
   h2o nginx-light procps iproute2
 )
 

@@ -11,6 +11,8 @@
 
 namespace h2::serve {
 
+class UpstreamClient;
+
 class Loop {
  public:
   // run == true: on the loop's thread. run == false: the loop has stopped (or stops before the
@@ -20,6 +22,9 @@ class Loop {
   virtual ~Loop() = default;
   // Any thread, any time. Calls `task` exactly once (never inline with run == true).
   virtual void post(Task task) = 0;
+  // The loop's client for requests modules send upstream (serve/upstream.h), or null when the
+  // runtime has none. On the loop's thread only; valid until the loop stops.
+  virtual UpstreamClient* upstream() { return nullptr; }
 };
 
 // A loop that has stopped: every task runs at once with run == false (for exchanges whose

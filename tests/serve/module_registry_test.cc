@@ -164,7 +164,7 @@ TEST(ModuleRegistry, LoadsTheShippedModules) {
   for (auto& m : registry.modules()) names.push_back(m.name);
   // Exactly the product modules: the conformance fixture `spec` is built elsewhere, so a
   // server on the default directory never loads it (issue: "build/modules also loads spec").
-  EXPECT_EQ(names, (std::vector<std::string>{"echo", "hello", "sse", "static"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"echo", "hello", "proxy", "sse", "static"}));
 }
 
 TEST(ModuleRegistry, UnknownModuleListsTheLoadedOnes) {

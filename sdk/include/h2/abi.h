@@ -33,7 +33,8 @@
  *
  * Versions: 1.0 the first; 1.1 appended poster_new, poster_post, poster_release; 1.2 appended
  * module_config_schema and route_config_schema to h2_module_descriptor (read only from
- * modules whose abi_minor >= 2, so 1.0 and 1.1 modules keep loading).
+ * modules whose abi_minor >= 2, so 1.0 and 1.1 modules keep loading); 1.3 appended the upstream
+ * request functions (upstream_open ... upstream_release) to h2_host_api.
  *
  * Strings: h2_str is a view (not NUL-terminated). Who owns the bytes is said at each use.
  * Results: functions returning int return an h2_result. */
@@ -49,7 +50,7 @@
 #endif
 
 #define H2_ABI_MAJOR 1
-#define H2_ABI_MINOR 2
+#define H2_ABI_MINOR 3
 #define H2_DESCRIPTOR_SYMBOL "h2_module_descriptor_v1"
 
 #ifdef __cplusplus
@@ -64,6 +65,10 @@ typedef struct h2_config h2_config;
 typedef struct h2_host h2_host;
 /* ABI 1.1: a thread-safe handle that posts tasks onto one exchange's thread. */
 typedef struct h2_poster h2_poster;
+/* ABI 1.3: one request the host sends upstream for a module (upstream_open). Owned by the
+ * module (one reference, upstream_release); used on the thread of the exchange it was opened
+ * from. */
+typedef struct h2_upstream h2_upstream;
 
 typedef struct h2_str {
   const char* data;
@@ -121,6 +126,45 @@ typedef void (*h2_cancel_fn)(void* ctx, int cancelled);
  * (exchange_retain it to keep it). run=0: the connection's event loop has stopped; ex is NULL and
  * the call may come from any thread: free ctx only. */
 typedef void (*h2_task_fn)(void* ctx, h2_exchange* ex, int run);
+
+/* ABI 1.3: what happened to an upstream request (h2_upstream_head_fn's event). */
+enum h2_upstream_event {
+  H2_UPSTREAM_INFORMATIONAL = 0, /* a 1xx head (not 101): status and headers readable now */
+  H2_UPSTREAM_RESPONSE = 1,      /* the final head: status and headers readable until release */
+  H2_UPSTREAM_FAILED = 2         /* no response will come: upstream_error says why */
+};
+/* Why an upstream request failed (upstream_error). A proxy answers 504 for H2_UPSTREAM_TIMEOUT
+ * and 502 for the rest. */
+enum h2_upstream_error {
+  H2_UPSTREAM_OK = 0,
+  H2_UPSTREAM_CONNECT = 1,   /* resolve, TCP / unix connect, TLS handshake, verification, ALPN */
+  H2_UPSTREAM_TIMEOUT = 2,   /* connect_timeout_ms or response_timeout_ms elapsed */
+  H2_UPSTREAM_RESET = 3,     /* the upstream reset the stream or its connection ended */
+  H2_UPSTREAM_PROTOCOL = 4,  /* the upstream broke HTTP/2 (bad head, header list too large) */
+  H2_UPSTREAM_CANCELLED = 5  /* upstream_release before the end, or the worker stopped */
+};
+/* Called on the exchange's thread: once per 1xx head (H2_UPSTREAM_INFORMATIONAL), then EXACTLY
+ * ONCE with H2_UPSTREAM_RESPONSE or H2_UPSTREAM_FAILED (free ctx then). Never inline in
+ * upstream_open. */
+typedef void (*h2_upstream_head_fn)(void* ctx, h2_upstream* up, int event);
+
+/* ABI 1.3: the request upstream_open sends. Views valid for the call (the host copies). */
+typedef struct h2_upstream_request {
+  /* The origin: "http://host[:port]" (HTTP/2 prior knowledge) or "https://host[:port]" (TLS,
+   * ALPN h2, certificate and name verified). A path in it is ignored: `path` below is sent. */
+  h2_str origin;
+  h2_str unix_socket; /* non-empty: connect to this socket instead of host:port */
+  h2_str method;
+  h2_str authority; /* :authority sent; empty: the origin's host[:port] */
+  h2_str path;      /* path and query */
+  const h2_header* headers; /* lowercase names; connection-specific fields are refused */
+  size_t header_count;
+  int end_stream;               /* 1: no request body (upstream_write/end are refused) */
+  uint64_t connect_timeout_ms;  /* 0: 10 s. Resolve + connect + TLS */
+  uint64_t response_timeout_ms; /* 0: 60 s. From the request to its final head */
+  int verify_peer;              /* https: 1 verify the certificate (default), 0 do not */
+  h2_str ca_file;               /* https: PEM CA file; empty: the system trust store */
+} h2_upstream_request;
 
 /* Views valid for the duration of the call that takes them; the host copies what it keeps. */
 typedef struct h2_response {
@@ -262,6 +306,42 @@ typedef struct h2_host_api {
   /* Any thread. Drops the handle; tasks already posted still run. The reference to the
    * exchange is released on the exchange's thread. */
   void (*poster_release)(h2_poster* poster);
+
+  /* ---- ABI 1.3: requests upstream, through the host's HTTP/2 client ----
+   * Every function on the thread of the exchange the request was opened from. Connections are
+   * pooled per origin on that thread and reused; a request the upstream never processed
+   * (REFUSED_STREAM, above a GOAWAY) is retried once on another connection when it had no
+   * body. Response body backpressure: the host reads the next chunk only when asked
+   * (upstream_read), and returns HTTP/2 flow-control credit to the upstream as chunks are
+   * consumed. */
+  /* Sends `request`. H2_OK: *out receives the handle (one reference) and fn is called later.
+   * H2_UNSUPPORTED: this runtime has no client (the io_uring runtime). H2_INVALID: a bad
+   * origin, method or field (nothing is sent, fn is not called, *out is NULL). */
+  int (*upstream_open)(h2_exchange* ex, const h2_upstream_request* request,
+                       h2_upstream_head_fn fn, void* ctx, h2_upstream** out);
+  /* The final (or, during an H2_UPSTREAM_INFORMATIONAL call, the 1xx) head. 0 before. */
+  int (*upstream_status)(h2_upstream* up);
+  size_t (*upstream_header_count)(h2_upstream* up);
+  h2_header (*upstream_header_at)(h2_upstream* up, size_t index); /* valid until release */
+  /* Response body, one chunk per call (after H2_UPSTREAM_RESPONSE): fn exactly once with
+   * H2_READ_CHUNK, H2_READ_EOF (trailers readable) or H2_READ_CANCELLED (reset, failure:
+   * upstream_error). H2_INVALID while a read is pending or before the response. */
+  int (*upstream_read)(h2_upstream* up, h2_read_fn fn, void* ctx);
+  size_t (*upstream_trailer_count)(h2_upstream* up);
+  h2_header (*upstream_trailer_at)(h2_upstream* up, size_t index);
+  /* Request body (end_stream was 0): copies. Never refuses for lack of window: use flush. */
+  int (*upstream_write)(h2_upstream* up, const char* data, size_t size);
+  /* fn exactly once: H2_FLUSH_WRITTEN when the buffered request body is below the host's
+   * watermark (write more), H2_FLUSH_CLOSED when the request ended first. */
+  void (*upstream_flush)(h2_upstream* up, h2_flush_fn fn, void* ctx);
+  /* Ends the request body, with trailers when given. */
+  int (*upstream_end)(h2_upstream* up, const h2_header* trailers, size_t trailer_count);
+  /* h2_upstream_error; *reason (when given) a text view valid until release. */
+  int (*upstream_error)(h2_upstream* up, h2_str* reason);
+  /* Drops the handle. A request still open is cancelled (RST_STREAM(CANCEL)); a head callback
+   * not called yet is called with H2_UPSTREAM_FAILED (H2_UPSTREAM_CANCELLED), a pending read
+   * with H2_READ_CANCELLED, possibly before this returns. */
+  void (*upstream_release)(h2_upstream* up);
 } h2_host_api;
 
 /* Hooks return 0 on success; on failure non-zero and a NUL-terminated message in err

@@ -251,7 +251,11 @@ inline void guarded(Exchange& ex, F&& f) {
     f();
   } catch (...) {
     std::string what = detail::exception_text();
-    if (ex) ex.fail(what);
+    if (ex) {
+      ex.fail(what);
+    } else {
+      log(LogLevel::kError, "callback threw: " + what);  // no exchange to answer through
+    }
   }
 }
 

@@ -168,6 +168,15 @@ class ProbeHandler final : public h2::Handler {
       ex.respond(200, {{"content-type", "text/plain"}}, std::to_string(::getpid()));
       return;
     }
+    if (mode_ == "headers") {  // every request field, one "name: value" line each (proxy tests)
+      std::string out = ":authority: " + std::string(ex.authority()) + "\n:path: " +
+                        std::string(ex.path()) + "\n";
+      for (const h2::Header& h : ex.headers()) {
+        out.append(h.name).append(": ").append(h.value).append("\n");
+      }
+      ex.respond(200, {{"content-type", "text/plain"}, {"x-backend", "probe"}}, std::move(out));
+      return;
+    }
     if (mode_ == "throw") throw std::runtime_error("probe failure before the head");
     if (mode_ == "throw-after-head") {
       ex.respond_streaming(200, {{"content-type", "text/plain"}});
