@@ -48,10 +48,14 @@ const char* type_name(const YAML::Node& node) {
 constexpr std::array kTopKeys = {
     "workers"sv, "master_process"sv, "pid"sv,    "user"sv,     "group"sv,
     "runtime"sv, "server_header"sv,  "listeners"sv, "modules"sv, "routes"sv,
-    "limits"sv,  "timeouts"sv,       "http1"sv,  "logs"sv,   "connections"sv};
-constexpr std::array kListenerKeys = {"listen"sv, "tls"sv, "runtime"sv, "protocols"sv};
+    "limits"sv,  "timeouts"sv,       "http1"sv,  "logs"sv,   "connections"sv,
+    "crash_policy"sv};
+constexpr std::array kListenerKeys = {"listen"sv, "tls"sv, "runtime"sv, "protocols"sv,
+                                      "reuseport"sv};
 constexpr std::array kProtocolNames = {"h2"sv, "h2c"sv, "http/1.1"sv};
 constexpr std::array kConnectionsKeys = {"max_per_address"sv};
+constexpr std::array kCrashPolicyKeys = {"route_crashes"sv, "route_window_ms"sv,
+                                         "route_disable_ms"sv, "max_backoff_ms"sv};
 constexpr std::array kRuntimes = {"asio"sv, "io_uring"sv};
 constexpr std::array kTlsKeys = {"certificate"sv, "key"sv};
 constexpr std::array kModulesKeys = {"directory"sv, "files"sv, "config"sv};
@@ -118,6 +122,11 @@ class Validator {
       } else if (key == "connections") {
         integer_section(v, "connections", kConnectionsKeys, {&ConnectionsConfig::max_per_address},
                         0, 1'000'000, config.connections);
+      } else if (key == "crash_policy") {
+        integer_section(v, "crash_policy", kCrashPolicyKeys,
+                        {&CrashPolicyConfig::route_crashes, &CrashPolicyConfig::route_window_ms,
+                         &CrashPolicyConfig::route_disable_ms, &CrashPolicyConfig::max_backoff_ms},
+                        0, 86'400'000, config.crash_policy);
       }
     });
     if (config.listeners.empty()) fail(root, "at least one listener is required (\"listeners\")");
@@ -228,7 +237,7 @@ class Validator {
       listener.where = location(item);
       bool has_listen = false;
       bool runtime_set = false;
-      std::optional<YAML::Node> protocols_node;
+      std::optional<YAML::Node> protocols_node, reuseport_node;
       for_each_key(item, "a listener", kListenerKeys, [&](std::string_view key, const auto& v) {
         if (key == "listen") {
           has_listen = true;
@@ -238,6 +247,9 @@ class Validator {
           runtime_set = true;
         } else if (key == "protocols") {
           protocols_node.emplace(v);
+        } else if (key == "reuseport") {
+          reuseport_node.emplace(v);
+          listener.reuseport = boolean(v, "reuseport");
         } else {
           expect(v, YAML::NodeType::Map, "tls", "a map");
           TlsConfig tls;
@@ -257,6 +269,12 @@ class Validator {
         }
       });
       if (!has_listen) fail(item, "a listener needs \"listen\"");
+      if (listener.kind == ListenerConfig::Kind::kUnix) {
+        if (reuseport_node && listener.reuseport) {
+          fail(*reuseport_node, "\"reuseport\" applies to TCP listeners only");
+        }
+        listener.reuseport = false;
+      }
       if (protocols_node) listener.protocols = protocols(*protocols_node, listener.tls.has_value());
       config.listeners.push_back(std::move(listener));
       listener_runtime_set_.push_back(runtime_set);

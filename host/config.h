@@ -43,6 +43,10 @@ struct ListenerConfig {
   std::optional<TlsConfig> tls;  // absent = cleartext
   Runtime runtime = Runtime::kAsio;  // `runtime:` of the listener, else the top-level one
   serve::Protocols protocols;        // `protocols: [h2, http/1.1]` (h2c accepted on cleartext)
+  // TCP under the master: one SO_REUSEPORT socket per worker, so the kernel spreads new
+  // connections evenly (a shared socket lets whichever worker wakes first take a whole burst).
+  // false: one socket shared by every worker (nginx's default). Unix sockets always share.
+  bool reuseport = true;
   serve::ConfigLocation where;          // 1-based line and column
 };
 
@@ -77,6 +81,19 @@ struct ConnectionsConfig {
   uint64_t max_per_address = 0;
 };
 
+// What the master does when workers crash (host/master.h).
+struct CrashPolicyConfig {
+  // A route whose module code was running in `route_crashes` worker crashes within
+  // `route_window_ms` answers 503 for `route_disable_ms` (or until a reload), so one crashing
+  // module costs its own route, not the server. 0 = never take a route out of service.
+  uint64_t route_crashes = 3;
+  uint64_t route_window_ms = 60'000;
+  uint64_t route_disable_ms = 300'000;
+  // Quick deaths of a slot in a row back off 250 ms, 500 ms, ... up to this; the last worker
+  // still serving is always replaced at once.
+  uint64_t max_backoff_ms = 30'000;
+};
+
 struct HostConfig {
   std::filesystem::path file;  // the configuration file itself (absolute)
   // master_process (the default): a master binds the listeners and forks `workers` worker
@@ -96,6 +113,7 @@ struct HostConfig {
   TimeoutConfig timeouts;
   Http1Config http1;
   ConnectionsConfig connections;
+  CrashPolicyConfig crash_policy;
   serve::LogConfig logs;
 };
 

@@ -22,6 +22,7 @@
 #include "host/uring/uring_worker.h"
 #include "host/worker_process.h"
 #include "serve/log.h"
+#include "serve/route_quarantine.h"
 #include "serve/running_route.h"
 #include "serve/stats.h"
 
@@ -32,7 +33,6 @@ constexpr int kHandled[] = {SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGUSR1};
 constexpr int kIgnored[] = {SIGPIPE, SIGUSR2, SIGWINCH, SIGALRM, SIGTTIN, SIGTTOU};
 constexpr size_t kMarkers = 1024;          // crash markers in shared memory, one per live child
 constexpr uint64_t kStableMs = 5000;       // a worker that lived this long was not crash-looping
-constexpr uint64_t kMaxBackoffMs = 30000;
 constexpr uint64_t kReadyTimeoutMs = 60000;
 constexpr uint64_t kKillGraceMs = 3000;    // after shutdown_ms, before SIGKILL (TERM/INT only)
 
@@ -57,7 +57,27 @@ std::string describe_exit(int status) {
 struct Generation {
   unsigned number = 0;
   HostConfig config;
-  std::vector<std::shared_ptr<ListenSocket>> sockets;  // one per config listener
+  // One per config listener: the socket every worker shares, or a reuseport listener's first.
+  std::vector<std::shared_ptr<ListenSocket>> sockets;
+  // Reuseport listeners: one socket per slot ([listener][slot]; empty for a shared listener).
+  // A slot's replacement inherits its socket, so connections queued there while it restarts
+  // wait for it; a slot that backs off closes its socket (host/README.md, "Even spread").
+  std::vector<std::vector<std::shared_ptr<ListenSocket>>> slot_sockets;
+  std::vector<uint16_t> ports;  // per listener: the port bound (an ephemeral one resolved)
+
+  // What the worker in `slot` listens on: one socket per config listener, in order.
+  std::vector<std::shared_ptr<ListenSocket>> sockets_for(unsigned slot) const {
+    std::vector<std::shared_ptr<ListenSocket>> out = sockets;
+    for (size_t i = 0; i < out.size(); ++i) {
+      if (!slot_sockets[i].empty()) out[i] = slot_sockets[i][slot];
+    }
+    return out;
+  }
+  std::vector<std::shared_ptr<ListenSocket>> all_sockets() const {
+    std::vector<std::shared_ptr<ListenSocket>> out = sockets;
+    for (const auto& group : slot_sockets) out.insert(out.end(), group.begin(), group.end());
+    return out;
+  }
 };
 
 struct Child {
@@ -91,12 +111,22 @@ class Master {
   void stop(int signal);
   void signal_all(int signal);
   std::string route_at_crash(const Child& child) const;
+  std::string describe_route(const Generation& generation, int32_t index) const;
+  void count_route_crash(const Child& child);
+  void lift_quarantines(uint64_t now);
+  bool rebind_slot(Generation& generation, unsigned slot);
+  void close_slot(Generation& generation, unsigned slot);
+  void close_unused_sockets(const Generation& old, const Generation& kept);
+  bool serving_worker_left() const;
   void log_listeners(const Generation& generation) const;
 
   HostConfig first_;
   int signal_fd_ = -1;
   std::atomic<int32_t>* markers_ = nullptr;
   serve::StatsTable* stats_ = nullptr;  // slot i belongs to the child holding marker i
+  serve::QuarantineTable* quarantine_ = nullptr;  // routes answering 503 (serve/route_quarantine.h)
+  std::map<int32_t, std::vector<uint64_t>> route_crashes_;  // current generation: crash times
+  std::map<int32_t, uint64_t> quarantined_until_;           // current generation
   std::vector<bool> marker_used_ = std::vector<bool>(kMarkers, false);
   std::map<pid_t, Child> children_;
   std::shared_ptr<Generation> current_, pending_;
@@ -109,22 +139,128 @@ class Master {
   int exit_code_ = 0;
 };
 
-std::string Master::route_at_crash(const Child& child) const {
-  const int32_t index = markers_[child.marker].load(std::memory_order_relaxed);
-  const auto& routes = child.generation->config.routes;
+std::string Master::describe_route(const Generation& generation, int32_t index) const {
+  const auto& routes = generation.config.routes;
   if (index < 0 || static_cast<size_t>(index) >= routes.size()) return {};
   const serve::RouteConfig& r = routes[static_cast<size_t>(index)];
-  return "; it was running route " + std::string(r.is_prefix ? "prefix " : "path ") + r.path +
-         " (module " + r.module + ", " + r.where.file + ":" + std::to_string(r.where.line) + ")";
+  return "route " + std::string(r.is_prefix ? "prefix " : "path ") + r.path + " (module " +
+         r.module + ", " + r.where.file + ":" + std::to_string(r.where.line) + ")";
+}
+
+std::string Master::route_at_crash(const Child& child) const {
+  const std::string route =
+      describe_route(*child.generation, markers_[child.marker].load(std::memory_order_relaxed));
+  return route.empty() ? route : "; it was running " + route;
+}
+
+// A crash with a route marked: after crash_policy.route_crashes of them within route_window_ms,
+// the route answers 503 for route_disable_ms (logged once), whatever worker runs it.
+void Master::count_route_crash(const Child& child) {
+  const int32_t index = markers_[child.marker].load(std::memory_order_relaxed);
+  const CrashPolicyConfig& policy = current_->config.crash_policy;
+  if (policy.route_crashes == 0 || index < 0 ||
+      static_cast<size_t>(index) >= current_->config.routes.size() ||
+      quarantined_until_.count(index) != 0) {
+    return;
+  }
+  const uint64_t now = now_ms();
+  std::vector<uint64_t>& times = route_crashes_[index];
+  times.push_back(now);
+  std::erase_if(times, [&](uint64_t t) { return now - t > policy.route_window_ms; });
+  if (times.size() < policy.route_crashes) return;
+  times.clear();
+  const std::string route = describe_route(*current_, index);
+  if (!serve::QuarantineTable::valid(index)) {
+    H2_LOG(kError, route + " keeps crashing workers but cannot be disabled (more than " +
+                       std::to_string(serve::QuarantineTable::kRoutes) + " routes)");
+    return;
+  }
+  quarantine_->disable(current_->number, index);
+  quarantined_until_[index] = now + policy.route_disable_ms;
+  H2_LOG(kError, route + " crashed " + std::to_string(policy.route_crashes) +
+                     " worker(s) within " + std::to_string(policy.route_window_ms) +
+                     " ms: it answers 503 for " + std::to_string(policy.route_disable_ms) +
+                     " ms or until a reload (crash_policy)");
+}
+
+void Master::lift_quarantines(uint64_t now) {
+  for (auto it = quarantined_until_.begin(); it != quarantined_until_.end();) {
+    if (now < it->second) {
+      ++it;
+      continue;
+    }
+    quarantine_->enable(current_->number, it->first);
+    H2_LOG(kNotice, describe_route(*current_, it->first) + " serves again (crash_policy)");
+    it = quarantined_until_.erase(it);
+  }
+}
+
+// Whether a worker of the current generation is alive and not leaving (reaped ones are gone).
+bool Master::serving_worker_left() const {
+  return std::any_of(children_.begin(), children_.end(), [&](const auto& entry) {
+    return entry.second.generation == current_ && !entry.second.told_to_stop;
+  });
+}
+
+// A reuseport slot that will stay empty for a while gives its sockets back: the kernel then
+// sends that slot's share of new connections to the others instead of a queue nobody reads
+// (with net.ipv4.tcp_migrate_req the connections already queued move too; without, they are
+// reset). The slot binds fresh sockets into the group when it is respawned.
+void Master::close_slot(Generation& generation, unsigned slot) {
+  for (auto& group : generation.slot_sockets) {
+    if (slot < group.size() && group[slot]) group[slot]->close();
+  }
+}
+
+bool Master::rebind_slot(Generation& generation, unsigned slot) {
+  for (size_t i = 0; i < generation.slot_sockets.size(); ++i) {
+    auto& group = generation.slot_sockets[i];
+    if (slot >= group.size() || group[slot]->fd() >= 0) continue;
+    std::string error;
+    auto fresh = bind_listener(generation.config.listeners[i], &error, generation.ports[i]);
+    if (!fresh) {
+      H2_LOG(kError, "cannot respawn slot " + std::to_string(slot) + ": " + error);
+      return false;
+    }
+    group[slot] = std::move(fresh);
+    if (slot == 0) generation.sockets[i] = group[0];
+  }
+  return true;
+}
+
+// After a reload: the old generation's sockets the new one did not take over (a removed
+// listener, reuseport slots beyond the new worker count) are closed in the master, so they
+// close for good as soon as the draining workers stop accepting.
+void Master::close_unused_sockets(const Generation& old, const Generation& kept) {
+  const auto keep = kept.all_sockets();
+  for (const auto& socket : old.all_sockets()) {
+    if (std::find(keep.begin(), keep.end(), socket) == keep.end()) socket->close();
+  }
 }
 
 void Master::log_listeners(const Generation& generation) const {
   const std::string uring_problem = uring::UringWorker::probe();
+  bool reuseport = false;
   for (size_t i = 0; i < generation.sockets.size(); ++i) {
     const ListenerConfig& l = generation.config.listeners[i];
     const bool uring = l.runtime == Runtime::kIoUring && !l.tls && uring_problem.empty();
+    const size_t group = generation.slot_sockets[i].size();
+    reuseport = reuseport || group > 0;
     H2_LOG(kNotice, std::string("listening on ") + (l.tls ? "https://" : "http://") +
-                        generation.sockets[i]->bound() + " (" + (uring ? "io_uring" : "asio") + ")");
+                        generation.sockets[i]->bound() + " (" + (uring ? "io_uring" : "asio") +
+                        ")" +
+                        (group > 0 ? ", reuseport: " + std::to_string(group) + " socket(s)"
+                                   : std::string()));
+  }
+  if (reuseport) {
+    std::FILE* f = std::fopen("/proc/sys/net/ipv4/tcp_migrate_req", "r");
+    const int migrate = f != nullptr ? std::fgetc(f) : EOF;
+    if (f != nullptr) std::fclose(f);
+    if (migrate != '1') {
+      H2_LOG(kInfo, "net.ipv4.tcp_migrate_req is not 1: connections queued on a reuseport socket "
+                    "that closes (fewer workers after a reload, a worker backing off after "
+                    "crashes) are reset instead of moved to another worker");
+    }
   }
 }
 
@@ -133,19 +269,37 @@ void Master::log_listeners(const Generation& generation) const {
 bool Master::start_generation(HostConfig config, std::string* error) {
   auto generation = std::make_shared<Generation>();
   generation->number = next_generation_++;
+  quarantine_->clear(generation->number);
   std::vector<bool> reused(current_ ? current_->sockets.size() : 0, false);
   for (const ListenerConfig& listener : config.listeners) {
-    std::shared_ptr<ListenSocket> socket;
-    // The first not yet reused socket with the same key (ephemeral ports: in order).
-    for (size_t i = 0; i < reused.size() && !socket; ++i) {
+    const bool per_slot = listener.reuseport && listener.kind == ListenerConfig::Kind::kTcp;
+    std::vector<std::shared_ptr<ListenSocket>> group;
+    uint16_t port = 0;
+    // The first not yet reused listener with the same key (ephemeral ports: in order). A
+    // reuseport slot takes over the same slot's socket: a reload refuses nothing.
+    for (size_t i = 0; i < reused.size() && group.empty(); ++i) {
       if (!reused[i] && listener_key(current_->config.listeners[i]) == listener_key(listener)) {
-        socket = current_->sockets[i];
         reused[i] = true;
+        port = current_->ports[i];
+        if (!per_slot) {
+          group.push_back(current_->sockets[i]);
+        } else {
+          group = current_->slot_sockets[i];
+          group.resize(std::min<size_t>(group.size(), config.workers));
+        }
       }
     }
-    if (!socket) socket = bind_listener(listener, error);
-    if (!socket) return false;
-    generation->sockets.push_back(std::move(socket));
+    group.resize(per_slot ? config.workers : 1);
+    for (auto& socket : group) {
+      if (socket && socket->fd() >= 0) continue;  // taken over (closed: a slot in backoff)
+      socket = port == 0 ? bind_listener(listener, error) : bind_listener(listener, error, port);
+      if (!socket) return false;
+      if (port == 0) port = bound_port(*socket);
+    }
+    generation->sockets.push_back(group[0]);
+    generation->ports.push_back(port);
+    generation->slot_sockets.push_back(per_slot ? std::move(group)
+                                                : std::vector<std::shared_ptr<ListenSocket>>{});
   }
   generation->config = std::move(config);
   pending_ = generation;
@@ -173,21 +327,24 @@ void Master::spawn(const std::shared_ptr<Generation>& generation, unsigned slot)
     for (auto& [_, other] : children_) {
       if (other.report_fd >= 0) ::close(other.report_fd);
     }
-    // Sockets of other generations (starting, serving, draining) stay with their own workers.
-    std::vector<std::shared_ptr<Generation>> others{current_, pending_};
-    for (const auto& [_, other] : children_) others.push_back(other.generation);
-    for (const auto& gen : others) {
-      if (!gen || gen == generation) continue;
-      for (const auto& socket : gen->sockets) {
-        if (std::find(generation->sockets.begin(), generation->sockets.end(), socket) ==
-            generation->sockets.end()) {
-          ::close(socket->fd());
+    // Sockets of other generations (starting, serving, draining) stay with their own workers,
+    // and other slots' reuseport sockets with theirs: a worker holds only what it accepts from,
+    // so a socket closes for good when its own workers and the master let it go.
+    const auto mine = generation->sockets_for(slot);
+    std::vector<std::shared_ptr<Generation>> all{current_, pending_, generation};
+    for (const auto& [_, other] : children_) all.push_back(other.generation);
+    for (const auto& gen : all) {
+      if (!gen) continue;
+      for (const auto& socket : gen->all_sockets()) {
+        if (socket->fd() >= 0 && std::find(mine.begin(), mine.end(), socket) == mine.end()) {
+          ::close(socket->fd());  // a raw close: the objects are the master's
         }
       }
     }
     WorkerLaunch launch;
     launch.config = &generation->config;
-    launch.sockets = generation->sockets;
+    launch.sockets = mine;
+    launch.quarantine = quarantine_;
     launch.report_fd = pipe_fds[1];
     launch.route_marker = &markers_[marker % kMarkers];
     launch.stats = stats_;
@@ -255,6 +412,7 @@ void Master::on_ready(Child& child) {
     H2_LOG(kNotice, "reload done: generation " + std::to_string(fresh.number) + " serves with " +
                         summary + "; generation " + std::to_string(current_->number) +
                         " drains");
+    close_unused_sockets(*current_, fresh);
   } else {
     H2_LOG(kNotice, "h2host " H2_VERSION " started with " + summary);
   }
@@ -263,6 +421,8 @@ void Master::on_ready(Child& child) {
   pending_deadline_.reset();
   respawn_due_.clear();
   quick_deaths_.clear();
+  route_crashes_.clear();  // a reload gives every route a fresh start
+  quarantined_until_.clear();
 }
 
 // `raw_error`: the worker's own message (a refused module, a bad route), printed as the start-up
@@ -333,15 +493,25 @@ void Master::on_exit(Child child, int status) {
     H2_LOG(kWarn, why);
     return;
   }
+  if (child.ready) count_route_crash(child);
   const uint64_t lived = now_ms() - child.started_ms;
   unsigned& deaths = quick_deaths_[child.slot];
   deaths = lived < kStableMs ? deaths + 1 : 1;
-  const uint64_t delay =
-      deaths <= 1 ? 0 : std::min<uint64_t>(kMaxBackoffMs, 250ull << std::min(deaths - 2, 16u));
+  uint64_t delay = deaths <= 1 ? 0
+                               : std::min<uint64_t>(current_->config.crash_policy.max_backoff_ms,
+                                                    250ull << std::min(deaths - 2, 16u));
+  // Never no worker at all: the last one serving is replaced at once, backoff or not (a worker
+  // that died before serving is a start-up failure, which backs off whatever happens).
+  std::string because;
+  if (delay > 0 && child.ready && !serving_worker_left()) {
+    delay = 0;
+    because = " (the last worker serving)";
+  }
   H2_LOG(kError, why + "; respawning" +
-                     (delay == 0 ? std::string(" now")
+                     (delay == 0 ? " now" + because
                                  : " in " + std::to_string(delay) + " ms (" +
                                        std::to_string(deaths) + " quick deaths in a row)"));
+  if (delay > 0) close_slot(*current_, child.slot);
   respawn_due_[child.slot] = now_ms() + delay;
 }
 
@@ -382,6 +552,15 @@ void Master::stop(int signal) {
   stopping_ = true;
   pending_deadline_.reset();
   respawn_due_.clear();
+  // No new connection from now on: the workers close their copies as they start draining, and
+  // the master lets go of its own, so a new client is refused at once instead of waiting in a
+  // backlog nobody will accept from (nginx closes its listeners the same way).
+  std::vector<std::shared_ptr<Generation>> all{current_, pending_};
+  for (const auto& [_, c] : children_) all.push_back(c.generation);
+  for (const auto& gen : all) {
+    if (!gen) continue;
+    for (const auto& socket : gen->all_sockets()) socket->close();
+  }
   signal_all(signal == SIGQUIT ? SIGQUIT : SIGTERM);
   if (signal != SIGQUIT && current_) {
     kill_at_ = now_ms() + current_->config.timeouts.shutdown_ms + kKillGraceMs;
@@ -409,6 +588,13 @@ int Master::run() {
     return 1;
   }
   stats_ = new (table) serve::StatsTable();
+  void* quarantine = ::mmap(nullptr, sizeof(serve::QuarantineTable), PROT_READ | PROT_WRITE,
+                            MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (quarantine == MAP_FAILED) {
+    std::fprintf(stderr, "h2host: [emerg] cannot set up the master: %s\n", std::strerror(errno));
+    return 1;
+  }
+  quarantine_ = new (quarantine) serve::QuarantineTable();  // zero-filled: every route serves
   static_assert(serve::StatsTable::kSlots >= kMarkers, "a stats slot per crash marker");
   prepare_address_counts();  // shared by every worker of every generation
   const std::filesystem::path pid_path = first_.pid_file;
@@ -431,6 +617,7 @@ int Master::run() {
     const uint64_t now = now_ms();
     uint64_t wake = now + 1000;
     for (const auto& [_, due] : respawn_due_) wake = std::min(wake, due);
+    for (const auto& [_, until] : quarantined_until_) wake = std::min(wake, until);
     if (pending_deadline_) wake = std::min(wake, *pending_deadline_);
     if (kill_at_) wake = std::min(wake, *kill_at_);
     std::vector<pollfd> fds{{signal_fd_, POLLIN, 0}};
@@ -477,12 +664,18 @@ int Master::run() {
       signal_all(SIGKILL);
       kill_at_.reset();
     }
+    if (current_ && !stopping_) lift_quarantines(after);
     for (auto it = respawn_due_.begin(); it != respawn_due_.end();) {
       if (stopping_ || !current_ || after < it->second) {
         ++it;
         continue;
       }
       const unsigned slot = it->first;
+      if (!rebind_slot(*current_, slot)) {
+        it->second = after + 1000;
+        ++it;
+        continue;
+      }
       it = respawn_due_.erase(it);
       spawn(current_, slot);
     }

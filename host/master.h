@@ -16,7 +16,11 @@
 //   USR1       reopen the log files (master and workers), for logrotate.
 // Crashes: a worker that dies unasked is logged with its pid, signal and the route and module it
 // was running (shared-memory marker, serve/running_route.h), and respawned at once; repeated
-// quick deaths back off exponentially (up to 30 s) and are reported, never spun.
+// quick deaths back off exponentially (up to crash_policy.max_backoff_ms) and are reported,
+// never spun - except the last worker serving, which is always replaced at once. A route that
+// crashed crash_policy.route_crashes workers within the window answers 503 for a while
+// (serve/route_quarantine.h). On TERM/INT/QUIT the master closes its listening sockets at once.
+// Reuseport listeners get one socket per worker slot, kept across respawns and reloads.
 #pragma once
 
 #include "host/config.h"

@@ -338,7 +338,12 @@ void Server::begin_shutdown() {
     if (listener->backoff) listener->backoff->cancel();
     if (listener->tcp_acceptor) listener->tcp_acceptor->close(ignored);
     if (listener->unix_acceptor) listener->unix_acceptor->close(ignored);
-    listener->socket.reset();  // the binder's copy removes a Unix socket's path
+    // Closed, not just released: in a worker process the master's objects (copied by fork)
+    // still own the ListenSocket, and a descriptor left open keeps the port accepting into a
+    // backlog nobody reads while this worker drains. The binder's close removes a Unix
+    // socket's path.
+    if (listener->socket) listener->socket->close();
+    listener->socket.reset();
   }
   for (auto& worker : workers_) {
     asio::post(worker->context(), [w = worker.get()] {

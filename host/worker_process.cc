@@ -73,6 +73,7 @@ void run_worker_process(WorkerLaunch launch) {
   ::prctl(PR_SET_PDEATHSIG, SIGTERM);
   serve::Log::set_generation(launch.generation);
   serve::set_running_route_marker(launch.route_marker);
+  serve::set_quarantine_table(launch.quarantine, launch.generation);
   use_address_rows(launch.index);
   if (launch.stats != nullptr) {
     launch.stats_slot->generation.store(launch.generation);

@@ -8,6 +8,7 @@
 
 #include "host/config.h"
 #include "host/listen_socket.h"
+#include "serve/route_quarantine.h"
 #include "serve/stats.h"
 
 namespace h2::host {
@@ -18,6 +19,7 @@ struct WorkerLaunch {
   std::vector<std::shared_ptr<ListenSocket>> sockets;  // one per config listener, in order
   int report_fd = -1;                  // write end of the pipe the master reads (see below)
   std::atomic<int32_t>* route_marker = nullptr;  // shared memory for crash reports
+  const serve::QuarantineTable* quarantine = nullptr;  // routes the master disabled (503)
   serve::StatsTable* stats = nullptr;            // shared status counters (serve/stats.h)
   serve::WorkerSlot* stats_slot = nullptr;       // this worker's slot in them
   size_t index = 0;  // among live workers: its rows of the per-address counts (address_limit.h)

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "serve/log.h"
+#include "serve/route_quarantine.h"
 #include "serve/running_route.h"
 
 namespace h2::serve {
@@ -37,7 +38,17 @@ void dispatch_request(const std::shared_ptr<const Router>& routes,
     exchange->access_notes.module = match.route->config.module;
     exchange->access_notes.route = match.route->log_name;
   }
-  const RunningRoute running(router.index_of(match.route));
+  const int32_t index = router.index_of(match.route);
+  if (route_quarantined(index)) {
+    // The master took the route out of service after repeated crashes (logged there, once).
+    const HeaderField fields[] = {{"content-type", "text/plain; charset=utf-8"},
+                                  {"retry-after", "60"}};
+    exchange->respond_with_string({503, fields},
+                                  "service unavailable: this route is disabled after repeated "
+                                  "crashes\n");
+    return;
+  }
+  const RunningRoute running(index);
   try {
     match.route->handler->handle(exchange);
   } catch (const std::exception& e) {

@@ -260,6 +260,37 @@ TEST_F(ConfigTest, ConnectionsPerAddress) {
                      "\"max_per_address\"?");
 }
 
+TEST_F(ConfigTest, CrashPolicy) {
+  ConfigResult r = parse(kListener);
+  ASSERT_TRUE(r) << r.error;
+  EXPECT_EQ(r.config->crash_policy.route_crashes, 3u);
+  EXPECT_EQ(r.config->crash_policy.route_window_ms, 60'000u);
+  EXPECT_EQ(r.config->crash_policy.route_disable_ms, 300'000u);
+  EXPECT_EQ(r.config->crash_policy.max_backoff_ms, 30'000u);
+  r = parse(std::string(kListener) +
+            "crash_policy: {route_crashes: 0, route_window_ms: 5, route_disable_ms: 7, "
+            "max_backoff_ms: 1000}\n");
+  ASSERT_TRUE(r) << r.error;
+  EXPECT_EQ(r.config->crash_policy.route_crashes, 0u);
+  EXPECT_EQ(r.config->crash_policy.route_window_ms, 5u);
+  EXPECT_EQ(r.config->crash_policy.route_disable_ms, 7u);
+  EXPECT_EQ(r.config->crash_policy.max_backoff_ms, 1000u);
+  EXPECT_EQ(error(std::string(kListener) + "crash_policy: {route_crash: 1}\n"),
+            file() + ":3:16: unknown key \"route_crash\" in crash_policy; did you mean "
+                     "\"route_crashes\"?");
+}
+
+TEST_F(ConfigTest, ReuseportIsForTcpListeners) {
+  ConfigResult r = parse("listeners:\n  - listen: 127.0.0.1:0\n  - {listen: 127.0.0.1:0, "
+                         "reuseport: false}\n  - listen: unix:/tmp/x.sock\n");
+  ASSERT_TRUE(r) << r.error;
+  EXPECT_TRUE(r.config->listeners[0].reuseport);  // on by default: an even spread
+  EXPECT_FALSE(r.config->listeners[1].reuseport);
+  EXPECT_FALSE(r.config->listeners[2].reuseport);  // Unix sockets always share one socket
+  EXPECT_EQ(error("listeners:\n  - {listen: unix:/tmp/x.sock, reuseport: true}\n"),
+            file() + ":2:43: \"reuseport\" applies to TCP listeners only");
+}
+
 TEST_F(ConfigTest, DuplicateKeys) {
   EXPECT_EQ(error(std::string(kListener) + "workers: 1\nworkers: 2\n"),
             file() + ":4:1: duplicate key \"workers\" (first at line 3)");

@@ -44,6 +44,40 @@ def children(pid):
         return set()
 
 
+class H2load:
+    """h2load -n in the background, judged per request. h2load's own "0 failed" cannot fail
+    here: with -D it never counts a request a dead connection took with it, and with -n it
+    counts as failed every request it never sent after a GOAWAY. What must hold is that every
+    request that went out came back. Per --log-file row (start in us since the epoch, status,
+    duration): a row with start 0 was never written to the wire (nghttp2 refuses the streams it
+    still queued once a GOAWAY arrives: status -1, nothing lost); every other row must be a 200.
+    Requests taken by a dead connection get no row at all: `lost` counts them too, as
+    h2load's started - done."""
+
+    def __init__(self, url, requests, log_path, conns=8, streams=4):
+        self.log_path = log_path
+        self.proc = subprocess.Popen(["h2load", "-n", str(requests), "-c", str(conns),
+                                      "-m", str(streams), "--log-file=" + log_path, url],
+                                     stdout=subprocess.PIPE, text=True)
+
+    def finish(self, timeout=120):
+        self.out = self.proc.communicate(timeout=timeout)[0]
+        self.summary = re.search(r"requests: .*", self.out).group(0)
+        self.started = int(re.search(r"(\d+) started", self.summary).group(1))
+        self.done = int(re.search(r"(\d+) done", self.summary).group(1))
+        with open(self.log_path) as f:
+            rows = [line.split("\t") for line in f if line.strip()]
+        self.rows = len(rows)
+        self.unsent = sum(1 for r in rows if r[0] == "0")
+        self.sent_statuses = [r[1] for r in rows if r[0] != "0"]
+        failed_sent = sum(1 for status in self.sent_statuses if status != "200")
+        self.lost = self.started - self.done + failed_sent
+        return self
+
+    def report(self):
+        return "%s; never sent: %d; lost: %d" % (self.summary, self.unsent, self.lost)
+
+
 def pid_over(client):
     sid = client.request("/pid")
     return int(client.collect([sid])[sid]["data"])
@@ -175,8 +209,7 @@ class ProcessModelTest(HostTestCase):
     def test_kill_segv_under_h2load_fails_only_the_victims_connections(self):
         by_pid = self.connections_by_worker(2)
         victim, survivor = list(by_pid)
-        load = subprocess.Popen(["h2load", "-D", "2", "-c", "8", "-m", "4",
-                                 self.host.url("/")], stdout=subprocess.PIPE, text=True)
+        load = H2load(self.host.url("/"), 400000, os.path.join(self.host.dir, "h2load.log"))
         time.sleep(0.5)
         os.kill(victim, signal.SIGSEGV)
         # Throughout, the survivor's long-lived connections answer every request.
@@ -186,12 +219,16 @@ class ProcessModelTest(HostTestCase):
             for c in by_pid[survivor]:
                 self.assertEqual(pid_over(c), survivor)
                 answered += 1
-        out = load.communicate(timeout=60)[0]
+        load.finish()
         self.assertGreater(answered, 10)
         self.assertIn("killed by signal 11 (SIGSEGV)", self.host.log_text())
-        done = int(re.search(r"(\d+) succeeded", out).group(1))
-        self.assertGreater(done, 0, out)
-        print("\nh2load during kill -SEGV: " + re.search(r"requests: .*", out).group(0))
+        # The victim's in-flight requests died with it: the per-request check sees them (it is
+        # the check the reload test relies on), and no more than its connections could hold.
+        print("\nh2load during kill -SEGV: " + load.report())
+        if load.started < 400000:  # the kill landed while h2load still ran on the victim
+            self.assertGreater(load.lost, 0, load.out)
+        self.assertLessEqual(load.lost, 8 * 4, load.out)
+        self.assertEqual(load.rows, load.done)
         for group in by_pid.values():
             for c in group:
                 c.close()
@@ -221,19 +258,21 @@ class ProcessModelTest(HostTestCase):
     def test_sighup_under_h2load_h2c_and_tls_fails_no_request(self):
         old_workers = self.wait_children(2)
         # For 3 s on 8 connections per listener; the reload lands in the middle.
-        loads = [subprocess.Popen(["h2load", "-D", "3", "-c", "8", "-m", "4",
-                                   self.host.url("/", index)], stdout=subprocess.PIPE, text=True)
+        loads = [H2load(self.host.url("/", index), 2000000,
+                        os.path.join(self.host.dir, "h2load-%d.log" % index))
                  for index in (0, 1)]
         time.sleep(1)
         self.reload_with("message: before", "message: after")
         self.host.proc.send_signal(signal.SIGHUP)
         self.host.wait_for("reload done")
         for load in loads:
-            out = load.communicate(timeout=120)[0]
-            summary = re.search(r"requests: .*", out).group(0)
-            print("\nh2load across SIGHUP: " + summary)
-            self.assertRegex(summary, r" 0 failed, 0 errored, 0 timeout", out)
-            self.assertGreater(int(re.search(r"(\d+) succeeded", summary).group(1)), 1000)
+            load.finish()
+            # h2load does not reconnect: after the old workers' GOAWAY it sends nothing more
+            # (its "failed"); whatever it did send must have been answered, with a 200.
+            print("\nh2load across SIGHUP: " + load.report())
+            self.assertEqual(load.lost, 0, load.out)
+            self.assertEqual(load.rows, load.done)
+            self.assertGreater(len(load.sent_statuses), 1000)
         self.assertEqual(self.curl(self.host.url("/")), "after (HTTP/1.1)\n")
         self.assertEqual(self.curl("--cacert", CERT, "--resolve",
                                    "localhost:%d:127.0.0.1" % self.host.port(1),
