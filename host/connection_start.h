@@ -57,6 +57,7 @@ class PrefaceSniffer : public std::enable_shared_from_this<PrefaceSniffer<Stream
     if (kind == serve::FirstBytes::kNeedMore) return read();
     done_ = true;
     timer_.cancel();
+    context_.starting.reset();  // a session from here on: counted as one
     if (kind == serve::FirstBytes::kHttp2) {
       // The preface, or bytes only an HTTP/2 client sends: the core answers anything but the
       // preface with GOAWAY(PROTOCOL_ERROR) (RFC 9113 §3.4).
@@ -114,6 +115,7 @@ class TlsStarter : public std::enable_shared_from_this<TlsStarter<Socket>> {
     const std::string_view alpn = alpn_selected(stream_.native_handle());
     context_.tls_version = SSL_get_version(stream_.native_handle());
     context_.alpn = alpn == "h2" ? "h2" : alpn == "http/1.1" ? "http/1.1" : nullptr;
+    context_.starting.reset();  // a session from here on: counted as one
     // The ssl::context must outlive the stream: each session keeps it through the snapshot's
     // server (listeners live for the process), see Server.
     if (alpn == "h2") {

@@ -63,6 +63,7 @@ class H2Session final : public protocol::RequestHandler,
     conn_.emplace(this, context_.snapshot->config.limits, steady_now_ms());
     feed(initial);
     pump();
+    if (context_.worker->draining()) shutdown_gracefully();  // accepted as the listeners closed
   }
 
   // After "101 Switching Protocols": stream 1 is the upgrading request.

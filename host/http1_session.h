@@ -59,7 +59,11 @@ class Http1Session final : public serve::Http1Transport,
     if (registered_) context_.worker->remove(this);
   }
 
-  void start() { read_head(); }
+  void start() {
+    // Accepted as the listeners closed: its request is served, then the connection closes.
+    if (context_.worker->draining()) closing_ = true;
+    read_head();
+  }
 
   // ---- Http1Transport ----
   void output_ready() override {

@@ -94,12 +94,32 @@ class Worker {
     count_.store(sessions_.size(), std::memory_order_relaxed);
   }
   const std::unordered_set<SessionBase*>& sessions() const { return sessions_; }
-  // Readable from any thread (the main thread polls it while draining).
-  size_t session_count() const { return count_.load(std::memory_order_relaxed); }
+  // Sessions plus connections still starting (see StartingConnection). Readable from any thread
+  // (the main thread polls it while draining): a worker stops only when it is zero.
+  size_t session_count() const {
+    return count_.load(std::memory_order_relaxed) + starting_.load(std::memory_order_relaxed);
+  }
+
+  // Draining (on the worker's thread): sessions that start from now on - connections accepted
+  // just before the listeners closed - drain at once instead of serving on (H2: GOAWAY when
+  // quiet; HTTP/1.1: the request in flight, then close).
+  void begin_draining() { draining_ = true; }
+  bool draining() const { return draining_; }
+  // A connection accepted onto this worker that is not a session yet (its start queued, the
+  // preface being sniffed, the TLS handshake running): counted from the accept, so that a
+  // worker that drains waits for it rather than stopping its loop under it.
+  std::shared_ptr<void> starting_connection() {
+    starting_.fetch_add(1, std::memory_order_relaxed);
+    return std::shared_ptr<void>(nullptr, [this](void*) {
+      starting_.fetch_sub(1, std::memory_order_relaxed);
+    });
+  }
 
  private:
   unsigned index_;
   std::atomic<size_t> count_{0};
+  std::atomic<size_t> starting_{0};
+  bool draining_ = false;
   std::optional<boost::asio::io_context> owned_;
   boost::asio::io_context* context_;
   std::shared_ptr<AsioLoop> loop_ = std::make_shared<AsioLoop>(*context_);
@@ -114,6 +134,9 @@ struct ConnectionContext {
   bool tls = false;
   serve::Protocols protocols;  // what the listener offers
   std::shared_ptr<AddressSlot> address_slot;  // connections.max_per_address; null: not counted
+  // Worker::starting_connection(), from the accept until a session takes over (the starter
+  // resets it then): a draining worker waits for connections it accepted.
+  std::shared_ptr<void> starting;
   const char* tls_version = nullptr;  // after the handshake: SSL_get_version's static name
   const char* alpn = nullptr;         // "h2" / "http/1.1" (static), null without ALPN
 };

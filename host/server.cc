@@ -202,7 +202,8 @@ void Server::accept(Listener& listener) {
     listener.tcp_acceptor->async_accept(worker->context(), [this, &listener, worker](
                                                                boost::system::error_code ec,
                                                                tcp::socket socket) {
-      if (stopping_) return;
+      // A connection accepted before the listener closed is served (drained), never dropped:
+      // dropping it would reset a client the kernel had already handed to us.
       if (!ec) {
         boost::system::error_code peer_ec;
         const auto remote = socket.remote_endpoint(peer_ec);
@@ -218,6 +219,7 @@ void Server::accept(Listener& listener) {
         }
         ConnectionContext context = next_context(worker, std::move(peer), listener);
         context.address_slot = std::move(slot);
+        context.starting = worker->starting_connection();
         serve::stats().connections_accepted.fetch_add(1, std::memory_order_relaxed);
         asio::post(worker->context(), [socket = std::move(socket), context = std::move(context),
                                        tls = listener.tls]() mutable {
@@ -232,9 +234,9 @@ void Server::accept(Listener& listener) {
     listener.unix_acceptor->async_accept(
         worker->context(),
         [this, &listener, worker](boost::system::error_code ec, unix_socket::socket socket) {
-          if (stopping_) return;
           if (!ec) {
             ConnectionContext context = next_context(worker, listener.config.path.string(), listener);
+            context.starting = worker->starting_connection();
             serve::stats().connections_accepted.fetch_add(1, std::memory_order_relaxed);
             asio::post(worker->context(),
                        [socket = std::move(socket), context = std::move(context)]() mutable {
@@ -347,6 +349,7 @@ void Server::begin_shutdown() {
   }
   for (auto& worker : workers_) {
     asio::post(worker->context(), [w = worker.get()] {
+      w->begin_draining();
       const std::vector<SessionBase*> sessions(w->sessions().begin(), w->sessions().end());
       for (SessionBase* session : sessions) {
         if (w->sessions().count(session)) session->shutdown_gracefully();
