@@ -7,10 +7,13 @@ import os
 import re
 import signal
 import socket
+import subprocess
 import threading
 import time
 import unittest
 
+import h2.config
+import h2.connection
 import h2.events
 
 from h2host_support import MODULE_DIR, H2Client, HostTestCase, Host
@@ -66,6 +69,17 @@ def crash_once(port):
     answered (503 once quarantined). Returns the status, or None for a crash."""
     status, _ = get(port, "/crash", timeout=10)
     return status
+
+
+def h2_over(sock):
+    """An H2Client on a socket connected already."""
+    c = H2Client.__new__(H2Client)
+    c.sock = sock
+    c.conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+    c.conn.initiate_connection()
+    c.flush()
+    c.closed = False
+    return c
 
 
 class CrashPolicyTest(HostTestCase):
@@ -249,6 +263,8 @@ class SpreadTest(unittest.TestCase):
     over 2 and 4 workers."""
 
     def spread(self, workers, reuseport):
+        """(connections per worker, most descending; bursts in which one worker took 18 or
+        more of the 20)."""
         config = CONFIG.replace("    workers: 2", "    workers: %d" % workers)
         if not reuseport:
             config = config.replace("- listen: 127.0.0.1:0", "- {listen: 127.0.0.1:0, "
@@ -258,28 +274,44 @@ class SpreadTest(unittest.TestCase):
             deadline = time.monotonic() + 10
             while len(children(host.proc.pid)) < workers and time.monotonic() < deadline:
                 time.sleep(0.01)
+            # The mechanism: one listening socket per worker (the kernel hashes over them).
+            listening = subprocess.run(["ss", "-Hltn", "sport = :%d" % host.port()],
+                                       capture_output=True, text=True).stdout.splitlines()
+            self.assertEqual(len(listening), workers if reuseport else 1, listening)
             counts = collections.Counter()
+            lopsided = 0
             for _ in range(50):
-                burst = [H2Client(host.port()) for _ in range(20)]
+                # All 20 handshakes complete in the kernel before any worker accepts one.
+                socks = [socket.create_connection(("127.0.0.1", host.port()), timeout=20)
+                         for _ in range(20)]
+                burst = [h2_over(sock) for sock in socks]
+                in_burst = collections.Counter()
                 for c in burst:
                     sid = c.request("/pid")
-                    counts[int(c.collect([sid])[sid]["data"])] += 1
+                    in_burst[int(c.collect([sid])[sid]["data"])] += 1
                     c.close()
-            return sorted(counts.values(), reverse=True) + [0] * (workers - len(counts))
+                counts.update(in_burst)
+                lopsided += max(in_burst.values()) >= 18
+            per_worker = sorted(counts.values(), reverse=True) + [0] * (workers - len(counts))
+            return per_worker, lopsided
         finally:
             self.assertEqual(host.stop(), 0)
 
     def test_reuseport_spreads_1000_connections_evenly(self):
         for workers in (2, 4):
-            counts = self.spread(workers, reuseport=True)
-            print("\nreuseport, %d workers, 1000 connections: %s" % (workers, counts))
+            counts, lopsided = self.spread(workers, reuseport=True)
+            print("\nreuseport, %d workers, 1000 connections: %s; bursts of 20 with 18+ on one "
+                  "worker: %d of 50" % (workers, counts, lopsided))
             self.assertEqual(sum(counts), 1000)
-            # Hashing 1,000 4-tuples: each worker's share is within a few percent of 1/workers.
+            # Hashing 1,000 4-tuples: each worker's share is within a few percent of 1/workers,
+            # and a burst lands on one worker about as often as 18 heads in 20 coin tosses.
             self.assertGreaterEqual(min(counts), 0.7 * 1000 / workers, counts)
+            self.assertLessEqual(lopsided, 5)
 
     def test_a_shared_socket_for_comparison(self):
-        counts = self.spread(2, reuseport=False)
-        print("\nshared socket (reuseport: false), 2 workers, 1000 connections: %s" % counts)
+        counts, lopsided = self.spread(2, reuseport=False)
+        print("\nshared socket (reuseport: false), 2 workers, 1000 connections: %s; bursts of 20 "
+              "with 18+ on one worker: %d of 50" % (counts, lopsided))
         self.assertEqual(sum(counts), 1000)
 
 
