@@ -118,26 +118,34 @@ Encoder::Indexing Encoder::choose_indexing(const HeaderField& f) const {
   }
   switch (n.size()) {  // cheap pre-filter on length before comparing names
     case 3:
-      return n == "age" ? Indexing::kWithout : Indexing::kIncremental;
+      return n == "age" ? Indexing::kOnRepeat : Indexing::kIncremental;
     case 4:
-      return n == "etag" ? Indexing::kWithout : Indexing::kIncremental;
+      return n == "etag" ? Indexing::kOnRepeat : Indexing::kIncremental;
     case 5:
-      return n == ":path" && f.value.find('?') != std::string_view::npos ? Indexing::kWithout
+      return n == ":path" && f.value.find('?') != std::string_view::npos ? Indexing::kOnRepeat
                                                                          : Indexing::kIncremental;
     case 8:
-      return n == "location" ? Indexing::kWithout : Indexing::kIncremental;
+      return n == "location" ? Indexing::kOnRepeat : Indexing::kIncremental;
     case 10:
       return n == "set-cookie" ? Indexing::kWithout : Indexing::kIncremental;
     case 13:
-      return n == "if-none-match" || n == "last-modified" ? Indexing::kWithout
+      return n == "if-none-match" || n == "last-modified" ? Indexing::kOnRepeat
                                                           : Indexing::kIncremental;
     case 14:
-      return n == "content-length" ? Indexing::kWithout : Indexing::kIncremental;
+      return n == "content-length" ? Indexing::kOnRepeat : Indexing::kIncremental;
     case 17:
-      return n == "if-modified-since" ? Indexing::kWithout : Indexing::kIncremental;
+      return n == "if-modified-since" ? Indexing::kOnRepeat : Indexing::kIncremental;
     default:
       return Indexing::kIncremental;
   }
+}
+
+bool Encoder::seen_recently(uint64_t full_hash) {
+  for (uint64_t h : recent_) {
+    if (h == full_hash) return true;
+  }
+  recent_[recent_next_++ % kRecent] = full_hash;
+  return false;
 }
 
 size_t Encoder::find_full(std::string_view name, std::string_view value, uint64_t hash) const {
@@ -179,13 +187,14 @@ void Encoder::insert(std::string_view name, std::string_view value, uint64_t nam
 
 void Encoder::encode_field(const HeaderField& field, std::string& out) {
   assert(is_lowercase(field.name));
-  const Indexing indexing = choose_indexing(field);
+  Indexing indexing = choose_indexing(field);
   const StaticMatch match = find_static(field.name, field.value);
   if (match.full_index != 0 && indexing != Indexing::kNever) {
     encode_integer(match.full_index, 7, 0x80, out);  // RFC 7541 §6.1
     return;
   }
-  const bool use_table = table_.count() > 0 || indexing == Indexing::kIncremental;
+  const bool use_table = table_.count() > 0 || indexing == Indexing::kIncremental ||
+                         indexing == Indexing::kOnRepeat;
   uint64_t name_hash = 0;
   uint64_t full_hash = 0;
   if (use_table) {
@@ -198,6 +207,9 @@ void Encoder::encode_field(const HeaderField& field, std::string& out) {
       }
     }
   }
+  if (indexing == Indexing::kOnRepeat) {
+    indexing = seen_recently(full_hash) ? Indexing::kIncremental : Indexing::kWithout;
+  }
   size_t name_index = match.name_index;
   if (name_index == 0 && table_.count() > 0) name_index = find_name(field.name, name_hash);
   switch (indexing) {
@@ -205,6 +217,7 @@ void Encoder::encode_field(const HeaderField& field, std::string& out) {
       encode_integer(name_index, 6, 0x40, out);  // RFC 7541 §6.2.1
       break;
     case Indexing::kWithout:
+    case Indexing::kOnRepeat:  // resolved above; never reaches here
       encode_integer(name_index, 4, 0x00, out);  // RFC 7541 §6.2.2
       break;
     case Indexing::kNever:

@@ -119,6 +119,33 @@ TEST(EncoderPolicy, RepresentationPerField) {
   EXPECT_STREQ(kind({"user-agent", "curl/7.88"}), "incremental");
   EXPECT_STREQ(kind({":status", "200"}), "indexed");
   EXPECT_STREQ(kind({"x-big", std::string(3500, 'a')}), "without");  // > 3/4 of the table
+  EXPECT_STREQ(kind({"set-cookie", "id=1"}), "without");
+  EXPECT_STREQ(kind({"set-cookie", "id=1"}), "without");  // never indexed, even when repeated
+}
+
+// Values that mostly appear once are indexed on second sight: the same file served again on
+// the connection (content-length, etag, last-modified) costs one octet per field from then on.
+TEST(EncoderPolicy, RepeatedValuesAreIndexedOnSecondSight) {
+  Encoder e;
+  auto kind = [&e](HeaderField f) {
+    const uint8_t b = first_byte(f, e);
+    if (b & 0x80) return "indexed";
+    if (b & 0x40) return "incremental";
+    return "without";
+  };
+  const HeaderField etag{"etag", "\"5f3a-1b\""};
+  EXPECT_STREQ(kind(etag), "without");      // first sight: a one-off value is not kept
+  EXPECT_STREQ(kind(etag), "incremental");  // second sight: indexed
+  EXPECT_STREQ(kind(etag), "indexed");      // then one octet
+  EXPECT_STREQ(kind({"content-length", "13"}), "without");
+  EXPECT_STREQ(kind({"content-length", "14"}), "without");  // another value: first sight too
+  EXPECT_STREQ(kind({"content-length", "13"}), "incremental");
+  // Only the last 8 such values are remembered: a value seen 9 one-off values ago is new again.
+  EXPECT_STREQ(kind({"location", "/a"}), "without");
+  for (int i = 0; i < 8; ++i) {
+    EXPECT_STREQ(kind({"location", "/other/" + std::to_string(i)}), "without");
+  }
+  EXPECT_STREQ(kind({"location", "/a"}), "without");
 }
 
 // Every live dynamic entry is found again through the hash index (1-byte indexed field), and
