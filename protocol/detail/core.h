@@ -188,7 +188,8 @@ class Core final : public FrameVisitor, public hpack::HeaderSink {
   // core_output.cc
   Stream* create_stream(uint32_t id);
   void free_stream(Stream* s);
-  // The HPACK block of a response head (valid until the next encode).
+  // The HPACK block of a response head, encoded (valid until the next encode); callers look in
+  // head_cache_ first.
   const std::string& encode_head(uint16_t status, std::span<const Field> headers);
   bool idle(uint32_t id) const;
   void queue_rst(uint32_t id, ErrorCode code);

@@ -30,7 +30,6 @@ Result Core::check_usable(const Stream* s) const {
 }
 
 const std::string& Core::encode_head(uint16_t status, std::span<const Field> headers) {
-  if (const std::string* cached = head_cache_.lookup(status, headers)) return *cached;
   status_digits_[0] = static_cast<char>('0' + status / 100);
   status_digits_[1] = static_cast<char>('0' + status / 10 % 10);
   status_digits_[2] = static_cast<char>('0' + status % 10);
@@ -50,11 +49,16 @@ Result Core::respond_head(Stream* s, const Response& response, bool informationa
   if (s->response != ResponseState::kNone) return Result::kAlreadyResponded;
   // RFC 9113 §8.6: 101 is not allowed; 1xx only as informational.
   bool is_1xx = response.status >= 100 && response.status < 200;
+  // A head identical to the cached one was validated when it was encoded: checked once, not
+  // per response (the cache compares every name and value octet).
+  const std::string* cached = head_cache_.lookup(response.status, response.headers);
   if (response.status < 100 || response.status > 999 || informational != is_1xx ||
-      response.status == 101 || !valid_response_fields(response.headers)) {
+      response.status == 101 ||
+      (cached == nullptr && !valid_response_fields(response.headers))) {
     return Result::kInvalidArgument;
   }
-  const std::string& block = encode_head(response.status, response.headers);
+  const std::string& block =
+      cached != nullptr ? *cached : encode_head(response.status, response.headers);
   bool end = end_stream && !informational;
   queue_header_frames(s->id, block, end, 0);
   if (s->state == StreamState::kReservedLocal) s->state = StreamState::kHalfClosedRemote;
