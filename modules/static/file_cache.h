@@ -33,6 +33,8 @@ struct CachedFile {
   struct stat st {};
   std::string etag;
   std::string last_modified;
+  std::string_view content_type;  // static text (mime_types.h)
+  std::string length_text;        // st_size in decimal: the content-length of a whole answer
   std::shared_ptr<const std::string> body;  // null when the file is larger than max_body_size
   std::int64_t loaded_ms = 0;
 };

@@ -26,6 +26,19 @@ inline std::optional<std::string> relative_path(std::string_view target, std::st
     if (path.substr(0, prefix.size()) != prefix) return std::nullopt;
     path.remove_prefix(prefix.size());
   }
+  // The common case: nothing to decode or normalize (no '%', '\\', NUL, "//" or "/." - which
+  // also covers "/..") - the path without its leading and trailing slash, in one copy.
+  bool plain = !path.empty() && path.front() == '/';
+  for (std::size_t i = 0; plain && i < path.size(); ++i) {
+    const char c = path[i];
+    plain = c != '%' && c != '\\' && c != '\0' &&
+            !(c == '/' && i + 1 < path.size() && (path[i + 1] == '/' || path[i + 1] == '.'));
+  }
+  if (plain) {
+    std::string_view rest = path.substr(1);
+    if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
+    return std::string(rest);
+  }
   std::string decoded;
   decoded.reserve(path.size());
   for (std::size_t i = 0; i < path.size(); ++i) {

@@ -45,6 +45,7 @@ struct StaticSettings {
   std::string index;
   std::size_t chunk_size;
   std::int64_t max_age;
+  std::string cache_control;  // "max-age=N" when max_age >= 0, else empty
   FileCacheOptions cache;
 };
 
@@ -157,6 +158,8 @@ class StaticHandler final : public h2::Handler {
         static_cast<std::uint64_t>(file->st.st_mtim.tv_nsec);
     file->etag = "\"" + hex(size) + "-" + hex(mtime_ns) + "\"";
     file->last_modified = format_http_date(file->st.st_mtim.tv_sec);
+    file->content_type = content_type_for(file->canonical.native());
+    file->length_text = std::to_string(size);
     file->loaded_ms = now;
     if (cache_.enabled() && size <= cache_.max_body_size()) {
       std::string body(static_cast<std::size_t>(size), '\0');
@@ -202,11 +205,10 @@ class StaticHandler final : public h2::Handler {
     const std::int64_t mtime = file.st.st_mtim.tv_sec;
     const std::string& etag = file.etag;
     const std::string& last_modified = file.last_modified;
-    const std::string cache = s_.max_age >= 0 ? "max-age=" + std::to_string(s_.max_age) : "";
     ResponseFields fields;
     fields.push_back({"etag", etag});
     fields.push_back({"last-modified", last_modified});
-    if (!cache.empty()) fields.push_back({"cache-control", cache});
+    if (!s_.cache_control.empty()) fields.push_back({"cache-control", s_.cache_control});
 
     // RFC 9110 §13.2.2: If-None-Match first; If-Modified-Since only without it.
     if (auto inm = ex.header("if-none-match")) {
@@ -216,8 +218,7 @@ class StaticHandler final : public h2::Handler {
       if (since && mtime <= *since) return not_modified(ex, fields);
     }
 
-    const std::string_view type = content_type_for(path.native());
-    fields.push_back({"content-type", type});
+    fields.push_back({"content-type", file.content_type});
     fields.push_back({"accept-ranges", "bytes"});
     int status = 200;
     std::uint64_t first = 0;
@@ -241,7 +242,7 @@ class StaticHandler final : public h2::Handler {
         fields.push_back({"content-range", content_range});
       }
     }
-    const std::string length_text = std::to_string(length);
+    const std::string length_text = length == size ? file.length_text : std::to_string(length);
     if (head_only) {
       fields.push_back({"content-length", length_text});
       ex.respond_streaming(status, fields);
@@ -363,9 +364,12 @@ class StaticModule final : public h2::Module {
                                   ": chunk_size must be in 1024..16777216");
     }
     std::string index(route["index"].as_string());
+    const std::int64_t max_age = route["max_age"].as_int(-1);
     return std::make_unique<StaticHandler>(StaticSettings{
         canonical, std::string(route["prefix"].as_string()), index.empty() ? "index.html" : index,
-        static_cast<std::size_t>(chunk), route["max_age"].as_int(-1), cache_options(route)});
+        static_cast<std::size_t>(chunk), max_age,
+        max_age >= 0 ? "max-age=" + std::to_string(max_age) : std::string(),
+        cache_options(route)});
   }
 };
 

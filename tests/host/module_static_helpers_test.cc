@@ -17,6 +17,12 @@ TEST(StaticSafePath, MapsTargetsBelowTheRoot) {
   EXPECT_EQ(relative_path("/a%20b", ""), "a b");
   EXPECT_EQ(relative_path("/static/x.css", "/static"), "x.css");
   EXPECT_EQ(relative_path("/other/x.css", "/static"), std::nullopt);
+  // The plain fast path and the normalizing one agree.
+  EXPECT_EQ(relative_path("/a/b/", ""), "a/b");
+  EXPECT_EQ(relative_path("/a/.hidden", ""), "a/.hidden");
+  EXPECT_EQ(relative_path("/a/b.", ""), "a/b.");
+  EXPECT_EQ(relative_path("/static", "/static"), "");
+  EXPECT_EQ(relative_path("/static/", "/static"), "");
 }
 
 TEST(StaticSafePath, RefusesEveryWayOut) {
