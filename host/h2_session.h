@@ -241,7 +241,23 @@ class H2Session final : public protocol::RequestHandler,
     const TimeoutConfig& t = context_.snapshot->config.timeouts;
     if (!preface_seen_) due = std::min(due.value_or(UINT64_MAX), start_ms_ + t.preface_ms);
     if (writing_) due = std::min(due.value_or(UINT64_MAX), write_started_ms_ + t.write_ms);
-    if (!due || *due == armed_ms_) return;
+    if (due && !timing_now_) {
+      const uint64_t now = steady_now_ms();
+      if (*due <= now) {
+        // Due already - deadlines an API call started wait for a time (next_wakeup_ms() is the
+        // core's last now) - so the time is given here rather than by a timer that fires at
+        // once: that cost two timerfd_settime system calls per response. Once: the pump this
+        // leads to arms a real timer if anything is still due.
+        timing_now_ = true;
+        on_timer_at(now);
+        timing_now_ = false;
+        return;
+      }
+    }
+    // Lazy: a deadline that moved later (the write deadline moves with every write) keeps the
+    // timer armed at the earlier time; it fires there, finds nothing due and re-arms. Re-arming
+    // on every write cost a timerfd_settime system call per write.
+    if (!due || (armed_ms_ != 0 && *due >= armed_ms_)) return;
     armed_ms_ = *due;
     timer_.expires_at(std::chrono::steady_clock::time_point(std::chrono::milliseconds(*due)));
     timer_.async_wait([self = this->shared_from_this(), due = *due](boost::system::error_code ec) {
@@ -251,8 +267,9 @@ class H2Session final : public protocol::RequestHandler,
     });
   }
 
-  void on_timer() {
-    const uint64_t now = steady_now_ms();
+  void on_timer() { on_timer_at(steady_now_ms()); }
+
+  void on_timer_at(uint64_t now) {
     const TimeoutConfig& t = context_.snapshot->config.timeouts;
     if ((!preface_seen_ && now >= start_ms_ + t.preface_ms) ||
         (writing_ && now >= write_started_ms_ + t.write_ms)) {
@@ -304,6 +321,7 @@ class H2Session final : public protocol::RequestHandler,
   uint64_t start_ms_ = steady_now_ms();
   uint64_t write_started_ms_ = 0;
   uint64_t armed_ms_ = 0;
+  bool timing_now_ = false;  // inside arm_timer's on_timer_at: no second synchronous round
   uint64_t received_ = 0;
   uint64_t drain_deadline_ms_ = 0;  // set by shutdown_gracefully()
   bool preface_seen_ = false;

@@ -167,7 +167,10 @@ class StreamSession final : public Session,
 
   void arm_timer() {
     const std::optional<uint64_t> due = due_ms();
-    if (!due || *due == armed_ms_) return;
+    // Lazy: a deadline that moved later (the write deadline moves with every write) keeps the
+    // timer armed at the earlier time; it fires there, finds nothing due and re-arms. Re-arming
+    // on every write cost a timerfd_settime system call per write.
+    if (!due || (armed_ms_ != 0 && *due >= armed_ms_)) return;
     armed_ms_ = *due;
     timer_.expires_at(std::chrono::steady_clock::time_point(std::chrono::milliseconds(*due)));
     timer_.async_wait([self = this->shared_from_this(), due = *due](boost::system::error_code ec) {
