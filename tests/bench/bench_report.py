@@ -82,8 +82,16 @@ def machine_description():
                 break
     with open("/proc/meminfo") as f:
         mem_kib = int(f.readline().split()[1])
-    return (f"{os.cpu_count()} CPUs ({model}), Linux {platform.release()}, "
-            f"{mem_kib / MIB:.1f} GiB RAM")
+    try:
+        with open("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor") as f:
+            governor = f.read().strip()
+    except OSError:
+        governor = "none exposed (a VM?)"
+    from bench_servers import CLIENT_CPUS, PINNING, SERVER_CPUS
+    pinning = (f"servers pinned to CPU {SERVER_CPUS}, h2load to CPU {CLIENT_CPUS}" if PINNING
+               else "not pinned")
+    return (f"{os.cpu_count()} CPUs ({model}), Linux {platform.release()}, governor "
+            f"{governor}, {mem_kib / MIB:.1f} GiB RAM; {pinning}")
 
 
 def busy_processes(window_s=1.0, threshold=0.2):

@@ -26,6 +26,19 @@ def human_bytes(n):
     return f"{n // MIB} MiB" if n >= MIB and n % MIB == 0 else f"{n} B"
 
 
+# Pinning (PIN=0 turns it off): every server on SERVER_CPUS, h2load on CLIENT_CPUS, so the
+# client never steals the server's core and each server's CPU per request is measured on the
+# same core. A server's cost depends on the load offered to it, and ratios between servers move
+# between machines; pinned runs at saturation and at one fixed rate make them comparable.
+PINNING = os.environ.get("PIN", "1") != "0" and (os.cpu_count() or 1) >= 2
+SERVER_CPUS = os.environ.get("SERVER_CPUS", "0")
+CLIENT_CPUS = os.environ.get("CLIENT_CPUS", "1")
+
+
+def pinned(cpus, command):
+    return ["taskset", "-c", cpus, *command] if PINNING else list(command)
+
+
 class BenchError(Exception):
     """A reason to stop the whole run: a server that did not start, a failed request, a timeout."""
 
@@ -136,10 +149,10 @@ class Server:
         self.check_config()
         out = open(self.log_path, "w")
         # A session of its own: a Ctrl-C on the terminal reaches only this script, which then
-        # stops the servers by PID in order.
+        # stops the servers by PID in order. Pinned (and its children with it) when PINNING.
         self.proc = subprocess.Popen(
-            self.command(), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True, cwd=self.paths.work)
+            pinned(SERVER_CPUS, self.command()), stdout=out, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True, cwd=self.paths.work)
         out.close()
 
     def wait_ready(self, timeout_s=10.0):

@@ -14,8 +14,8 @@ import h2.config
 import h2.connection
 import h2.events
 
-from bench_servers import (BenchError, MIB, RunningServers, WARNINGS, human_bytes, log,
-                           tree_cpu_seconds, tree_status_kib)
+from bench_servers import (BenchError, CLIENT_CPUS, MIB, RunningServers, WARNINGS, human_bytes,
+                           log, pinned, tree_cpu_seconds, tree_status_kib)
 
 
 @dataclasses.dataclass
@@ -31,9 +31,12 @@ class Workload:
     post_bytes: int = 0  # > 0: POST a body of this size to /echo
     body_bytes: int = 0  # the size of the GET's file
     warmup_n: int = 0
+    rate: int = 0  # > 0: offered at this many requests per second in total (h2load --rps)
 
     def h2load_args(self, n=None):
         args = ["-n", str(n or self.n), "-c", str(self.c), "-m", str(self.m), "-t", "1"]
+        if self.rate:
+            args += ["--rps", str(max(1, self.rate // self.c))]  # per client
         return args
 
     def describe(self):
@@ -94,7 +97,8 @@ def run_h2load(server, wl, work, run_index, n=None, measure=True):
     n = n or wl.n
     tag = f"{server.tag} {wl.key} run {run_index}"
     log_file = os.path.join(work, f"{server.tag}-{wl.key}-{run_index}.reqlog")
-    cmd = ["h2load", *wl.h2load_args(n), "-N", "30", "--log-file", log_file]
+    cmd = pinned(CLIENT_CPUS, ["h2load", *wl.h2load_args(n), "-N", "30", "--log-file",
+                               log_file])
     if wl.post_bytes:
         cmd += ["-d", os.path.join(work, "post.bin")]
     cmd.append(server.url(wl.path))

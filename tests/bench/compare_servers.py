@@ -9,13 +9,16 @@ stopped by the PID this script started. A run fails (non-zero exit, message on s
 server does not start or any request fails; it never reports numbers from a partial run.
 
 Output: a markdown table on stdout, written with a header (machine, versions, parameters) to
-tests/bench/results/<date>-<sha>.md together with a PNG chart (<date>-<sha>.png).
+tests/bench/results/<date>-<sha>-<cpu>.md together with a PNG chart (<date>-<sha>-<cpu>.png).
 
 Environment knobs:
   QUICK=1         about a minute: a tenth of the requests, a 16 MiB POST, medians of 3;
                   results go to a temporary directory unless RESULTS_DIR is set
   SERVERS="..."   a subset of: h2host-asio h2host-io_uring h2o nghttpd nginx
-  WORKLOADS="..." a subset of: small 1mib conns2000 post256 tls-small tls-1mib idle
+  WORKLOADS="..." a subset of: small 1mib conns2000 post256 tls-small tls-1mib small-rate
+                  tls-small-rate idle
+  RATE=N          the offered rate of the *-rate workloads, requests per second (100000)
+  PIN=0           no pinning (default: servers on SERVER_CPUS=0, h2load on CLIENT_CPUS=1)
   RUNS_1MIB=N     runs per 1 MiB workload (median reported; default 5, QUICK 3)
   RESULTS_DIR=DIR where the .md and .png go
   KEEP_WORK=1     keep the temporary directory (configs, server logs, h2load output)
@@ -27,6 +30,7 @@ import argparse
 import datetime
 import hashlib
 import os
+import re
 import resource
 import shutil
 import signal
@@ -41,7 +45,7 @@ from bench_report import (build_table, busy_processes, cmd_output, git_revision,
                           machine_description, write_chart)
 
 
-def make_workloads(quick, runs_1mib):
+def make_workloads(quick, runs_1mib, rate):
     k = 10 if quick else 1
     post = (16 if quick else 256) * MIB
     few = 1 if quick else 3  # medians of 3 where a run is cheap; the 1 MiB ones get runs_1mib
@@ -55,10 +59,29 @@ def make_workloads(quick, runs_1mib):
         Workload("post256", f"{human_bytes(post)} POST /echo", "/echo", 2, 1, 1, post_bytes=post),
         Workload("tls-small", "TLS small GET (13 B)", "/small.txt", 200000 // k, 50, 32,
                  runs=few, tls=True, warmup_n=20000 // k, body_bytes=len(SMALL_BODY)),
+        # The same two at one offered rate for every server (RATE req/s in total): CPU per
+        # request and p99 at equal load, where no server is saturated.
+        Workload("small-rate", f"small GET at {rate:,} req/s", "/small.txt", rate * 2 // k, 50, 32,
+                 runs=few, warmup_n=20000 // k, body_bytes=len(SMALL_BODY), rate=rate),
+        Workload("tls-small-rate", f"TLS small GET at {rate:,} req/s", "/small.txt",
+                 rate * 2 // k, 50, 32, runs=few, tls=True, warmup_n=20000 // k,
+                 body_bytes=len(SMALL_BODY), rate=rate),
         Workload("tls-1mib", "TLS 1 MiB GET", "/1mib.bin", 2000 // k, 10, 4, runs=runs_1mib,
                  tls=True, warmup_n=200 // k, body_bytes=MIB),
         Workload("idle", "idle memory, 1,000 connections", "/small.txt", 1000, 1000, 1),
     ]
+
+
+def cpu_tag():
+    """The CPU model for result file names ("amd-epyc", "intel-xeon-gold-6248"): ratios move
+    between machines, so each machine's results are kept apart."""
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].lower()
+                model = re.sub(r"\(r\)|\(tm\)|cpu|processor|@.*", " ", model)
+                return re.sub(r"[^a-z0-9]+", "-", model).strip("-")[:40] or "unknown-cpu"
+    return "unknown-cpu"
 
 
 def prepare_files(work, build, post_bytes):
@@ -110,7 +133,8 @@ def main():
     for n in names:
         if n not in ALL_SERVERS:
             raise BenchError(f"unknown server {n!r}; known: {' '.join(ALL_SERVERS)}")
-    workloads = make_workloads(quick, runs_1mib)
+    rate = int(os.environ.get("RATE", "100000"))
+    workloads = make_workloads(quick, runs_1mib, rate)
     if os.environ.get("WORKLOADS"):
         wanted = os.environ["WORKLOADS"].split()
         workloads = [w for w in workloads if w.key in wanted]
@@ -143,7 +167,7 @@ def main():
 
         stamp = datetime.date.today().isoformat()
         os.makedirs(results_dir, exist_ok=True)
-        base = os.path.join(results_dir, f"{stamp}-{sha}")
+        base = os.path.join(results_dir, f"{stamp}-{sha}-{cpu_tag()}")
         png = base + ".png"
         write_chart(png, workloads, load, idle, names, work)
         notes = [f"- `{n}` POST: {make_server(n, paths, False, 0).post_note}" for n in names]
