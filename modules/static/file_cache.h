@@ -16,6 +16,7 @@
 #pragma once
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdint>
@@ -28,6 +29,18 @@
 
 namespace h2::modules {
 
+// An open descriptor of a served file, shared by the cache entry and the responses reading it
+// (pread: one descriptor serves many streams at once). Closed with its last user.
+struct OpenFile {
+  explicit OpenFile(int descriptor) : fd(descriptor) {}
+  ~OpenFile() {
+    if (fd >= 0) ::close(fd);
+  }
+  OpenFile(const OpenFile&) = delete;
+  OpenFile& operator=(const OpenFile&) = delete;
+  const int fd;
+};
+
 struct CachedFile {
   std::filesystem::path canonical;
   struct stat st {};
@@ -36,6 +49,10 @@ struct CachedFile {
   std::string_view content_type;  // static text (mime_types.h)
   std::string length_text;        // st_size in decimal: the content-length of a whole answer
   std::shared_ptr<const std::string> body;  // null when the file is larger than max_body_size
+  // Larger files, while cached: the file opened once at load (nginx's open_file_cache), so a
+  // response costs no open/fstat/close; revalidated with the entry (valid_ms). A file replaced
+  // meanwhile is served whole from the old inode, matching the cached etag and length.
+  std::shared_ptr<const OpenFile> open;
   std::int64_t loaded_ms = 0;
 };
 
@@ -43,6 +60,7 @@ struct FileCacheOptions {
   std::int64_t valid_ms = 1000;
   std::size_t max_entries = 1024;
   std::size_t max_body_size = 16 * 1024;
+  bool open_files = true;  // keep larger files open while their entry is valid
 };
 
 class FileCache {
@@ -56,6 +74,7 @@ class FileCache {
 
   bool enabled() const { return options_.valid_ms > 0; }
   std::size_t max_body_size() const { return options_.max_body_size; }
+  bool open_files() const { return enabled() && options_.open_files; }
 
   // The entry for `key` if it was loaded less than valid_ms before `now`, else null.
   std::shared_ptr<const CachedFile> find(const std::string& key, std::int64_t now) {

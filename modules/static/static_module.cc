@@ -15,9 +15,15 @@
 // path, default ""), index (default "index.html"), chunk_size (1024..16 MiB, default 64 KiB),
 // max_age (seconds for cache-control; default -1 = no cache-control field), cache_valid_ms
 // (default 1000; 0 disables the open-file cache, see file_cache.h), cache_max_entries (1024),
-// cache_max_file_size (bytes kept in memory per file, 16 KiB).
+// cache_max_file_size (bytes kept in memory per file, 16 KiB), cache_open_files (true: a larger
+// file stays open while its entry is valid, read with pread by every response; at most
+// cache_max_entries descriptors).
 #include <array>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <cstdint>
 #include <cstdio>
@@ -75,9 +81,10 @@ bool none_match(std::string_view header, std::string_view etag) {
 // Streams [offset, offset + remaining) of an open file, one chunk per flush.
 class FileStream : public std::enable_shared_from_this<FileStream> {
  public:
-  FileStream(h2::Exchange ex, std::FILE* file, std::uint64_t remaining, std::size_t chunk)
-      : ex_(std::move(ex)), file_(file), remaining_(remaining), chunk_(chunk) {}
-  ~FileStream() { std::fclose(file_); }
+  FileStream(h2::Exchange ex, std::shared_ptr<const OpenFile> file, std::uint64_t offset,
+             std::uint64_t remaining, std::size_t chunk)
+      : ex_(std::move(ex)), file_(std::move(file)), offset_(offset), remaining_(remaining),
+        chunk_(chunk) {}
 
   void next() {
     if (remaining_ == 0) {
@@ -87,11 +94,18 @@ class FileStream : public std::enable_shared_from_this<FileStream> {
     std::size_t want = remaining_ < chunk_ ? static_cast<std::size_t>(remaining_) : chunk_;
     // Not value-initialized: zeroing 64 KiB per chunk cost 4% of a 1 MiB response (perf).
     std::shared_ptr<char[]> buffer = std::make_shared_for_overwrite<char[]>(want);
-    std::size_t got = std::fread(buffer.get(), 1, want, file_);
-    if (got != want) {  // the file shrank under us: the promised length cannot be met
-      ex_.fail("short read from file");
-      return;
+    std::size_t got = 0;
+    while (got < want) {
+      const ssize_t n = ::pread(file_->fd, buffer.get() + got, want - got,
+                                static_cast<off_t>(offset_ + got));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {  // the file shrank under us: the promised length cannot be met
+        ex_.fail("short read from file");
+        return;
+      }
+      got += static_cast<std::size_t>(n);
     }
+    offset_ += got;
     remaining_ -= got;
     if (ex_.write_borrowed(std::string_view(buffer.get(), got), [buffer] {}) != h2::Result::kOk) {
       return;
@@ -104,7 +118,8 @@ class FileStream : public std::enable_shared_from_this<FileStream> {
 
  private:
   h2::Exchange ex_;
-  std::FILE* file_;
+  std::shared_ptr<const OpenFile> file_;  // shared with the cache entry (or this response's)
+  std::uint64_t offset_;
   std::uint64_t remaining_;
   const std::size_t chunk_;
 };
@@ -169,6 +184,10 @@ class StaticHandler final : public h2::Handler {
       std::fclose(f);
       // A file that changed size while read is not cached; the stream path serves it.
       if (got == body.size()) file->body = std::make_shared<const std::string>(std::move(body));
+    } else if (cache_.open_files()) {
+      const int fd = ::open(file->canonical.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) return nullptr;
+      file->open = std::make_shared<const OpenFile>(fd);
     }
     return file;
   }
@@ -257,26 +276,22 @@ class StaticHandler final : public h2::Handler {
           file.body);
       return;
     }
-    std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (f == nullptr) return error(ex, 404, "not found\n");
-    if (first > 0 && std::fseek(f, static_cast<long>(first), SEEK_SET) != 0) {
-      std::fclose(f);
-      return error(ex, 500, "seek failed\n");
+    std::shared_ptr<const OpenFile> open = file.open;
+    if (!open) {  // not kept open (the cache is off, or a small file it could not hold)
+      const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) return error(ex, 404, "not found\n");
+      open = std::make_shared<const OpenFile>(fd);
     }
     if (length <= s_.chunk_size) {
       std::string body(static_cast<std::size_t>(length), '\0');
-      std::size_t got = std::fread(body.data(), 1, body.size(), f);
-      std::fclose(f);
-      if (got != body.size()) return error(ex, 500, "short read\n");
+      const ssize_t got = ::pread(open->fd, body.data(), body.size(), static_cast<off_t>(first));
+      if (got != static_cast<ssize_t>(body.size())) return error(ex, 500, "short read\n");
       ex.respond(status, fields, std::move(body));
       return;
     }
     fields.push_back({"content-length", length_text});
-    if (ex.respond_streaming(status, fields) != h2::Result::kOk) {
-      std::fclose(f);
-      return;
-    }
-    std::make_shared<FileStream>(ex, f, length, s_.chunk_size)->next();
+    if (ex.respond_streaming(status, fields) != h2::Result::kOk) return;
+    std::make_shared<FileStream>(ex, std::move(open), first, length, s_.chunk_size)->next();
   }
 
   // RFC 9110 §13.1.5: a Range applies only if If-Range (when present) still matches.
@@ -326,6 +341,7 @@ FileCacheOptions cache_options(const h2::Config& route) {
                                 ": cache_max_file_size must be in 0..16777216");
   }
   options.max_entries = static_cast<std::size_t>(entries);
+  options.open_files = route["cache_open_files"].as_bool(true);
   options.max_body_size = static_cast<std::size_t>(body);
   return options;
 }
@@ -340,7 +356,9 @@ class StaticModule final : public h2::Module {
       {"max_age", H2_KEY_INT, "-1", "cache-control max-age in seconds (-1: none)"},
       {"cache_valid_ms", H2_KEY_INT, "1000", "how long a cached stat stays valid (0: off)"},
       {"cache_max_entries", H2_KEY_INT, "1024", "files in the open-file cache"},
-      {"cache_max_file_size", H2_KEY_INT, "16384", "largest body kept in memory"}};
+      {"cache_max_file_size", H2_KEY_INT, "16384", "largest body kept in memory"},
+      {"cache_open_files", H2_KEY_BOOL, "true",
+       "keep larger files open while cached (no open/fstat/close per response)"}};
   static constexpr auto kModuleConfigKeys = h2::kNoConfigKeys;
 
   std::unique_ptr<h2::Handler> create_handler(const h2::Config& route) override {

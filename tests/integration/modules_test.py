@@ -307,5 +307,53 @@ class StaticRootTest(HostTestCase):
                       r.stderr)
 
 
+def run_bytes(args):
+    return subprocess.run(args, capture_output=True, timeout=60)
+
+
+class StaticLargeFilesTest(HostTestCase):
+    """Files above cache_max_file_size are streamed with pread from a descriptor the cache keeps
+    open (cache_open_files) or, with the cache off, one opened per response: both give the same
+    bytes, ranges included, and a replaced file is picked up once its entry expires."""
+    config = """
+        listeners:
+          - listen: 127.0.0.1:0
+        modules: {directory: %s}
+        routes:
+          - {prefix: /kept/, module: static, config: {root: www, prefix: /kept,
+                                                      chunk_size: 4096, cache_valid_ms: 200}}
+          - {prefix: /fresh/, module: static, config: {root: www, prefix: /fresh,
+                                                       chunk_size: 4096, cache_valid_ms: 0}}
+    """ % MODULE_DIR
+
+    def test_large_files_with_and_without_the_open_file_cache(self):
+        big = os.urandom(300 * 1024 + 7)
+        path = os.path.join(self.host.dir, "www", "big.bin")
+        with open(path, "wb") as f:
+            f.write(big)
+        for prefix in ("/kept", "/fresh"):
+            r = run_bytes(["curl", "-sS", "--http2-prior-knowledge", self.host.url(prefix + "/big.bin")])
+            self.assertEqual(r.stdout, big, prefix)
+            r = run_bytes(["curl", "-sS", "-r", "5000-150000", "--http2-prior-knowledge",
+                           self.host.url(prefix + "/big.bin")])
+            self.assertEqual(r.stdout, big[5000:150001], prefix)
+        # Replaced (a new inode): the kept descriptor serves the old file until the entry
+        # expires (200 ms), then the new one; never a mix of the two.
+        replaced = os.urandom(200 * 1024)
+        with open(path + ".new", "wb") as f:
+            f.write(replaced)
+        os.rename(path + ".new", path)
+        deadline = time.monotonic() + 5
+        while True:
+            r = run_bytes(["curl", "-sS", "--http2-prior-knowledge", self.host.url("/kept/big.bin")])
+            self.assertIn(r.stdout, (big, replaced))
+            if r.stdout == replaced or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        self.assertEqual(r.stdout, replaced)
+        r = run_bytes(["curl", "-sS", "--http2-prior-knowledge", self.host.url("/fresh/big.bin")])
+        self.assertEqual(r.stdout, replaced)
+
+
 if __name__ == "__main__":
     unittest.main()
