@@ -91,8 +91,12 @@ struct ConnectionOptions {
   uint64_t shutdown_ping_timeout_ms = 5'000;
 
   // --- Output -----------------------------------------------------------------------------------
-  // How many bytes of DATA frames pending_output() prepares ahead of the writer, at most.
-  size_t output_high_watermark = 64 * 1024;
+  // How many bytes of DATA frames pending_output() prepares ahead of the writer, at most: the
+  // most one write can carry. 256 KiB: 1,000 x 1 MiB GETs (h2load -c 10 -m 4) took 32,020
+  // sendmsg at 64 KiB and 18,820 at 256 KiB (+10% throughput, -9% CPU); 512 KiB changed
+  // nothing more (the Asio runtime writes at most 256 KiB at once). Frames are views into the
+  // bodies, so this costs no copies, only frame headers.
+  size_t output_high_watermark = 256 * 1024;
   // Above this many unwritten output bytes wants_read() turns false: a peer that sends requests
   // (or PINGs) but does not read the answers stops being read (backpressure, no unbounded queue).
   size_t max_unwritten_output = 4 << 20;
