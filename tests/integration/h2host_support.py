@@ -35,6 +35,15 @@ def run(args, **kw):
                           **kw)
 
 
+def children(pid):
+    """The live child processes of `pid` (a master's workers)."""
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            return {int(p) for p in f.read().split()}
+    except FileNotFoundError:
+        return set()
+
+
 class Host:
     """One h2host process with a generated config; ports discovered from its error log."""
 

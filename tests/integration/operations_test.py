@@ -16,7 +16,7 @@ import h2.config
 import h2.connection
 import h2.events
 
-from h2host_support import MODULE_DIR, H2Client, HostTestCase, Host
+from h2host_support import MODULE_DIR, H2Client, HostTestCase, Host, children
 
 os.environ["ASAN_OPTIONS"] = os.environ.get("ASAN_OPTIONS", "") + ":handle_segv=0:handle_abort=0"
 
@@ -34,14 +34,6 @@ CONFIG = """
       - {prefix: /, module: hello, config: {message: healthy}}
     timeouts: {shutdown_ms: 5000}
 """ % MODULE_DIR
-
-
-def children(pid):
-    try:
-        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
-            return {int(p) for p in f.read().split()}
-    except FileNotFoundError:
-        return set()
 
 
 def get(port, path, timeout=5):

@@ -8,7 +8,7 @@ import subprocess
 import time
 import unittest
 
-from h2host_support import (CERT, MODULE_DIR, H2Client, HostTestCase, Host, run)
+from h2host_support import (CERT, MODULE_DIR, H2Client, HostTestCase, Host, children, run)
 
 # Crash isolation is about real signals: in the sanitizer leg a crashing worker must die of
 # SIGSEGV as in production, not exit 1 after AddressSanitizer's report.
@@ -33,15 +33,6 @@ PROCESS_CONFIG = """
       - {prefix: /, module: hello, config: {message: before}}
     timeouts: {shutdown_ms: 5000}
 """ % MODULE_DIR
-
-
-def children(pid):
-    """The live child processes of `pid` (the master's workers)."""
-    try:
-        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
-            return {int(p) for p in f.read().split()}
-    except FileNotFoundError:
-        return set()
 
 
 class H2load:
