@@ -53,6 +53,9 @@ uint32_t ClientStream::id() const { return state_ ? state_->id : 0; }
 bool ClientStream::ended() const {
   return !state_ || state_->phase == ClientStreamState::Phase::kClosed;
 }
+bool ClientStream::response_ended() const {
+  return state_ != nullptr && (state_->remote_ended || (state_->final_head && state_->head_ended));
+}
 ClientResult ClientStream::write(std::string data) {
   if (!state_ || !state_->core) return ClientResult::kStreamClosed;
   return state_->core->write(state_, std::move(data));

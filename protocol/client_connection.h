@@ -103,6 +103,10 @@ class ClientStream {
   // 0 until the request was sent (queued for a stream slot or for the server's SETTINGS).
   uint32_t id() const;
   bool ended() const;
+  // The response is complete (END_STREAM received). True already during on_response when the
+  // final head itself carried END_STREAM: a response with no body and no trailers (a gRPC
+  // "trailers-only" answer), which a proxy must relay the same way.
+  bool response_ended() const;
   // Request body: the bytes are moved in and referenced until written. Never blocks and never
   // refuses for lack of window: above stream_buffer_high_watermark writable() turns false and
   // on_writable comes once the buffered bytes fell below half of it.

@@ -278,6 +278,7 @@ constexpr h2_host_api kApi = {
     &NoThrow<&upstream_end>::call,
     &upstream_error,
     &NoThrow<&upstream_release>::call,
+    &upstream_ended_with_head,
 };
 
 class ModuleHandler final : public Handler {

@@ -103,6 +103,9 @@ int upstream_open(h2_exchange* ex, const h2_upstream_request* request, h2_upstre
 int upstream_status(h2_upstream* up) {
   return up->call->status();
 }
+int upstream_ended_with_head(h2_upstream* up) {
+  return up->call->ended_with_head() ? 1 : 0;
+}
 std::size_t upstream_header_count(h2_upstream* up) {
   return up->call->headers().size();
 }

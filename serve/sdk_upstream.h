@@ -22,5 +22,6 @@ void upstream_flush(h2_upstream* up, h2_flush_fn fn, void* ctx);
 int upstream_end(h2_upstream* up, const h2_header* trailers, std::size_t count);
 int upstream_error(h2_upstream* up, h2_str* reason);
 void upstream_release(h2_upstream* up);
+int upstream_ended_with_head(h2_upstream* up);
 
 }  // namespace h2::serve::sdk

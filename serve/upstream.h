@@ -69,6 +69,9 @@ class UpstreamCall {
   virtual ExchangeResult read_body(Exchange::ChunkCallback on_chunk,
                                    Exchange::EofCallback on_eof) = 0;
   virtual std::span<const HeaderField> trailers() const = 0;
+  // During and after on_response: the response ended with its head (END_STREAM on the final
+  // HEADERS): no body and no trailers will come.
+  virtual bool ended_with_head() const = 0;
 
   // Request body (kInvalid when the request was sent with end_stream).
   virtual ExchangeResult write(std::string_view bytes) = 0;

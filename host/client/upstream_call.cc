@@ -59,6 +59,7 @@ void UpstreamCallState::on_response(uint16_t code, std::span<const protocol::Fie
   status = code;
   head.assign(fields);
   head_done = true;
+  ended_with_head = stream.valid() && stream.response_ended();
   auto fire = std::move(events.on_response);
   events = {};
   if (fire) fire();

@@ -61,6 +61,7 @@ struct UpstreamCallState : std::enable_shared_from_this<UpstreamCallState> {
   OwnedFields trailers;
   std::deque<std::string> body;  // DATA not read by the module yet (credit not returned)
   bool eof = false;              // the response ended normally
+  bool ended_with_head = false;  // END_STREAM came on the final head
   bool head_done = false;        // on_response or on_failed fired
   bool finished = false;         // no more events: completed, failed or cancelled
   serve::Exchange::ChunkCallback read_chunk;
@@ -105,6 +106,7 @@ class UpstreamCallHandle final : public serve::UpstreamCall {
   std::span<const serve::HeaderField> trailers() const override {
     return state_->trailers.view();
   }
+  bool ended_with_head() const override { return state_->ended_with_head; }
   serve::ExchangeResult write(std::string_view bytes) override;
   void flush(serve::Exchange::FlushCallback done) override;
   serve::ExchangeResult end(std::span<const serve::HeaderField> trailers) override;

@@ -191,6 +191,12 @@ class ProxyStream : public std::enable_shared_from_this<ProxyStream> {
     for (const h2::Header& h : up_.headers()) {
       if (!hop_by_hop(h.name, h.value)) fields.push_back(h);
     }
+    if (up_.ended_with_head()) {
+      // One HEADERS frame with END_STREAM, as the upstream sent it: gRPC reads a status in
+      // such a head as a trailers-only answer, and a head followed by an empty DATA as broken.
+      ex_.respond(up_.status(), fields, std::string());
+      return;
+    }
     if (ex_.respond_streaming(up_.status(), fields) != h2::Result::kOk) return up_.reset();
     read_response_body();
   }

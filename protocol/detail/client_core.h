@@ -45,6 +45,7 @@ struct ClientStreamState {
   bool local_ended = false;    // END_STREAM queued to the output
   bool remote_ended = false;
   bool final_head = false;
+  bool head_ended = false;  // the final head carried END_STREAM (set before on_response)
   bool credit_paused = false;
   bool was_unwritable = false;
   bool in_sending = false;     // listed in ClientCore::sending_

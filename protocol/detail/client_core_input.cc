@@ -272,6 +272,7 @@ void ClientCore::on_response_block(ClientStreamState* s, bool end_stream) {
     return;
   }
   s->final_head = true;
+  s->head_ended = end_stream;  // response_ended() is true inside on_response already
   if (status != 304 && status != 204) s->content_length = length;
   guarded(s, [&] { handler_->on_response(handle, static_cast<uint16_t>(status), regular); });
   if (s->phase == ClientStreamState::Phase::kReserved) {

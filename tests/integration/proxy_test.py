@@ -10,7 +10,9 @@ import subprocess
 import sys
 import unittest
 
+import grpc
 import h2.events
+from concurrent import futures
 
 from h2host_support import CERT, MODULE_DIR, PROBE, H2Client, Host, run
 
@@ -59,9 +61,40 @@ FRONT_CONFIG = """
                                                     strip_prefix: /renamed}}
       - {prefix: /h2o/, module: proxy, config: {upstream: "http://127.0.0.1:@H2O@",
                                                 strip_prefix: /h2o}}
+      - {prefix: /test.Svc/, module: proxy, config: {upstream: "http://127.0.0.1:@GRPC@"}}
       - {prefix: /, module: proxy, config: {upstream: "http://127.0.0.1:@H2C@"}}
     timeouts: {shutdown_ms: 2000}
 """ % (MODULE_DIR, CERT)
+
+
+def grpc_server():
+    """A python3-grpcio server with generic (bytes in, bytes out) handlers: unary with a
+    trailing metadata entry, server streaming, client streaming, and an error status (sent as
+    a trailers-only response: one HEADERS frame with grpc-status and END_STREAM)."""
+    def unary(request, context):
+        context.set_trailing_metadata((("x-trailer", "t1"),))
+        return b"echo:" + request
+
+    def stream(request, context):
+        for i in range(int(request)):
+            yield b"item%d" % i
+
+    def collect(requests, context):
+        return b"+".join(requests)
+
+    def fail(request, context):
+        context.abort(grpc.StatusCode.NOT_FOUND, "no such thing")
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("test.Svc", {
+        "Unary": grpc.unary_unary_rpc_method_handler(unary),
+        "Stream": grpc.unary_stream_rpc_method_handler(stream),
+        "Collect": grpc.stream_unary_rpc_method_handler(collect),
+        "Fail": grpc.unary_unary_rpc_method_handler(fail),
+    }),))
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    return server, port
 
 
 def run_bytes(args):
@@ -86,11 +119,13 @@ class ProxyTest(unittest.TestCase):
         cls.h2o = bench_servers.make_server("h2o", paths, False, bench_servers.free_port())
         cls.h2o.start()
         cls.h2o.wait_ready()
+        cls.grpc, grpc_port = grpc_server()
         config = (FRONT_CONFIG.replace("@H2C@", str(cls.backend.port(0)))
                   .replace("@TLS@", str(cls.backend.port(1)))
                   .replace("@SOCK@", os.path.join(cls.backend.dir, "backend.sock"))
                   .replace("@DOWN@", str(bench_servers.free_port()))
-                  .replace("@H2O@", str(cls.h2o.port)))
+                  .replace("@H2O@", str(cls.h2o.port))
+                  .replace("@GRPC@", str(grpc_port)))
         cls.front = Host(config)
 
     @classmethod
@@ -98,6 +133,7 @@ class ProxyTest(unittest.TestCase):
         front_log, backend_log = cls.front.log_text(), cls.backend.log_text()
         codes = (cls.front.stop(), cls.backend.stop())
         cls.h2o.stop()
+        cls.grpc.stop(0)
         assert codes == (0, 0), (codes, front_log, backend_log)
 
     def curl(self, *args):
@@ -186,6 +222,21 @@ class ProxyTest(unittest.TestCase):
             if r.stdout == "backend (HTTP/2)\n":
                 break
         self.assertEqual(r.stdout, "backend (HTTP/2)\n")
+
+    def test_grpc_through_the_proxy(self):
+        with grpc.insecure_channel("127.0.0.1:%d" % self.front.port()) as channel:
+            reply, call = channel.unary_unary("/test.Svc/Unary").with_call(b"hi", timeout=10)
+            self.assertEqual(reply, b"echo:hi")
+            self.assertIn(("x-trailer", "t1"), [(m.key, m.value) for m in call.trailing_metadata()])
+            items = list(channel.unary_stream("/test.Svc/Stream")(b"5", timeout=10))
+            self.assertEqual(items, [b"item0", b"item1", b"item2", b"item3", b"item4"])
+            reply = channel.stream_unary("/test.Svc/Collect")(iter([b"a", b"b", b"c"]), timeout=10)
+            self.assertEqual(reply, b"a+b+c")
+            # A trailers-only error answer reaches the client as the status it is.
+            with self.assertRaises(grpc.RpcError) as failed:
+                channel.unary_unary("/test.Svc/Fail")(b"x", timeout=10)
+            self.assertEqual(failed.exception.code(), grpc.StatusCode.NOT_FOUND)
+            self.assertEqual(failed.exception.details(), "no such thing")
 
     def test_many_concurrent_streams_share_pooled_connections(self):
         r = run(["h2load", "-n", "2000", "-c", "4", "-m", "20", self.url("/x")])

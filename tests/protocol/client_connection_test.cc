@@ -29,6 +29,7 @@ struct Seen {
   ClientStreamEnd end = ClientStreamEnd::kCompleted;
   ErrorCode code = ErrorCode::kNoError;
   bool retryable = false;
+  bool ended_at_head = false;  // response_ended() inside on_response
 };
 
 struct Recorder : ClientHandler {
@@ -47,6 +48,7 @@ struct Recorder : ClientHandler {
   }
   void on_response(ClientStream& s, uint16_t status, std::span<const Field> fields) override {
     at(s).status = status;
+    at(s).ended_at_head = s.response_ended();
     for (const Field& f : fields) at(s).fields[std::string(f.name)] = std::string(f.value);
   }
   void on_data(ClientStream& s, std::string_view data) override {
@@ -296,6 +298,22 @@ TEST(ClientConnection, OutputReadyOnlyWhenThereIsOutputSoALaterCreditIsAnnounced
   EXPECT_TRUE(p.client->wants_write());
   ASSERT_EQ(p.recorder.output_ready_had_output.size(), 1u);
   EXPECT_TRUE(p.recorder.output_ready_had_output[0]);
+}
+
+// A head that carries END_STREAM (a 404 with no body here; a gRPC trailers-only answer) is
+// known to be the whole response inside on_response, so a proxy can relay it as one HEADERS
+// frame with END_STREAM; a head followed by DATA is not.
+TEST(ClientConnection, ResponseEndedIsKnownInOnResponseWhenTheHeadEndsTheStream) {
+  Pair p;
+  p.start();
+  ClientStream missing = p.get("/missing");
+  ClientStream hello = p.get("/hello");
+  p.pump();
+  EXPECT_EQ(p.recorder.by_id[1].status, 404);
+  EXPECT_TRUE(p.recorder.by_id[1].ended_at_head);
+  EXPECT_EQ(p.recorder.by_id[3].status, 200);
+  EXPECT_FALSE(p.recorder.by_id[3].ended_at_head);
+  EXPECT_TRUE(hello.response_ended());  // after its END_STREAM
 }
 
 TEST(Rfc8297, EarlyHintsThenTheResponse) {

@@ -34,7 +34,7 @@
  * Versions: 1.0 the first; 1.1 appended poster_new, poster_post, poster_release; 1.2 appended
  * module_config_schema and route_config_schema to h2_module_descriptor (read only from
  * modules whose abi_minor >= 2, so 1.0 and 1.1 modules keep loading); 1.3 appended the upstream
- * request functions (upstream_open ... upstream_release) to h2_host_api.
+ * request functions (upstream_open ... upstream_ended_with_head) to h2_host_api.
  *
  * Strings: h2_str is a view (not NUL-terminated). Who owns the bytes is said at each use.
  * Results: functions returning int return an h2_result. */
@@ -342,6 +342,10 @@ typedef struct h2_host_api {
    * not called yet is called with H2_UPSTREAM_FAILED (H2_UPSTREAM_CANCELLED), a pending read
    * with H2_READ_CANCELLED, possibly before this returns. */
   void (*upstream_release)(h2_upstream* up);
+  /* 1 when the response ended with its head (END_STREAM on the final HEADERS: no body, no
+   * trailers, e.g. a gRPC trailers-only answer), readable from H2_UPSTREAM_RESPONSE on; else 0.
+   * A proxy relays such a head as a complete response. */
+  int (*upstream_ended_with_head)(h2_upstream* up);
 } h2_host_api;
 
 /* Hooks return 0 on success; on failure non-zero and a NUL-terminated message in err

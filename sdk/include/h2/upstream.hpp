@@ -80,6 +80,8 @@ class Upstream {
                                           UpstreamEvents events);
 
   int status() const { return api().upstream_status(up_); }
+  // From on_response on: the response ended with its head (no body, no trailers will come).
+  bool ended_with_head() const { return api().upstream_ended_with_head(up_) != 0; }
   std::vector<Header> headers() const {
     return collect(api().upstream_header_count, api().upstream_header_at);
   }
@@ -163,7 +165,7 @@ struct UpstreamHeadCtx {
 
 inline std::pair<Result, Upstream> Upstream::open(Exchange& ex, const UpstreamRequest& request,
                                                   UpstreamEvents events) {
-  if (api().struct_size < offsetof(h2_host_api, upstream_release) + sizeof(void*)) {
+  if (api().struct_size < offsetof(h2_host_api, upstream_ended_with_head) + sizeof(void*)) {
     return {Result::kUnsupported, Upstream()};  // a host older than ABI 1.3
   }
   detail::CHeaders c(request.headers);
