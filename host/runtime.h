@@ -97,7 +97,7 @@ class Worker {
   // Sessions plus connections still starting (see StartingConnection). Readable from any thread
   // (the main thread polls it while draining): a worker stops only when it is zero.
   size_t session_count() const {
-    return count_.load(std::memory_order_relaxed) + starting_.load(std::memory_order_relaxed);
+    return count_.load(std::memory_order_relaxed) + starting_->load(std::memory_order_relaxed);
   }
 
   // Draining (on the worker's thread): sessions that start from now on - connections accepted
@@ -108,17 +108,19 @@ class Worker {
   // A connection accepted onto this worker that is not a session yet (its start queued, the
   // preface being sniffed, the TLS handshake running): counted from the accept, so that a
   // worker that drains waits for it rather than stopping its loop under it.
+  // The token shares the counter, not the Worker: a starting connection may be destroyed with
+  // an io_context that outlives this Worker (a worker process's shared loop).
   std::shared_ptr<void> starting_connection() {
-    starting_.fetch_add(1, std::memory_order_relaxed);
-    return std::shared_ptr<void>(nullptr, [this](void*) {
-      starting_.fetch_sub(1, std::memory_order_relaxed);
+    starting_->fetch_add(1, std::memory_order_relaxed);
+    return std::shared_ptr<void>(nullptr, [counter = starting_](void*) {
+      counter->fetch_sub(1, std::memory_order_relaxed);
     });
   }
 
  private:
   unsigned index_;
   std::atomic<size_t> count_{0};
-  std::atomic<size_t> starting_{0};
+  std::shared_ptr<std::atomic<size_t>> starting_ = std::make_shared<std::atomic<size_t>>(0);
   bool draining_ = false;
   std::optional<boost::asio::io_context> owned_;
   boost::asio::io_context* context_;

@@ -205,6 +205,26 @@ class DrainTest(HostTestCase):
         self.assertEqual((first + reply["data"]).count(b"event: tick"), 15)
         self.assertEqual(self.host.proc.wait(timeout=20), 0)
 
+    def test_a_connection_that_never_speaks_is_waited_for_then_closed_cleanly(self):
+        """Accepted, never a byte: the draining worker counts it (it is not a session yet)
+        until shutdown_ms, then stops; its loop ends with the connection still starting, which
+        must not touch the worker it counted in (the sanitizer leg sees that)."""
+        silent = socket.create_connection(("127.0.0.1", self.host.port()), timeout=10)
+        deadline = time.monotonic() + 10
+        while "accepted" not in self.host.log_text() and time.monotonic() < deadline:
+            status, _ = get(self.host.port(), "/")  # the worker is up and accepting
+            if status == 200:
+                break
+        start = time.monotonic()
+        self.host.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(self.host.proc.wait(timeout=20), 0)
+        waited = time.monotonic() - start
+        silent.close()
+        log = self.host.log_text()
+        self.assertNotIn("while stopping", log)  # every worker exited with status 0
+        self.assertIn("shutdown timeout: closing", log)
+        self.assertGreaterEqual(waited, 4.0)  # shutdown_ms: 5000, the silent one held it open
+
     def test_sigquit_refuses_new_clients_at_once(self):
         self.check_stop_refuses_new_clients_while_a_stream_drains(signal.SIGQUIT)
 
