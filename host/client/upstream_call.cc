@@ -75,7 +75,7 @@ void UpstreamCallState::on_data(std::string_view data) {
     if (stream.valid()) stream.consume(data.size());
     return;
   }
-  body.emplace_back(data);
+  body.push_back(std::string(data));
 }
 
 void UpstreamCallState::on_trailers(std::span<const protocol::Field> fields) {
