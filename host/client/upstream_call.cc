@@ -6,16 +6,22 @@
 namespace h2::host::client {
 
 void OwnedFields::assign(std::span<const protocol::Field> fields) {
+  // One buffer for every name and value, viewed once it is complete: two allocations per head
+  // instead of two per field (callgrind: 12 of the ~83 allocations per proxied request).
+  size_t total = 0;
+  for (const protocol::Field& f : fields) total += f.name.size() + f.value.size();
   bytes_.clear();
+  bytes_.reserve(total);
+  for (const protocol::Field& f : fields) bytes_.append(f.name).append(f.value);
   fields_.clear();
-  bytes_.reserve(fields.size() * 2);
-  for (const protocol::Field& f : fields) {
-    bytes_.emplace_back(f.name);
-    bytes_.emplace_back(f.value);
-  }
   fields_.reserve(fields.size());
-  for (size_t i = 0; i < fields.size(); ++i) {
-    fields_.push_back(serve::HeaderField{bytes_[2 * i], bytes_[2 * i + 1], fields[i].sensitive});
+  size_t at = 0;
+  const std::string_view all(bytes_);
+  for (const protocol::Field& f : fields) {
+    fields_.push_back(serve::HeaderField{all.substr(at, f.name.size()),
+                                         all.substr(at + f.name.size(), f.value.size()),
+                                         f.sensitive});
+    at += f.name.size() + f.value.size();
   }
 }
 

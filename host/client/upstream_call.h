@@ -28,7 +28,7 @@ class OwnedFields {
   std::span<const serve::HeaderField> view() const { return fields_; }
 
  private:
-  std::vector<std::string> bytes_;  // name, value, name, value, ...
+  std::string bytes_;  // name, value, name, value, ... back to back
   std::vector<serve::HeaderField> fields_;
 };
 

@@ -85,7 +85,9 @@ class ProxyStream : public std::enable_shared_from_this<ProxyStream> {
   void build_request_fields() {
     std::string connection(ex_.header("connection").value_or(""));
     std::string xff, fwd;
-    for (const h2::Header& h : ex_.headers()) {
+    const std::vector<h2::Header> headers = ex_.headers();
+    store_.reserve(2 * headers.size() + 8);  // + the forwarding fields
+    for (const h2::Header& h : headers) {
       if (hop_by_hop(h.name, h.value) || listed_in_connection(h.name, connection)) continue;
       if (route_.forwarded && h.name == "x-forwarded-for") {
         xff.append(h.value).append(", ");
@@ -127,6 +129,7 @@ class ProxyStream : public std::enable_shared_from_this<ProxyStream> {
       path = rewritten;
     }
     std::vector<h2::Header> fields;
+    fields.reserve(store_.size() / 2);
     for (std::size_t i = 0; i + 1 < store_.size(); i += 2) {
       fields.push_back(h2::Header{store_[i], store_[i + 1]});
     }
@@ -187,8 +190,10 @@ class ProxyStream : public std::enable_shared_from_this<ProxyStream> {
     if (up_.status() != 101) ex_.informational(up_.status(), up_.headers());
   }
   void relay_head() {
+    const std::vector<h2::Header> head = up_.headers();
     std::vector<h2::Header> fields;
-    for (const h2::Header& h : up_.headers()) {
+    fields.reserve(head.size());
+    for (const h2::Header& h : head) {
       if (!hop_by_hop(h.name, h.value)) fields.push_back(h);
     }
     if (up_.ended_with_head()) {
