@@ -127,6 +127,11 @@ class Validator {
                         {&CrashPolicyConfig::route_crashes, &CrashPolicyConfig::route_window_ms,
                          &CrashPolicyConfig::route_disable_ms, &CrashPolicyConfig::max_backoff_ms},
                         0, 86'400'000, config.crash_policy);
+        if (config.crash_policy.max_backoff_ms < CrashPolicyConfig::kFirstBackoffMs) {
+          fail(v["max_backoff_ms"], "\"max_backoff_ms\" must be at least " +
+                                        std::to_string(CrashPolicyConfig::kFirstBackoffMs) +
+                                        " (a worker that cannot start would respawn in a loop)");
+        }
       }
     });
     if (config.listeners.empty()) fail(root, "at least one listener is required (\"listeners\")");

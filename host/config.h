@@ -89,9 +89,11 @@ struct CrashPolicyConfig {
   uint64_t route_crashes = 3;
   uint64_t route_window_ms = 60'000;
   uint64_t route_disable_ms = 300'000;
-  // Quick deaths of a slot in a row back off 250 ms, 500 ms, ... up to this; the last worker
-  // still serving is always replaced at once.
+  // Quick deaths of a slot in a row back off kFirstBackoffMs, twice that, ... up to this (at
+  // least kFirstBackoffMs: a worker that dies before serving must never respawn in a tight
+  // loop); the last worker still serving is always replaced at once.
   uint64_t max_backoff_ms = 30'000;
+  static constexpr uint64_t kFirstBackoffMs = 250;
 };
 
 struct HostConfig {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <csignal>
 #include <cstring>
@@ -54,28 +55,38 @@ std::string describe_exit(int status) {
   return "ended with status " + std::to_string(status);
 }
 
+// A T in memory shared with every worker forked later (never unmapped: the master's lifetime).
+template <class T>
+T* map_shared() {
+  void* memory = ::mmap(nullptr, sizeof(T), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                        -1, 0);
+  return memory == MAP_FAILED ? nullptr : new (memory) T();
+}
+
 struct Generation {
   unsigned number = 0;
   HostConfig config;
-  // One per config listener: the socket every worker shares, or a reuseport listener's first.
-  std::vector<std::shared_ptr<ListenSocket>> sockets;
-  // Reuseport listeners: one socket per slot ([listener][slot]; empty for a shared listener).
-  // A slot's replacement inherits its socket, so connections queued there while it restarts
-  // wait for it; a slot that backs off closes its socket (host/README.md, "Even spread").
-  std::vector<std::vector<std::shared_ptr<ListenSocket>>> slot_sockets;
+  // Per config listener, its sockets: the one every worker shares, or (reuseport) one per
+  // worker slot. A slot's replacement inherits its socket, so connections queued there while it
+  // restarts wait for it; a slot that backs off closes its socket (host/README.md, "Even
+  // spread").
+  std::vector<std::vector<std::shared_ptr<ListenSocket>>> groups;
   std::vector<uint16_t> ports;  // per listener: the port bound (an ephemeral one resolved)
 
+  static bool per_slot(const ListenerConfig& l) {
+    return l.reuseport && l.kind == ListenerConfig::Kind::kTcp;
+  }
   // What the worker in `slot` listens on: one socket per config listener, in order.
   std::vector<std::shared_ptr<ListenSocket>> sockets_for(unsigned slot) const {
-    std::vector<std::shared_ptr<ListenSocket>> out = sockets;
-    for (size_t i = 0; i < out.size(); ++i) {
-      if (!slot_sockets[i].empty()) out[i] = slot_sockets[i][slot];
+    std::vector<std::shared_ptr<ListenSocket>> out;
+    for (size_t i = 0; i < groups.size(); ++i) {
+      out.push_back(groups[i][per_slot(config.listeners[i]) ? slot : 0]);
     }
     return out;
   }
   std::vector<std::shared_ptr<ListenSocket>> all_sockets() const {
-    std::vector<std::shared_ptr<ListenSocket>> out = sockets;
-    for (const auto& group : slot_sockets) out.insert(out.end(), group.begin(), group.end());
+    std::vector<std::shared_ptr<ListenSocket>> out;
+    for (const auto& group : groups) out.insert(out.end(), group.begin(), group.end());
     return out;
   }
 };
@@ -207,23 +218,23 @@ bool Master::serving_worker_left() const {
 // (with net.ipv4.tcp_migrate_req the connections already queued move too; without, they are
 // reset). The slot binds fresh sockets into the group when it is respawned.
 void Master::close_slot(Generation& generation, unsigned slot) {
-  for (auto& group : generation.slot_sockets) {
-    if (slot < group.size() && group[slot]) group[slot]->close();
+  for (size_t i = 0; i < generation.groups.size(); ++i) {
+    if (Generation::per_slot(generation.config.listeners[i])) generation.groups[i][slot]->close();
   }
 }
 
 bool Master::rebind_slot(Generation& generation, unsigned slot) {
-  for (size_t i = 0; i < generation.slot_sockets.size(); ++i) {
-    auto& group = generation.slot_sockets[i];
-    if (slot >= group.size() || group[slot]->fd() >= 0) continue;
+  for (size_t i = 0; i < generation.groups.size(); ++i) {
+    if (!Generation::per_slot(generation.config.listeners[i])) continue;
+    std::shared_ptr<ListenSocket>& socket = generation.groups[i][slot];
+    if (socket->fd() >= 0) continue;
     std::string error;
     auto fresh = bind_listener(generation.config.listeners[i], &error, generation.ports[i]);
     if (!fresh) {
       H2_LOG(kError, "cannot respawn slot " + std::to_string(slot) + ": " + error);
       return false;
     }
-    group[slot] = std::move(fresh);
-    if (slot == 0) generation.sockets[i] = group[0];
+    socket = std::move(fresh);
   }
   return true;
 }
@@ -241,13 +252,13 @@ void Master::close_unused_sockets(const Generation& old, const Generation& kept)
 void Master::log_listeners(const Generation& generation) const {
   const std::string uring_problem = uring::UringWorker::probe();
   bool reuseport = false;
-  for (size_t i = 0; i < generation.sockets.size(); ++i) {
+  for (size_t i = 0; i < generation.groups.size(); ++i) {
     const ListenerConfig& l = generation.config.listeners[i];
     const bool uring = l.runtime == Runtime::kIoUring && !l.tls && uring_problem.empty();
-    const size_t group = generation.slot_sockets[i].size();
+    const size_t group = Generation::per_slot(l) ? generation.groups[i].size() : 0;
     reuseport = reuseport || group > 0;
     H2_LOG(kNotice, std::string("listening on ") + (l.tls ? "https://" : "http://") +
-                        generation.sockets[i]->bound() + " (" + (uring ? "io_uring" : "asio") +
+                        generation.groups[i][0]->bound() + " (" + (uring ? "io_uring" : "asio") +
                         ")" +
                         (group > 0 ? ", reuseport: " + std::to_string(group) + " socket(s)"
                                    : std::string()));
@@ -270,9 +281,9 @@ bool Master::start_generation(HostConfig config, std::string* error) {
   auto generation = std::make_shared<Generation>();
   generation->number = next_generation_++;
   quarantine_->clear(generation->number);
-  std::vector<bool> reused(current_ ? current_->sockets.size() : 0, false);
+  std::vector<bool> reused(current_ ? current_->groups.size() : 0, false);
   for (const ListenerConfig& listener : config.listeners) {
-    const bool per_slot = listener.reuseport && listener.kind == ListenerConfig::Kind::kTcp;
+    const bool per_slot = Generation::per_slot(listener);
     std::vector<std::shared_ptr<ListenSocket>> group;
     uint16_t port = 0;
     // The first not yet reused listener with the same key (ephemeral ports: in order). A
@@ -281,12 +292,7 @@ bool Master::start_generation(HostConfig config, std::string* error) {
       if (!reused[i] && listener_key(current_->config.listeners[i]) == listener_key(listener)) {
         reused[i] = true;
         port = current_->ports[i];
-        if (!per_slot) {
-          group.push_back(current_->sockets[i]);
-        } else {
-          group = current_->slot_sockets[i];
-          group.resize(std::min<size_t>(group.size(), config.workers));
-        }
+        group = current_->groups[i];  // same key: both shared, or both per slot
       }
     }
     group.resize(per_slot ? config.workers : 1);
@@ -296,10 +302,8 @@ bool Master::start_generation(HostConfig config, std::string* error) {
       if (!socket) return false;
       if (port == 0) port = bound_port(*socket);
     }
-    generation->sockets.push_back(group[0]);
     generation->ports.push_back(port);
-    generation->slot_sockets.push_back(per_slot ? std::move(group)
-                                                : std::vector<std::shared_ptr<ListenSocket>>{});
+    generation->groups.push_back(std::move(group));
   }
   generation->config = std::move(config);
   pending_ = generation;
@@ -499,7 +503,8 @@ void Master::on_exit(Child child, int status) {
   deaths = lived < kStableMs ? deaths + 1 : 1;
   uint64_t delay = deaths <= 1 ? 0
                                : std::min<uint64_t>(current_->config.crash_policy.max_backoff_ms,
-                                                    250ull << std::min(deaths - 2, 16u));
+                                                    CrashPolicyConfig::kFirstBackoffMs
+                                                        << std::min(deaths - 2, 16u));
   // Never no worker at all: the last one serving is replaced at once, backoff or not (a worker
   // that died before serving is a start-up failure, which backs off whatever happens).
   std::string because;
@@ -574,27 +579,14 @@ int Master::run() {
   for (int s : kIgnored) std::signal(s, SIG_IGN);
   ::sigprocmask(SIG_BLOCK, &handled, nullptr);
   signal_fd_ = ::signalfd(-1, &handled, SFD_CLOEXEC | SFD_NONBLOCK);
-  void* shared = ::mmap(nullptr, sizeof(std::atomic<int32_t>) * kMarkers, PROT_READ | PROT_WRITE,
-                        MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  if (signal_fd_ < 0 || shared == MAP_FAILED) {
+  auto* markers = map_shared<std::array<std::atomic<int32_t>, kMarkers>>();
+  stats_ = map_shared<serve::StatsTable>();
+  quarantine_ = map_shared<serve::QuarantineTable>();  // zero-filled: every route serves
+  if (signal_fd_ < 0 || markers == nullptr || stats_ == nullptr || quarantine_ == nullptr) {
     std::fprintf(stderr, "h2host: [emerg] cannot set up the master: %s\n", std::strerror(errno));
     return 1;
   }
-  markers_ = static_cast<std::atomic<int32_t>*>(shared);
-  void* table = ::mmap(nullptr, sizeof(serve::StatsTable), PROT_READ | PROT_WRITE,
-                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  if (table == MAP_FAILED) {
-    std::fprintf(stderr, "h2host: [emerg] cannot set up the master: %s\n", std::strerror(errno));
-    return 1;
-  }
-  stats_ = new (table) serve::StatsTable();
-  void* quarantine = ::mmap(nullptr, sizeof(serve::QuarantineTable), PROT_READ | PROT_WRITE,
-                            MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  if (quarantine == MAP_FAILED) {
-    std::fprintf(stderr, "h2host: [emerg] cannot set up the master: %s\n", std::strerror(errno));
-    return 1;
-  }
-  quarantine_ = new (quarantine) serve::QuarantineTable();  // zero-filled: every route serves
+  markers_ = markers->data();
   static_assert(serve::StatsTable::kSlots >= kMarkers, "a stats slot per crash marker");
   prepare_address_counts();  // shared by every worker of every generation
   const std::filesystem::path pid_path = first_.pid_file;

@@ -275,6 +275,9 @@ TEST_F(ConfigTest, CrashPolicy) {
   EXPECT_EQ(r.config->crash_policy.route_window_ms, 5u);
   EXPECT_EQ(r.config->crash_policy.route_disable_ms, 7u);
   EXPECT_EQ(r.config->crash_policy.max_backoff_ms, 1000u);
+  EXPECT_EQ(error(std::string(kListener) + "crash_policy: {max_backoff_ms: 0}\n"),
+            file() + ":3:32: \"max_backoff_ms\" must be at least 250 (a worker that cannot "
+                     "start would respawn in a loop)");
   EXPECT_EQ(error(std::string(kListener) + "crash_policy: {route_crash: 1}\n"),
             file() + ":3:16: unknown key \"route_crash\" in crash_policy; did you mean "
                      "\"route_crashes\"?");
