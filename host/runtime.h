@@ -94,7 +94,7 @@ class Worker {
     count_.store(sessions_.size(), std::memory_order_relaxed);
   }
   const std::unordered_set<SessionBase*>& sessions() const { return sessions_; }
-  // Sessions plus connections still starting (see StartingConnection). Readable from any thread
+  // Sessions plus connections still starting (starting_connection()). Readable from any thread
   // (the main thread polls it while draining): a worker stops only when it is zero.
   size_t session_count() const {
     return count_.load(std::memory_order_relaxed) + starting_->load(std::memory_order_relaxed);

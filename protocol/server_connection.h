@@ -121,7 +121,10 @@ class ServerConnection {
 
   // The current time; fires due timeouts (SETTINGS ACK, idle, header block, shutdown PING).
   void on_time(uint64_t now_ms);
-  // When on_time() must next be called, or nullopt when no timer is armed.
+  // When on_time() must next be called, or nullopt when no timer is armed. It may be in the
+  // past: deadlines an API call started outside a driving call wait for a time, and ask for one
+  // by returning the last time given. A runtime then calls on_time(now) at once; arming a timer
+  // for it costs a timer system call per response (host/h2_session.h does the former).
   std::optional<uint64_t> next_wakeup_ms() const;
 
   // GOAWAY(2^31-1, NO_ERROR) + PING; on the PING ACK (or timeout) GOAWAY(last stream id);

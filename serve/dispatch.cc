@@ -41,11 +41,7 @@ void dispatch_request(const std::shared_ptr<const Router>& routes,
   const int32_t index = router.index_of(match.route);
   if (route_quarantined(index)) {
     // The master took the route out of service after repeated crashes (logged there, once).
-    const HeaderField fields[] = {{"content-type", "text/plain; charset=utf-8"},
-                                  {"retry-after", "60"}};
-    exchange->respond_with_string({503, fields},
-                                  "service unavailable: this route is disabled after repeated "
-                                  "crashes\n");
+    answer(*exchange, 503, "service unavailable: this route is disabled after repeated crashes\n");
     return;
   }
   const RunningRoute running(index);
