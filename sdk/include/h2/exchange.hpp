@@ -94,6 +94,31 @@ inline std::string exception_text() {
   }
 }
 
+// A host field list (an exchange's request head or trailers, an upstream's response head or
+// trailers) through its count/at functions: all of it, or the first field named `name`.
+template <class Handle>
+std::vector<Header> collect_fields(Handle* h, std::size_t (*count)(Handle*),
+                                   h2_header (*at)(Handle*, std::size_t)) {
+  std::vector<Header> out;
+  const std::size_t n = count(h);
+  out.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const h2_header f = at(h, i);
+    out.push_back(Header{to_view(f.name), to_view(f.value)});
+  }
+  return out;
+}
+template <class Handle>
+std::optional<std::string_view> find_field(Handle* h, std::size_t (*count)(Handle*),
+                                           h2_header (*at)(Handle*, std::size_t),
+                                           std::string_view name) {
+  for (std::size_t i = 0, n = count(h); i < n; ++i) {
+    const h2_header f = at(h, i);
+    if (to_view(f.name) == name) return to_view(f.value);
+  }
+  return std::nullopt;
+}
+
 }  // namespace detail
 
 class Exchange {
@@ -123,17 +148,17 @@ class Exchange {
   std::string_view path() const { return field(H2_REQ_PATH); }
   std::string_view protocol() const { return field(H2_REQ_PROTOCOL); }
   std::string_view peer() const { return field(H2_REQ_PEER); }
-  std::vector<Header> headers() const { return collect(api().header_count, api().header_at); }
+  std::vector<Header> headers() const {
+    return detail::collect_fields(ex_, api().header_count, api().header_at);
+  }
   // The first field named `name` (lowercase), if any.
   std::optional<std::string_view> header(std::string_view name) const {
-    for (std::size_t i = 0, n = api().header_count(ex_); i < n; ++i) {
-      h2_header h = api().header_at(ex_, i);
-      if (detail::to_view(h.name) == name) return detail::to_view(h.value);
-    }
-    return std::nullopt;
+    return detail::find_field(ex_, api().header_count, api().header_at, name);
   }
   // Request trailers (after the body's end).
-  std::vector<Header> trailers() const { return collect(api().trailer_count, api().trailer_at); }
+  std::vector<Header> trailers() const {
+    return detail::collect_fields(ex_, api().trailer_count, api().trailer_at);
+  }
 
   // ---- request body: one chunk per call (backpressure) ----
   // Exactly one of on_chunk (a view valid during the call) / on_eof / on_cancelled runs.
@@ -229,16 +254,6 @@ class Exchange {
   std::string_view field(int which) const {
     return detail::to_view(api().request_field(ex_, which));
   }
-  std::vector<Header> collect(std::size_t (*count)(h2_exchange*),
-                              h2_header (*at)(h2_exchange*, std::size_t)) const {
-    std::vector<Header> out;
-    for (std::size_t i = 0, n = count(ex_); i < n; ++i) {
-      h2_header h = at(ex_, i);
-      out.push_back(Header{detail::to_view(h.name), detail::to_view(h.value)});
-    }
-    return out;
-  }
-
   h2_exchange* ex_ = nullptr;
 };
 

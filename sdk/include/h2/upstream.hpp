@@ -83,20 +83,16 @@ class Upstream {
   // From on_response on: the response ended with its head (no body, no trailers will come).
   bool ended_with_head() const { return api().upstream_ended_with_head(up_) != 0; }
   std::vector<Header> headers() const {
-    return collect(api().upstream_header_count, api().upstream_header_at);
+    return detail::collect_fields(up_, api().upstream_header_count, api().upstream_header_at);
   }
   std::optional<std::string_view> header(std::string_view name) const {
-    for (std::size_t i = 0, n = api().upstream_header_count(up_); i < n; ++i) {
-      h2_header h = api().upstream_header_at(up_, i);
-      if (detail::to_view(h.name) == name) return detail::to_view(h.value);
-    }
-    return std::nullopt;
+    return detail::find_field(up_, api().upstream_header_count, api().upstream_header_at, name);
   }
   // Exactly one of the three runs (on_cancelled: reset, failure or release).
   Result read(std::function<void(std::string_view)> on_chunk, std::function<void()> on_eof,
               std::function<void()> on_cancelled = {});
   std::vector<Header> trailers() const {
-    return collect(api().upstream_trailer_count, api().upstream_trailer_at);
+    return detail::collect_fields(up_, api().upstream_trailer_count, api().upstream_trailer_at);
   }
 
   Result write(std::string_view bytes) {
@@ -126,16 +122,6 @@ class Upstream {
  private:
   explicit Upstream(h2_upstream* up) : up_(up) {}
   static const h2_host_api& api() { return host_api(); }
-  std::vector<Header> collect(std::size_t (*count)(h2_upstream*),
-                              h2_header (*at)(h2_upstream*, std::size_t)) const {
-    std::vector<Header> out;
-    for (std::size_t i = 0, n = count(up_); i < n; ++i) {
-      h2_header h = at(up_, i);
-      out.push_back(Header{detail::to_view(h.name), detail::to_view(h.value)});
-    }
-    return out;
-  }
-
   h2_upstream* up_ = nullptr;
 };
 
