@@ -93,16 +93,19 @@ uint8_t first_byte(const HeaderField& f, Encoder& encoder) {
   return static_cast<uint8_t>(out.at(0));
 }
 
+// The representation RFC 7541 §6 the encoder chose for `f`, by its first octet.
+const char* representation(const HeaderField& f, Encoder& encoder) {
+  const uint8_t b = first_byte(f, encoder);
+  if (b & 0x80) return "indexed";
+  if (b & 0x40) return "incremental";
+  if ((b & 0xf0) == 0x10) return "never";
+  return "without";
+}
+
 // The indexing policy documented in encoder.h.
 TEST(EncoderPolicy, RepresentationPerField) {
   Encoder e;
-  auto kind = [&e](HeaderField f) {
-    const uint8_t b = first_byte(f, e);
-    if (b & 0x80) return "indexed";
-    if (b & 0x40) return "incremental";
-    if ((b & 0xf0) == 0x10) return "never";
-    return "without";
-  };
+  auto kind = [&e](const HeaderField& f) { return representation(f, e); };
   EXPECT_STREQ(kind({"authorization", "Basic dXNlcjpwYXNzd29yZA=="}), "never");
   EXPECT_STREQ(kind({"proxy-authorization", "x"}), "never");
   EXPECT_STREQ(kind({"cookie", "id=42"}), "never");
@@ -127,12 +130,7 @@ TEST(EncoderPolicy, RepresentationPerField) {
 // the connection (content-length, etag, last-modified) costs one octet per field from then on.
 TEST(EncoderPolicy, RepeatedValuesAreIndexedOnSecondSight) {
   Encoder e;
-  auto kind = [&e](HeaderField f) {
-    const uint8_t b = first_byte(f, e);
-    if (b & 0x80) return "indexed";
-    if (b & 0x40) return "incremental";
-    return "without";
-  };
+  auto kind = [&e](const HeaderField& f) { return representation(f, e); };
   const HeaderField etag{"etag", "\"5f3a-1b\""};
   EXPECT_STREQ(kind(etag), "without");      // first sight: a one-off value is not kept
   EXPECT_STREQ(kind(etag), "incremental");  // second sight: indexed
