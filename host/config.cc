@@ -9,6 +9,7 @@
 #include <array>
 #include <optional>
 #include <charconv>
+#include <cstdio>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -51,12 +52,14 @@ constexpr std::array kTopKeys = {
     "limits"sv,  "timeouts"sv,       "http1"sv,  "logs"sv,   "connections"sv,
     "crash_policy"sv};
 constexpr std::array kListenerKeys = {"listen"sv, "tls"sv, "runtime"sv, "protocols"sv,
-                                      "reuseport"sv};
+                                      "reuseport"sv, "tap"sv};
+constexpr std::array kTapKeys = {"device"sv, "mac"sv, "prefix"sv, "gateway"sv, "address6"sv,
+                                 "max_connections"sv, "mtu"sv};
 constexpr std::array kProtocolNames = {"h2"sv, "h2c"sv, "http/1.1"sv};
 constexpr std::array kConnectionsKeys = {"max_per_address"sv};
 constexpr std::array kCrashPolicyKeys = {"route_crashes"sv, "route_window_ms"sv,
                                          "route_disable_ms"sv, "max_backoff_ms"sv};
-constexpr std::array kRuntimes = {"asio"sv, "io_uring"sv};
+constexpr std::array kRuntimes = {"asio"sv, "io_uring"sv, "lwip"sv};
 constexpr std::array kTlsKeys = {"certificate"sv, "key"sv};
 constexpr std::array kModulesKeys = {"directory"sv, "files"sv, "config"sv};
 constexpr std::array kRouteKeys = {"authority"sv, "path"sv,   "prefix"sv,
@@ -105,6 +108,9 @@ class Validator {
         config.server_header = value == "off" ? "" : value;
       } else if (key == "runtime") {
         config.runtime = runtime(v);
+        if (config.runtime == Runtime::kLwip) {
+          fail(v, "runtime \"lwip\" is a listener's, with \"tap\" (its device)");
+        }
       } else if (key == "listeners") {
         listeners(v, config);
       } else if (key == "modules") {
@@ -242,19 +248,23 @@ class Validator {
       listener.where = location(item);
       bool has_listen = false;
       bool runtime_set = false;
-      std::optional<YAML::Node> protocols_node, reuseport_node;
+      std::optional<YAML::Node> protocols_node, reuseport_node, tap_node, runtime_node;
       for_each_key(item, "a listener", kListenerKeys, [&](std::string_view key, const auto& v) {
         if (key == "listen") {
           has_listen = true;
           listen_address(v, listener);
         } else if (key == "runtime") {
           listener.runtime = runtime(v);
+          runtime_node.emplace(v);
           runtime_set = true;
         } else if (key == "protocols") {
           protocols_node.emplace(v);
         } else if (key == "reuseport") {
           reuseport_node.emplace(v);
           listener.reuseport = boolean(v, "reuseport");
+        } else if (key == "tap") {
+          tap_node.emplace(v);
+          tap(v, listener.tap);
         } else {
           expect(v, YAML::NodeType::Map, "tls", "a map");
           TlsConfig tls;
@@ -281,9 +291,91 @@ class Validator {
         listener.reuseport = false;
       }
       if (protocols_node) listener.protocols = protocols(*protocols_node, listener.tls.has_value());
+      if (tap_node || listener.runtime == Runtime::kLwip) {
+        tap_listener(item, listener, tap_node, runtime_node, protocols_node);
+        runtime_set = true;
+      }
+      if (listener.kind == ListenerConfig::Kind::kTap) {
+        // lwIP keeps its state in globals: one stack, so one tap listener, per process.
+        for (const ListenerConfig& other : config.listeners) {
+          if (other.kind == ListenerConfig::Kind::kTap) {
+            fail(item, "only one tap listener is served per h2host (lwIP is one stack per process)");
+          }
+        }
+      }
       config.listeners.push_back(std::move(listener));
       listener_runtime_set_.push_back(runtime_set);
     }
+  }
+
+  // A listener with `tap:` is served by the lwIP runtime on its own TCP/IP stack; what that
+  // runtime does not serve yet is refused here, by name, rather than ignored.
+  void tap_listener(const YAML::Node& item, ListenerConfig& listener,
+                    const std::optional<YAML::Node>& tap_node,
+                    const std::optional<YAML::Node>& runtime_node,
+                    const std::optional<YAML::Node>& protocols_node) {
+    if (!tap_node) fail(*runtime_node, "runtime \"lwip\" needs \"tap\" (the device it runs on)");
+    if (runtime_node && listener.runtime != Runtime::kLwip) {
+      fail(*runtime_node, "a listener with \"tap\" runs on runtime \"lwip\"");
+    }
+    if (listener.kind != ListenerConfig::Kind::kTcp ||
+        listener.address.find(':') != std::string::npos) {
+      fail(item["listen"], "a tap listener's \"listen\" is its stack's IPv4 ADDRESS:PORT");
+    }
+    if (listener.tls) fail(item["tls"], "TLS on a tap listener is not served yet");
+    if (protocols_node && listener.protocols.http1) {
+      fail(*protocols_node, "a tap listener serves h2 (prior knowledge) only so far");
+    }
+    listener.kind = ListenerConfig::Kind::kTap;
+    listener.runtime = Runtime::kLwip;
+    listener.reuseport = false;
+    listener.protocols = serve::Protocols{true, false};
+    listener.tap.address = listener.address;
+    listener.tap.port = listener.port;
+  }
+
+  void tap(const YAML::Node& node, lwip_runtime::TapConfig& tap) {
+    expect(node, YAML::NodeType::Map, "tap", "a map");
+    bool has_device = false;
+    for_each_key(node, "tap", kTapKeys, [&](std::string_view key, const auto& v) {
+      if (key == "device") {
+        tap.device = string(v, "device");
+        if (tap.device.empty() || tap.device.size() > 15) {
+          fail(v, "\"device\" must be an interface name of 1 to 15 bytes");
+        }
+        has_device = true;
+      } else if (key == "mac") {
+        const std::string text = string(v, "mac");
+        unsigned b[6];
+        char tail = 0;
+        if (std::sscanf(text.c_str(), "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
+                        &b[4], &b[5], &tail) != 6 || (b[0] & 1) != 0) {
+          fail(v, "\"mac\" must be a unicast MAC address like 02:00:00:00:00:02, got " +
+                      quoted(text));
+        }
+        for (int i = 0; i < 6; ++i) tap.mac[i] = static_cast<uint8_t>(b[i]);
+      } else if (key == "prefix") {
+        tap.prefix = static_cast<unsigned>(integer(v, "prefix", 1, 32));
+      } else if (key == "gateway") {
+        tap.gateway = string(v, "gateway");
+        if (!is_ip_literal(tap.gateway) || tap.gateway.find(':') != std::string::npos) {
+          fail(v, "\"gateway\" must be an IPv4 address, got " + quoted(tap.gateway));
+        }
+      } else if (key == "address6") {
+        const std::string text = string(v, "address6");
+        const size_t slash = text.find('/');
+        tap.address6 = text.substr(0, slash);
+        if (!is_ip_literal(tap.address6) || tap.address6.find(':') == std::string::npos ||
+            (slash != std::string::npos && text.substr(slash + 1) != "64")) {
+          fail(v, "\"address6\" must be an IPv6 address (a /64), got " + quoted(text));
+        }
+      } else if (key == "mtu") {
+        tap.mtu = static_cast<uint16_t>(integer(v, "mtu", 576, 1500));
+      } else {
+        tap.max_connections = static_cast<unsigned>(integer(v, "max_connections", 1, 1'000'000));
+      }
+    });
+    if (!has_device) fail(node, "tap needs \"device\"");
   }
 
   // `protocols: [h2, http/1.1]`: h2 is HTTP/2 by ALPN on TLS and with prior knowledge (or
@@ -314,7 +406,8 @@ class Validator {
     const std::string text = string(node, "runtime");
     if (text == "asio") return Runtime::kAsio;
     if (text == "io_uring") return Runtime::kIoUring;
-    std::string message = "runtime " + quoted(text) + " is not one of asio, io_uring";
+    if (text == "lwip") return Runtime::kLwip;
+    std::string message = "runtime " + quoted(text) + " is not one of asio, io_uring, lwip";
     const std::string hint = nearest_key(text, kRuntimes);
     if (!hint.empty()) message += "; did you mean " + quoted(hint) + "?";
     fail(node, message);
@@ -598,7 +691,12 @@ bool Validator::is_ip_literal(const std::string& host) {
 }  // namespace
 
 const char* runtime_name(Runtime runtime) {
-  return runtime == Runtime::kIoUring ? "io_uring" : "asio";
+  switch (runtime) {
+    case Runtime::kIoUring: return "io_uring";
+    case Runtime::kLwip: return "lwip";
+    case Runtime::kAsio: break;
+  }
+  return "asio";
 }
 
 ConfigResult parse_config(const std::string& text, const std::filesystem::path& file) {

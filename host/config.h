@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "lwip_runtime/tap_config.h"
 #include "serve/config_value.h"
 #include "serve/first_bytes.h"
 #include "serve/log.h"
@@ -26,21 +27,25 @@ struct TlsConfig {
   std::filesystem::path key;          // PEM private key; must exist and be readable
 };
 
-// The I/O runtime that serves a listener's connections: Asio (epoll) or io_uring
-// (host/uring/); both serve the same modules through serve/.
-enum class Runtime { kAsio, kIoUring };
+// The I/O runtime that serves a listener's connections: Asio (epoll), io_uring (host/uring/) or
+// lwIP on a TAP device (lwip_runtime/, a listener with `tap:`); all serve the same modules
+// through serve/.
+enum class Runtime { kAsio, kIoUring, kLwip };
 const char* runtime_name(Runtime runtime);
 
 // One listening socket. By default a listener serves HTTP/1.1, HTTP/1.1 with Upgrade: h2c and
 // h2c with prior knowledge on the same port; with `tls`, ALPN chooses h2 or http/1.1 instead.
 // `protocols:` narrows that (nginx `listen ... http2`, h2o `http2-*`): h2 only, HTTP/1.1 only.
 struct ListenerConfig {
-  enum class Kind { kTcp, kUnix };
+  // kTap: the listener is a whole network host of its own: lwIP on a TAP device (`tap:`),
+  // listening on `address`:`port`, which is the stack's own address (lwip_runtime/README.md).
+  enum class Kind { kTcp, kUnix, kTap };
   Kind kind = Kind::kTcp;
   std::string address;           // kTcp: IPv4/IPv6 literal ("127.0.0.1", "::1")
   uint16_t port = 0;             // kTcp: 0 = ephemeral (the bound port is logged)
   std::filesystem::path path;    // kUnix: socket path (an existing socket file is replaced)
   std::optional<TlsConfig> tls;  // absent = cleartext
+  lwip_runtime::TapConfig tap;   // kTap: the device, MAC, prefix, gateway, IPv6 address
   Runtime runtime = Runtime::kAsio;  // `runtime:` of the listener, else the top-level one
   serve::Protocols protocols;        // `protocols: [h2, http/1.1]` (h2c accepted on cleartext)
   // TCP under the master: one SO_REUSEPORT socket per worker, so the kernel spreads new

@@ -54,12 +54,21 @@ uint16_t bound_port(const ListenSocket& socket) {
 
 std::string listener_key(const ListenerConfig& config) {
   if (config.kind == ListenerConfig::Kind::kUnix) return "unix:" + config.path.string();
+  if (config.kind == ListenerConfig::Kind::kTap) return tap_bound(config);
   return std::string(config.reuseport ? "tcp-reuseport:" : "tcp:") + config.address + ":" +
          std::to_string(config.port);
 }
 
+std::string tap_bound(const ListenerConfig& config) {
+  return "tap:" + config.tap.device + "/" + config.address + ":" + std::to_string(config.port);
+}
+
 std::shared_ptr<ListenSocket> bind_listener(const ListenerConfig& config, std::string* error,
                                             std::optional<uint16_t> port_override) {
+  if (config.kind == ListenerConfig::Kind::kTap) {
+    // Nothing to bind in the kernel: the lwIP runtime attaches to the device in the worker.
+    return std::make_shared<ListenSocket>(-1, tap_bound(config), false, std::filesystem::path());
+  }
   const uint16_t port = port_override.value_or(config.port);
   sockaddr_storage addr{};
   socklen_t len = 0;

@@ -47,6 +47,11 @@ class ListenSocket {
 std::shared_ptr<ListenSocket> bind_listener(const ListenerConfig& config, std::string* error,
                                             std::optional<uint16_t> port = std::nullopt);
 
+// A tap listener (ListenerConfig::Kind::kTap) has no kernel socket: bind_listener returns a
+// placeholder (fd -1) named "tap:DEVICE/ADDRESS:PORT", the lwIP runtime's to serve, and only the
+// worker in slot 0 is given it (lwIP is one stack per process, the device one wire).
+std::string tap_bound(const ListenerConfig& config);
+
 // The port a TCP listening socket is bound to (0 for a Unix socket).
 uint16_t bound_port(const ListenSocket& socket);
 

@@ -80,7 +80,8 @@ struct Generation {
   std::vector<std::shared_ptr<ListenSocket>> sockets_for(unsigned slot) const {
     std::vector<std::shared_ptr<ListenSocket>> out;
     for (size_t i = 0; i < groups.size(); ++i) {
-      out.push_back(groups[i][per_slot(config.listeners[i]) ? slot : 0]);
+      const bool tap = config.listeners[i].kind == ListenerConfig::Kind::kTap;
+      out.push_back(tap && slot != 0 ? nullptr : groups[i][per_slot(config.listeners[i]) ? slot : 0]);
     }
     return out;
   }
@@ -255,10 +256,11 @@ void Master::log_listeners(const Generation& generation) const {
   for (size_t i = 0; i < generation.groups.size(); ++i) {
     const ListenerConfig& l = generation.config.listeners[i];
     const bool uring = l.runtime == Runtime::kIoUring && !l.tls && uring_problem.empty();
+    const char* runtime = uring ? "io_uring" : l.runtime == Runtime::kLwip ? "lwip" : "asio";
     const size_t group = Generation::per_slot(l) ? generation.groups[i].size() : 0;
     reuseport = reuseport || group > 0;
     H2_LOG(kNotice, std::string("listening on ") + (l.tls ? "https://" : "http://") +
-                        generation.groups[i][0]->bound() + " (" + (uring ? "io_uring" : "asio") +
+                        generation.groups[i][0]->bound() + " (" + runtime +
                         ")" +
                         (group > 0 ? ", reuseport: " + std::to_string(group) + " socket(s)"
                                    : std::string()));
@@ -297,7 +299,9 @@ bool Master::start_generation(HostConfig config, std::string* error) {
     }
     group.resize(per_slot ? config.workers : 1);
     for (auto& socket : group) {
-      if (socket && socket->fd() >= 0) continue;  // taken over (closed: a slot in backoff)
+      if (socket && (socket->fd() >= 0 || listener.kind == ListenerConfig::Kind::kTap)) {
+        continue;  // taken over (closed: a slot in backoff; a tap listener has no descriptor)
+      }
       socket = port == 0 ? bind_listener(listener, error) : bind_listener(listener, error, port);
       if (!socket) return false;
       if (port == 0) port = bound_port(*socket);

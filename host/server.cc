@@ -17,6 +17,7 @@
 #include "host/sessions.h"
 #include "host/tls.h"
 #include "host/uring/uring_worker.h"
+#include "lwip_runtime/runtime.h"
 #include "serve/log.h"
 
 namespace h2::host {
@@ -60,6 +61,7 @@ unsigned Server::threads() const {
 
 Server::~Server() {
   for (auto& w : uring_workers_) w->stop_and_join();
+  if (lwip_) lwip_->stop_and_join();
 }
 
 std::shared_ptr<const Snapshot> Server::snapshot() const {
@@ -70,6 +72,7 @@ std::shared_ptr<const Snapshot> Server::snapshot() const {
 std::vector<std::string> Server::bound() const {
   std::vector<std::string> out;
   for (const auto& l : listeners_) out.push_back(l->bound);
+  if (lwip_) out.push_back(lwip_bound_);
   return out;
 }
 
@@ -85,6 +88,7 @@ std::string Server::open() {
     H2_LOG(kNotice, "listening on " + std::string(listener->config.tls ? "https://" : "http://") +
                         listener->bound + " (" + (listener->uring ? "io_uring" : "asio") + ")");
   }
+  if (lwip_) H2_LOG(kNotice, "listening on http://" + lwip_bound_ + " (lwip: " + lwip_->describe() + ")");
   return {};
 }
 
@@ -93,6 +97,11 @@ std::string Server::adopt(std::vector<std::shared_ptr<ListenSocket>> sockets) {
   if (sockets.size() != configs.size()) return "internal: listener sockets do not match";
   for (size_t i = 0; i < configs.size(); ++i) {
     const ListenerConfig& config = configs[i];
+    if (config.kind == ListenerConfig::Kind::kTap) {
+      if (!sockets[i]) continue;  // another worker's (slot 0 serves the one stack)
+      if (std::string error = start_lwip(config, sockets[i]->bound()); !error.empty()) return error;
+      continue;
+    }
     auto listener = std::make_unique<Listener>();
     listener->config = config;
     listener->socket = std::move(sockets[i]);
@@ -131,6 +140,30 @@ std::string Server::adopt(std::vector<std::shared_ptr<ListenSocket>> sockets) {
     listeners_.push_back(std::move(listener));
   }
   open_uring_workers();
+  return {};
+}
+
+// The tap listener: a whole TCP/IP stack of its own on one thread (lwip_runtime/README.md).
+std::string Server::start_lwip(const ListenerConfig& config, std::string bound) {
+  lwip_ = std::make_unique<lwip_runtime::Runtime>(config.tap, [this] {
+    std::shared_ptr<const Snapshot> current = snapshot();
+    const HostConfig& c = current->config;
+    lwip_runtime::Serving serving;
+    serving.router = current->router;
+    serving.policy.protocols = serve::Protocols{true, false};
+    serving.policy.limits = c.limits;
+    serving.policy.preface_ms = c.timeouts.preface_ms;
+    serving.policy.write_ms = c.timeouts.write_ms;
+    serving.policy.shutdown_ms = c.timeouts.shutdown_ms;
+    serving.keep_alive = current;
+    return serving;
+  });
+  lwip_bound_ = std::move(bound);
+  if (std::string error = lwip_->start(tap_may_wait_); !error.empty()) {
+    lwip_.reset();
+    return config.where.file + ':' + std::to_string(config.where.line) + ':' +
+           std::to_string(config.where.column) + ": " + error;
+  }
   return {};
 }
 
@@ -301,6 +334,7 @@ int Server::run() {
   }
   run_loop(main_);
   for (auto& worker : uring_workers_) worker->stop_and_join();
+  if (lwip_) lwip_->stop_and_join();
   guards.clear();
   for (auto& worker : workers_) worker->context().stop();
   for (auto& thread : threads) thread.join();
@@ -357,6 +391,7 @@ void Server::begin_shutdown() {
     });
   }
   for (auto& worker : uring_workers_) worker->shutdown_gracefully();
+  if (lwip_) lwip_->shutdown_gracefully();
   stop_deadline_ms_ = steady_now_ms() + snapshot()->config.timeouts.shutdown_ms;
   check_drained();
 }
@@ -365,6 +400,7 @@ void Server::check_drained() {
   size_t open = 0;
   for (auto& worker : workers_) open += worker->session_count();
   for (auto& worker : uring_workers_) open += worker->session_count();
+  if (lwip_) open += lwip_->session_count();
   if (open == 0 || steady_now_ms() >= stop_deadline_ms_) {
     if (open != 0)
       H2_LOG(kNotice, "shutdown timeout: closing " + std::to_string(open) + " connections");
@@ -377,6 +413,7 @@ void Server::check_drained() {
       });
     }
     for (auto& worker : uring_workers_) worker->close_now();
+    if (lwip_) lwip_->close_now();
     // Let the workers run the close handlers briefly, then stop.
     timers_->drain.expires_after(std::chrono::milliseconds(open == 0 ? 0 : 50));
     timers_->drain.async_wait([this](boost::system::error_code) { main_.stop(); });

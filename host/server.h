@@ -38,6 +38,11 @@ namespace uring {
 class UringWorker;
 struct Accepted;
 }
+}  // namespace h2::host
+namespace h2::lwip_runtime {
+class Runtime;
+}
+namespace h2::host {
 
 enum class ServerRole { kSingleProcess, kWorkerProcess };
 
@@ -56,6 +61,9 @@ class Server {
   // Serves listening sockets bound elsewhere (by the master), one per snapshot listener in
   // order. Builds the TLS contexts; returns the first error, empty on success. Logs nothing.
   std::string adopt(std::vector<std::shared_ptr<ListenSocket>> sockets);
+  // Before adopt(): a tap listener's device still held by another process is waited for (a
+  // reload's new generation) instead of refused (a second h2host on the same device).
+  void wait_for_busy_tap(bool wait) { tap_may_wait_ = wait; }
   // Runs until a graceful stop completes. Returns the process exit code.
   int run();
   // Starts a graceful stop (thread-safe; what SIGTERM does).
@@ -78,6 +86,7 @@ class Server {
   unsigned threads() const;
   // io_uring listeners: the workers that accept and serve them, or a one-line fallback to Asio.
   void open_uring_workers();
+  std::string start_lwip(const ListenerConfig& config, std::string bound);
   void hand_to_asio(int fd, bool unix_socket, std::string peer, std::string initial,
                     uring::Accepted accepted);
 
@@ -86,6 +95,9 @@ class Server {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::vector<std::unique_ptr<uring::UringWorker>> uring_workers_;
+  std::unique_ptr<lwip_runtime::Runtime> lwip_;  // the tap listener's stack, if this process serves it
+  std::string lwip_bound_;
+  bool tap_may_wait_ = false;
   std::atomic<size_t> next_handoff_{0};
   Reloader reloader_;
   mutable std::mutex snapshot_mutex_;

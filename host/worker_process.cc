@@ -89,8 +89,11 @@ void run_worker_process(WorkerLaunch launch) {
                                    [fd](const std::string& step) { report(fd, 'P', step); });
     if (!snapshot) fail(fd, error);
     serve::set_server_header(snapshot->config.server_header);
-    for (auto& socket : launch.sockets) socket->disown_path();  // the master's to remove
+    for (auto& socket : launch.sockets) {
+      if (socket) socket->disown_path();  // the master's to remove (null: a tap listener of slot 0)
+    }
     Server server(snapshot, nullptr, ServerRole::kWorkerProcess);
+    server.wait_for_busy_tap(launch.generation > 1);  // the previous generation lets go
     if (error = server.adopt(std::move(launch.sockets)); !error.empty()) fail(fd, error);
     if (error = drop_privileges(config.user, config.group); !error.empty()) fail(fd, error);
     report(fd, 'R', "");

@@ -10,7 +10,7 @@ packages=(
   clang libclang-rt-14-dev
   # libraries (host/ only uses Boost, OpenSSL and yaml-cpp)
   libboost1.81-dev libboost-filesystem1.81-dev libboost-system1.81-dev
-  libyaml-cpp-dev libssl-dev openssl liburing-dev
+  libyaml-cpp-dev libssl-dev openssl liburing-dev liblwip-dev iproute2
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev libnghttp2-dev nlohmann-json3-dev
   # real peers used by integration tests and benchmarks

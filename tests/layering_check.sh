@@ -19,8 +19,10 @@ check protocol 'hpack/|protocol/' 'host/|sdk/|boost|openssl|yaml-cpp|sys/|unistd
 check sdk 'sdk/|h2/' 'boost|openssl|yaml-cpp'
 # Module serving runs under any runtime: no Asio/Beast (boost), OpenSSL, yaml-cpp, nor the host.
 check serve 'hpack/|protocol/|serve/|h2/' 'boost|openssl|yaml-cpp|asio|liburing'
+# The lwIP runtime: serve/ and below, lwIP (angle-bracket includes); never the host, Asio or Boost.
+check lwip_runtime 'hpack/|protocol/|serve/|h2/|lwip_runtime/' 'boost|yaml-cpp|asio|liburing|host/'
 check modules 'sdk/|h2/|modules/' 'boost|openssl|yaml-cpp'
 check spec-handlers 'sdk/|h2/|spec-handlers/' 'boost|openssl|yaml-cpp'
 check examples 'hpack/|protocol/|examples/' 'host/|sdk/|boost|openssl|yaml-cpp'
 if ((fail)); then echo "layering: FAILED"; exit 1; fi
-echo "layering: hpack, protocol, sdk, serve, modules, spec-handlers and examples respect the layer rules"
+echo "layering: hpack, protocol, sdk, serve, lwip_runtime, modules, spec-handlers and examples respect the layer rules"
