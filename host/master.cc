@@ -256,7 +256,9 @@ void Master::log_listeners(const Generation& generation) const {
   for (size_t i = 0; i < generation.groups.size(); ++i) {
     const ListenerConfig& l = generation.config.listeners[i];
     const bool uring = l.runtime == Runtime::kIoUring && !l.tls && uring_problem.empty();
-    const char* runtime = uring ? "io_uring" : l.runtime == Runtime::kLwip ? "lwip" : "asio";
+    const std::string runtime = uring ? "io_uring"
+                                : l.runtime == Runtime::kLwip ? "lwip: " + lwip_runtime::describe(l.tap)
+                                                              : "asio";
     const size_t group = Generation::per_slot(l) ? generation.groups[i].size() : 0;
     reuseport = reuseport || group > 0;
     H2_LOG(kNotice, std::string("listening on ") + (l.tls ? "https://" : "http://") +

@@ -135,12 +135,6 @@ void Stack::check_timeouts() { sys_check_timeouts(); }
 
 uint32_t Stack::next_timeout_ms() const { return sys_timeouts_sleeptime(); }
 
-std::string Stack::describe() const {
-  std::string text = config_.address + "/" + std::to_string(config_.prefix);
-  if (!config_.address6.empty()) {
-    text += " [" + config_.address6 + "]/" + std::to_string(config_.prefix6);
-  }
-  return text + " on tap " + config_.device;
-}
+std::string Stack::describe() const { return lwip_runtime::describe(config_); }
 
 }  // namespace h2::lwip_runtime

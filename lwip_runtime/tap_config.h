@@ -23,4 +23,11 @@ struct TapConfig {
   unsigned max_connections = 1024;
 };
 
+// "10.77.0.2/24 [fd77::2]/64 on tap h2tap0", for logs.
+inline std::string describe(const TapConfig& c) {
+  std::string text = c.address + "/" + std::to_string(c.prefix);
+  if (!c.address6.empty()) text += " [" + c.address6 + "]/" + std::to_string(c.prefix6);
+  return text + " on tap " + c.device;
+}
+
 }  // namespace h2::lwip_runtime

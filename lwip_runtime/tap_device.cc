@@ -20,6 +20,13 @@ TapDevice::OpenResult TapDevice::open(const std::string& name, std::string* erro
              " bytes";
     return OpenResult::kFailed;
   }
+  // TUNSETIFF would create a missing device (as root): a mistyped name would then serve on a
+  // wire nobody is connected to. The operator creates the device and its kernel side.
+  if (::if_nametoindex(name.c_str()) == 0) {
+    *error = "cannot attach to tap device \"" + name +
+             "\": no such device (create it first: ip tuntap add " + name + " mode tap)";
+    return OpenResult::kFailed;
+  }
   const int fd = ::open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
     *error = std::string("cannot open /dev/net/tun for tap device \"") + name +

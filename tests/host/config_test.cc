@@ -335,5 +335,55 @@ TEST_F(ConfigTest, EveryConnectionOptionIsConfigurable) {
   EXPECT_EQ(connection_limit_specs().size(), 24u);
 }
 
+// lwip_runtime/README.md: a listener with `tap:` is the lwIP runtime's; what it does not serve
+// yet is refused by name.
+TEST_F(ConfigTest, TapListenerIsReadWithItsStack) {
+  ConfigResult r = parse(
+      "listeners:\n  - listen: 10.77.0.2:8080\n    tap: {device: h2tap0, mac: '02:aa:00:00:00:07',"
+      " prefix: 16, gateway: 10.77.0.1, address6: 'fd77::2/64', max_connections: 64}\n");
+  ASSERT_TRUE(r) << r.error;
+  const ListenerConfig& l = r.config->listeners[0];
+  EXPECT_EQ(l.kind, ListenerConfig::Kind::kTap);
+  EXPECT_EQ(l.runtime, Runtime::kLwip);
+  EXPECT_FALSE(l.reuseport);
+  EXPECT_TRUE(l.protocols.http2);
+  EXPECT_FALSE(l.protocols.http1);
+  EXPECT_EQ(l.tap.device, "h2tap0");
+  EXPECT_EQ(l.tap.address, "10.77.0.2");
+  EXPECT_EQ(l.tap.port, 8080);
+  EXPECT_EQ(l.tap.prefix, 16u);
+  EXPECT_EQ(l.tap.gateway, "10.77.0.1");
+  EXPECT_EQ(l.tap.address6, "fd77::2");
+  EXPECT_EQ(l.tap.max_connections, 64u);
+  EXPECT_EQ(l.tap.mac[1], 0xaa);
+  EXPECT_EQ(l.tap.mac[5], 0x07);
+}
+
+TEST_F(ConfigTest, TapListenerRefusalsNameTheKey) {
+  const std::string tap = "listeners:\n  - listen: 10.77.0.2:80\n    tap: {device: t0";
+  EXPECT_EQ(error(tap + ", mac: 'ff:00:00:00:00:01'}\n"),
+            file() + ":3:28: \"mac\" must be a unicast MAC address like 02:00:00:00:00:02, got "
+                     "\"ff:00:00:00:00:01\"");
+  EXPECT_EQ(error(tap + ", devcie: x}\n"),
+            file() + ":3:23: unknown key \"devcie\" in tap; did you mean \"device\"?");
+  EXPECT_EQ(error("listeners:\n  - listen: 10.77.0.2:80\n    tap: {mac: '02:00:00:00:00:01'}\n"),
+            file() + ":3:10: tap needs \"device\"");
+  EXPECT_EQ(error(tap + "}\n    protocols: [http/1.1]\n"),
+            file() + ":4:16: a tap listener serves h2 (prior knowledge) only so far");
+  EXPECT_EQ(error(tap + "}\n    tls: {certificate: cert.pem, key: key.pem}\n"),
+            file() + ":4:10: TLS on a tap listener is not served yet");
+  EXPECT_EQ(error("listeners:\n  - listen: '[fd77::2]:80'\n    tap: {device: t0}\n"),
+            file() + ":2:13: a tap listener's \"listen\" is its stack's IPv4 ADDRESS:PORT");
+  EXPECT_EQ(error("listeners:\n  - listen: 10.77.0.2:80\n    runtime: lwip\n"),
+            file() + ":3:14: runtime \"lwip\" needs \"tap\" (the device it runs on)");
+  EXPECT_EQ(error(tap + "}\n    runtime: io_uring\n"),
+            file() + ":4:14: a listener with \"tap\" runs on runtime \"lwip\"");
+  EXPECT_EQ(error(std::string(kListener) + "runtime: lwip\n"),
+            file() + ":3:10: runtime \"lwip\" is a listener's, with \"tap\" (its device)");
+  EXPECT_EQ(error(tap + "}\n  - listen: 10.78.0.2:80\n    tap: {device: t1}\n"),
+            file() + ":4:5: only one tap listener is served per h2host (lwIP is one stack per "
+                     "process)");
+}
+
 }  // namespace
 }  // namespace h2::host

@@ -47,7 +47,7 @@ def children(pid):
 class Host:
     """One h2host process with a generated config; ports discovered from its error log."""
 
-    def __init__(self, config, cwd=None):
+    def __init__(self, config, cwd=None, prefix=()):
         self.dir = tempfile.mkdtemp(prefix="h2host-it-")
         self.log = os.path.join(self.dir, "error.log")
         self.access = os.path.join(self.dir, "access.log")
@@ -56,7 +56,9 @@ class Host:
         with open(os.path.join(self.dir, "www", "a.txt"), "w") as f:
             f.write("0123456789" * 100)
         self.write_config(config)
-        self.proc = subprocess.Popen([H2HOST, "-c", self.config], cwd=cwd, stdout=subprocess.PIPE,
+        # prefix: e.g. ("ip", "netns", "exec", NAME), which execs h2host in a namespace.
+        self.proc = subprocess.Popen([*prefix, H2HOST, "-c", self.config], cwd=cwd,
+                                     stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True)
         self.endpoints = self.wait_for("started with")
 
