@@ -175,10 +175,16 @@ void TcpConnection::write(uint64_t now) {
   if (wrote) tcp_output(pcb_);
 }
 
+// We closed first (the lingering close sent our FIN) and the peer acknowledged every byte: the
+// pcb is dropped with RST rather than left in TIME_WAIT for 2 MSL. lwIP answers a new SYN that
+// reuses a TIME_WAIT pcb's port pair with a bare ACK (Linux accepts it, RFC 6191), so the
+// client's SYN waits out a 1 s retransmission; with many short connections, ports collide.
+// The peer has everything and has closed its side: the RST costs it nothing.
 void TcpConnection::close_pcb() {
   if (pcb_ == nullptr) return;
   forget_callbacks(pcb_);
-  if (tcp_close(pcb_) != ERR_OK) tcp_abort(pcb_);
+  const bool delivered = pcb_->unsent == nullptr && pcb_->unacked == nullptr;
+  if ((write_shut_ && delivered) || tcp_close(pcb_) != ERR_OK) tcp_abort(pcb_);
   pcb_ = nullptr;
 }
 

@@ -85,6 +85,7 @@ void ConnectionDriver::start_http2(std::string_view initial, uint64_t now) {
 
 void ConnectionDriver::on_peer_eof(uint64_t now, bool failed) {
   now_ = now;
+  peer_eof_ = true;
   switch (state_) {
     case State::kSniffing:
     case State::kLingering:
@@ -134,6 +135,7 @@ void ConnectionDriver::after_output_change() {
   if (core_->is_closed()) {
     core_.reset();
     timers_.clear();
+    if (peer_eof_) return end(State::kClosed);  // nothing left to wait for: the peer is done
     state_ = State::kLingering;
     linger_until_ = now_ + policy_.linger_ms;
   }

@@ -12,7 +12,7 @@
 //     the core's own (idle, SETTINGS ack, ...) and modules' timers (H2Transport::schedule);
 //   * draining for reloads and stops (drain()): GOAWAY once quiet, or at half of shutdown_ms;
 //   * the close sequence: kLingering (the output is written: shut the write side, read and drop
-//     until EOF or linger_ms), then kClosed.
+//     until EOF or linger_ms), then kClosed; straight to kClosed when the peer's EOF came first.
 //
 // The runtime's loop, for each event:
 //   on_bytes(...) / on_peer_eof() / on_written(n) / on_time(now), then pump:
@@ -156,6 +156,7 @@ class ConnectionDriver final : public protocol::RequestHandler,
   uint64_t write_waiting_since_ = 0;  // output pending and unwritten since (0: none pending)
   uint64_t linger_until_ = 0;
   uint64_t drain_deadline_ = 0;       // 0: not draining
+  bool peer_eof_ = false;             // the peer sent everything it will (no linger needed)
   std::multimap<uint64_t, std::function<void()>> timers_;  // modules' and the drain check
 };
 

@@ -174,15 +174,18 @@ class LwipTest(unittest.TestCase):
         r = self.ns.run(["h2load", "-n", "20000", "-c", "8", "-m", "10",
                          "http://%s:8080/string" % STACK], timeout=180)
         out = r.stdout.decode()
-        self.assertIn("20000 total, 20000 started, 20000 done, 20000 succeeded, 0 failed", out)
+        self.assertIn("20000 total, 20000 started, 20000 done, 20000 succeeded, 0 failed", out,
+                      self.host.log_text()[-3000:])
         self.assertIn("status codes: 20000 2xx", out)
 
     def test_conformance_strict_on_every_spec_handler(self):
         for path in ("/string", "/bigstring", "/streaming"):
             r = self.ns.run(["/usr/bin/python3", CONFORMANCE, "--host", STACK, "--port", "8080",
                              "--strict", "--path", path], timeout=240)
-            last = r.stdout.decode().strip().splitlines()[-1]
-            self.assertEqual(r.returncode, 0, path + ": " + r.stdout.decode()[-3000:])
+            lines = r.stdout.decode().strip().splitlines()
+            failed = [line for line in lines if not line.startswith("PASS")]
+            last = lines[-1]
+            self.assertEqual(r.returncode, 0, path + ":\n" + "\n".join(failed)[-6000:])
             self.assertRegex(last, r"^\d+ passed, 0 failed$", path)
 
     def test_an_http1_request_gets_goaway_and_the_stack_serves_on(self):

@@ -275,6 +275,16 @@ TEST_F(DriverTest, DrainingBeforeTheFirstBytesClosesAtOnce) {
   EXPECT_EQ(driver->state(), State::kClosed);
 }
 
+TEST_F(DriverTest, AfterThePeersEofTheEndNeedsNoLinger) {
+  auto driver = make();
+  protocol::ClientConnection client(&client_handler_, {}, runtime_.clock);
+  get(client);
+  shuttle(*driver, client);
+  driver->on_peer_eof(runtime_.clock);
+  for (int i = 0; i < 10 && driver->state() == State::kHttp2; ++i) shuttle(*driver, client);
+  EXPECT_EQ(driver->state(), State::kClosed);  // not kLingering: no EOF left to wait for
+}
+
 TEST_F(DriverTest, APeerResetClosesWithoutLingering) {
   auto driver = make();
   protocol::ClientConnection client(&client_handler_, {}, runtime_.clock);
