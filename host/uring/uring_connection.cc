@@ -5,15 +5,9 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
-
-#include "serve/dispatch.h"
-#include "serve/log.h"
+#include <utility>
 
 namespace h2::host::uring {
-namespace {
-
-}  // namespace
 
 UringConnection::UringConnection(UringWorker& worker, int fd, bool unix_socket, std::string peer,
                                  std::shared_ptr<const Snapshot> snapshot, Accepted accepted)
@@ -22,19 +16,27 @@ UringConnection::UringConnection(UringWorker& worker, int fd, bool unix_socket, 
       unix_socket_(unix_socket),
       peer_(std::move(peer)),
       snapshot_(std::move(snapshot)),
-      accepted_(std::move(accepted)),
-      start_ms_(worker.now_ms()) {
+      accepted_(std::move(accepted)) {
   recv_op_.owner = this;
   send_op_.owner = this;
   cancel_op_.owner = this;
 }
 
 UringConnection::~UringConnection() {
-  conn_.reset();  // ends open streams with their callbacks (protocol contract)
+  driver_.reset();  // ends open streams with their callbacks (protocol contract)
   if (fd_ >= 0) ::close(fd_);
 }
 
 void UringConnection::start() {
+  const HostConfig& config = snapshot_->config;
+  serve::DriverPolicy policy;
+  policy.protocols = accepted_.protocols;
+  policy.limits = config.limits;
+  policy.preface_ms = config.timeouts.preface_ms;
+  policy.write_ms = config.timeouts.write_ms;
+  policy.shutdown_ms = config.timeouts.shutdown_ms;
+  driver_ = std::make_shared<serve::ConnectionDriver>(*this, snapshot_->router, policy,
+                                                      serve::DriverPeer{peer_}, now());
   arm_receive();
   arm_timer();
 }
@@ -42,7 +44,7 @@ void UringConnection::start() {
 // ---- receive ----
 
 void UringConnection::arm_receive() {
-  if (receiving_ || peer_eof_ || state_ == State::kClosed) return;
+  if (receiving_ || peer_eof_ || closed_) return;
   io_uring_sqe* s = worker_.sqe();
   io_uring_prep_recv_multishot(s, fd_, nullptr, 0, 0);
   s->flags |= IOSQE_BUFFER_SELECT;
@@ -61,18 +63,28 @@ void UringConnection::cancel_receive() {
 }
 
 void UringConnection::retry_receive() {
-  if (state_ == State::kClosed || state_ == State::kHandingOff) return;
-  arm_receive();
+  if (serving()) arm_receive();
 }
 
 void UringConnection::on_receive(const io_uring_cqe& cqe) {
   auto self = shared_from_this();
   const bool more = (cqe.flags & IORING_CQE_F_MORE) != 0;
+  bool failed = false;
   if (cqe.res > 0 && (cqe.flags & IORING_CQE_F_BUFFER)) {
     const unsigned id = cqe.flags >> IORING_CQE_BUFFER_SHIFT;
     // Fed straight from the kernel's buffer, which goes back to the ring at once: the core
     // copies only what it keeps (a request body waiting for its handler).
-    on_bytes(worker_.buffer(id, static_cast<size_t>(cqe.res)));
+    const std::string_view bytes = worker_.buffer(id, static_cast<size_t>(cqe.res));
+    if (handing_off_) {
+      handoff_bytes_.append(bytes);  // read before the cancel took effect: goes with the socket
+    } else if (!closed_) {
+      driver_->on_bytes(bytes, now());
+      if (driver_->state() == State::kHttp1) {  // served by the Asio runtime
+        handing_off_ = true;
+        handoff_bytes_ = driver_->take_sniffed();
+        cancel_receive();
+      }
+    }
     worker_.recycle(id);
   } else if (cqe.res == 0) {
     peer_eof_ = true;
@@ -80,70 +92,25 @@ void UringConnection::on_receive(const io_uring_cqe& cqe) {
   if (!more) {
     receiving_ = false;
     if (cqe.res == -ENOBUFS) {
-      if (state_ != State::kClosed && state_ != State::kHandingOff) {
-        worker_.retry_receive_later(self);  // buffers come back within this batch
-      }
+      if (serving()) worker_.retry_receive_later(self);  // buffers come back within this batch
     } else if (cqe.res < 0 && cqe.res != -ECANCELED) {
-      peer_eof_ = true;  // reset by the peer, or another receive error: nothing more comes
+      peer_eof_ = failed = true;  // reset by the peer, or another receive error
     }
   }
-  if (peer_eof_ && state_ != State::kHandingOff && state_ != State::kClosed) on_peer_eof();
+  if (peer_eof_ && !eof_fed_ && serving()) {
+    eof_fed_ = true;
+    driver_->on_peer_eof(now(), failed);
+  }
   if (!more) op_done();  // may finish a hand-off or release a closed connection
-  if (state_ == State::kHttp2) pump();
-}
-
-void UringConnection::on_bytes(std::string_view bytes) {
-  switch (state_) {
-    case State::kSniffing: {
-      sniffed_.append(bytes);
-      const serve::FirstBytes kind = serve::classify_first_bytes(sniffed_, accepted_.protocols);
-      if (kind == serve::FirstBytes::kHttp1) {
-        state_ = State::kHandingOff;  // served by the Asio runtime
-        cancel_receive();
-      } else if (kind == serve::FirstBytes::kHttp2) {
-        // The preface, or bytes the core refuses with GOAWAY(PROTOCOL_ERROR), RFC 9113 §3.4.
-        std::string initial = std::move(sniffed_);
-        sniffed_.clear();
-        sniffed_.shrink_to_fit();
-        start_http2(initial);
-      }
-      return;
-    }
-    case State::kHandingOff:
-      sniffed_.append(bytes);  // read before the cancel took effect: goes with the socket
-      return;
-    case State::kHttp2:
-      received_ += bytes.size();
-      conn_->process_bytes(bytes, worker_.now_ms());
-      return;
-    case State::kLingering:
-    case State::kClosed:
-      return;  // a lingering close reads and drops
-  }
-}
-
-void UringConnection::start_http2(std::string_view initial) {
-  state_ = State::kHttp2;
-  conn_.emplace(this, snapshot_->config.limits, worker_.now_ms());
-  conn_->process_bytes(initial, worker_.now_ms());
-}
-
-void UringConnection::on_peer_eof() {
-  if (state_ == State::kHttp2 && conn_) {
-    conn_->on_peer_eof();
-  } else if (state_ == State::kSniffing) {
-    close();  // closed before saying anything: nothing to answer
-  } else if (state_ == State::kLingering) {
-    close();
-  }
+  if (serving()) pump();
 }
 
 void UringConnection::finish_handoff() {
   if (receiving_ || pending_ops_ != 0) return;  // wait for the receive's last completion
   const int fd = std::exchange(fd_, -1);
-  state_ = State::kClosed;
+  closed_ = true;
   worker_.cancel_timer(timer_);
-  worker_.handoff()(fd, unix_socket_, peer_, std::move(sniffed_), std::move(accepted_));
+  worker_.handoff()(fd, unix_socket_, peer_, std::move(handoff_bytes_), std::move(accepted_));
   worker_.remove(this);
 }
 
@@ -151,11 +118,11 @@ void UringConnection::finish_handoff() {
 
 void UringConnection::send() {
   views_.clear();
-  const size_t total = conn_->pending_output(views_, kMaxWriteBytes);
+  const size_t total = driver_->pending_output(views_, kMaxWriteBytes);
   if (total == 0) return;
   iovecs_.clear();
-  // sendmsg takes at most IOV_MAX pieces; the rest goes in the next send (consume_output
-  // accepts any prefix of what pending_output gave).
+  // sendmsg takes at most IOV_MAX pieces; the rest goes in the next send (on_written accepts
+  // any prefix of what pending_output gave).
   const size_t pieces = std::min<size_t>(views_.size(), IOV_MAX);
   for (size_t i = 0; i < pieces; ++i) {
     iovecs_.push_back({const_cast<char*>(views_[i].data()), views_[i].size()});
@@ -167,7 +134,6 @@ void UringConnection::send() {
   io_uring_prep_sendmsg(s, fd_, &msg_, MSG_NOSIGNAL);
   io_uring_sqe_set_data(s, &send_op_);
   sending_ = true;
-  write_started_ms_ = worker_.now_ms();
   ++pending_ops_;
 }
 
@@ -175,13 +141,12 @@ void UringConnection::on_sent(const io_uring_cqe& cqe) {
   auto self = shared_from_this();
   sending_ = false;
   op_done();
-  if (state_ != State::kHttp2) return;
+  if (!serving()) return;
   if (cqe.res < 0) {
-    close();
-    return;
+    driver_->on_write_failed();
+  } else {
+    driver_->on_written(static_cast<size_t>(cqe.res), now());
   }
-  conn_->on_time(worker_.now_ms());
-  conn_->consume_output(static_cast<size_t>(cqe.res));
   // A long iovec list is kept only while bytes are in flight.
   if (iovecs_.capacity() > 64) {
     iovecs_ = {};
@@ -190,131 +155,69 @@ void UringConnection::on_sent(const io_uring_cqe& cqe) {
   pump();
 }
 
-// ---- the state machine ----
+// ---- what the driver asks for ----
 
 void UringConnection::pump() {
   pump_deferred_ = false;
-  if (state_ != State::kHttp2 || !conn_) {
-    if (state_ == State::kSniffing || state_ == State::kLingering) arm_timer();
-    return;
+  if (!serving()) return;
+  if (!sending_ && driver_->wants_write()) send();
+  switch (driver_->state()) {
+    case State::kClosed:
+      return close();
+    case State::kLingering:
+      if (!write_shut_ && !sending_) {
+        write_shut_ = true;
+        ::shutdown(fd_, SHUT_WR);  // FIN after the last byte; read and drop until EOF
+      }
+      break;
+    default:
+      break;
   }
-  if (!sending_ && conn_->wants_write()) send();
-  if (conn_->wants_read() && !peer_eof_) {
+  if (driver_->wants_read() && !peer_eof_) {
     arm_receive();
-  } else if (!conn_->wants_read() && receiving_ && !peer_eof_) {
+  } else if (!driver_->wants_read() && receiving_ && !peer_eof_) {
     cancel_receive();  // backpressure: the peer does not read our output
   }
-  if (conn_->is_closed() && !sending_) return linger();
-  if (peer_eof_ && !sending_ && !conn_->wants_write()) return close();
   arm_timer();
 }
 
 void UringConnection::arm_timer() {
-  const TimeoutConfig& t = snapshot_->config.timeouts;
-  std::optional<uint64_t> due;
-  auto consider = [&](uint64_t at) { due = std::min(due.value_or(UINT64_MAX), at); };
-  if (conn_) {
-    if (auto next = conn_->next_wakeup_ms()) consider(*next);
-  }
-  if (state_ == State::kSniffing) consider(start_ms_ + t.preface_ms);
-  if (sending_) consider(write_started_ms_ + t.write_ms);
-  if (state_ == State::kLingering) consider(linger_deadline_ms_);
+  const std::optional<uint64_t> due = driver_->next_wakeup_ms();
   if (!due || (timer_ && *due == armed_ms_)) return;
   worker_.cancel_timer(timer_);
   armed_ms_ = *due;
   timer_ = worker_.add_timer(*due, [weak = weak_from_this()] {
-    if (auto self = weak.lock()) {
-      self->timer_ = {};
-      self->on_timer();
-    }
-  });
-}
-
-void UringConnection::on_timer() {
-  const uint64_t now = worker_.now_ms();
-  const TimeoutConfig& t = snapshot_->config.timeouts;
-  if (state_ == State::kSniffing && now >= start_ms_ + t.preface_ms) return close();
-  if (state_ == State::kLingering && now >= linger_deadline_ms_) return close();
-  if (sending_ && now >= write_started_ms_ + t.write_ms) {
-    H2_LOG(kInfo, "h2 connection from " + peer_ + ": write timeout");
-    return close();
-  }
-  if (conn_) conn_->on_time(now);
-  pump();
-}
-
-void UringConnection::on_request(protocol::Reqd& reqd) {
-  auto exchange = std::make_shared<serve::H2Exchange>(reqd, peer_, false, weak_from_this());
-  serve::dispatch_request(snapshot_->router, exchange);
-}
-
-void UringConnection::on_stream_closed(protocol::Reqd& reqd, protocol::StreamEnd end,
-                                       protocol::ErrorCode) {
-  if (auto* exchange = static_cast<serve::H2Exchange*>(reqd.user_data())) {
-    exchange->stream_ended(end);
-  }
-}
-
-void UringConnection::on_output_ready() {
-  if (pump_deferred_ || state_ != State::kHttp2) return;
-  pump_deferred_ = true;
-  worker_.defer_pump(shared_from_this());
-}
-
-void UringConnection::schedule(uint64_t delay_ms, std::function<void()> fn) {
-  worker_.add_timer(worker_.now_ms() + delay_ms, [weak = weak_from_this(), fn = std::move(fn)] {
     auto self = weak.lock();
-    if (!self || self->state_ != State::kHttp2) return;
-    fn();
+    if (!self || !self->serving()) return;
+    self->timer_ = {};
+    self->driver_->on_time(self->now());
     self->pump();
   });
 }
 
-// Draining, as host/h2_session.h: GOAWAY once quiet (no open stream, no bytes for one check) or
-// at half of timeouts.shutdown_ms, so busy clients lose nothing to the GOAWAY.
-void UringConnection::shutdown_gracefully() {
-  if (state_ == State::kHttp2 && conn_) {
-    if (drain_deadline_ms_ != 0) return;
-    drain_deadline_ms_ = worker_.now_ms() + snapshot_->config.timeouts.shutdown_ms / 2;
-    schedule(kDrainCheckMs, [this, seen = received_] { drain_check(seen); });
-  } else if (state_ == State::kSniffing) {
-    close();
-  }
+void UringConnection::wake() {
+  if (pump_deferred_ || !serving()) return;
+  pump_deferred_ = true;
+  worker_.defer_pump(shared_from_this());
 }
 
-void UringConnection::drain_check(uint64_t received_before) {
-  if (state_ != State::kHttp2) return;
-  const bool quiet = conn_->open_stream_count() == 0 && received_ == received_before;
-  if (quiet || worker_.now_ms() >= drain_deadline_ms_) {
-    conn_->start_graceful_shutdown(worker_.now_ms());
-    pump();
-    return;
-  }
-  schedule(kDrainCheckMs, [this, seen = received_] { drain_check(seen); });
+void UringConnection::shutdown_gracefully() {
+  if (!serving()) return;
+  driver_->drain(now());
+  pump();
 }
 
 void UringConnection::close_now() {
-  if (state_ != State::kClosed && state_ != State::kHandingOff) close();
-}
-
-// The core is done and its output written: FIN after the last byte, then read and drop what
-// the peer still sends (its WINDOW_UPDATEs for our last DATA), so that our close does not become
-// an RST that destroys the end of the response in the peer's receive buffer.
-void UringConnection::linger() {
-  state_ = State::kLingering;
-  conn_.reset();  // every stream is over; nothing more will be framed
-  ::shutdown(fd_, SHUT_WR);
-  linger_deadline_ms_ = worker_.now_ms() + kLingerMs;
-  if (peer_eof_) return close();
-  arm_receive();
-  arm_timer();
+  if (!serving()) return;
+  driver_->close_now();
+  pump();
 }
 
 void UringConnection::close() {
-  if (state_ == State::kClosed) return;
-  state_ = State::kClosed;
+  if (closed_) return;
+  closed_ = true;
   worker_.cancel_timer(timer_);
-  conn_.reset();
+  driver_->close_now();  // no-op when the driver closed itself
   if (receiving_) cancel_receive();
   if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);  // ends the pending receive and send at once
   maybe_release();
@@ -323,14 +226,14 @@ void UringConnection::close() {
 // A submitted operation's last completion was seen.
 void UringConnection::op_done() {
   if (pending_ops_ > 0) --pending_ops_;
-  if (state_ == State::kHandingOff) return finish_handoff();
+  if (handing_off_ && !closed_) return finish_handoff();
   maybe_release();
 }
 
 // Once closed and no completion is outstanding, the socket is closed and the worker forgets
 // the connection (it is destroyed after the current batch).
 void UringConnection::maybe_release() {
-  if (state_ != State::kClosed || pending_ops_ != 0) return;
+  if (!closed_ || pending_ops_ != 0) return;
   if (fd_ >= 0) ::close(std::exchange(fd_, -1));
   worker_.remove(this);
 }
