@@ -1,10 +1,16 @@
-// A loaded shared object (dlopen/dlsym/dlclose), movable, closed on destruction. The module
-// registry's only contact with the platform loader: RTLD_NOW (a missing symbol fails at load, not
-// at first call inside a request) and RTLD_LOCAL (modules' symbols never interpose each other).
+// A loaded shared object, movable, unloaded on destruction: Boost.DLL's shared_library (header-
+// only, on std::filesystem), the module registry's only contact with the platform loader.
+// RTLD_NOW: a missing symbol fails at load, not at the first call inside a request. RTLD_LOCAL:
+// modules' symbols never interpose each other.
+//
+// A refusal keeps the loader's own words (dlerror(): "cannot open shared object file: No such
+// file or directory", "undefined symbol: foo"), which Boost.DLL's error_code reduces to
+// "Bad file descriptor"; operators need the former (config_check_test.py checks them).
 #pragma once
 
 #include <dlfcn.h>
 
+#include <boost/dll/shared_library.hpp>
 #include <filesystem>
 #include <string>
 #include <utility>
@@ -14,33 +20,31 @@ namespace h2::serve {
 class SharedLibrary {
  public:
   SharedLibrary() = default;
-  SharedLibrary(SharedLibrary&& other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
-  SharedLibrary& operator=(SharedLibrary&& other) noexcept {
-    std::swap(handle_, other.handle_);
-    return *this;
-  }
+  SharedLibrary(SharedLibrary&&) noexcept = default;
+  SharedLibrary& operator=(SharedLibrary&&) noexcept = default;
   SharedLibrary(const SharedLibrary&) = delete;
   SharedLibrary& operator=(const SharedLibrary&) = delete;
-  ~SharedLibrary() {
-    if (handle_) ::dlclose(handle_);
-  }
 
   // Loads `file`; on failure returns false and sets *error to the loader's message.
   bool load(const std::filesystem::path& file, std::string* error) {
     ::dlerror();  // clear a stale message
-    handle_ = ::dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (handle_ == nullptr) {
+    std::error_code ec;
+    library_.load(file, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, ec);
+    if (ec) {
       const char* why = ::dlerror();
-      *error = why ? why : "dlopen failed";
+      *error = why ? why : ec.message();
       return false;
     }
     return true;
   }
   // The address of `name`, or nullptr when the library does not export it.
-  void* symbol(const char* name) const { return handle_ ? ::dlsym(handle_, name) : nullptr; }
+  void* symbol(const char* name) const {
+    if (!library_.is_loaded() || !library_.has(name)) return nullptr;
+    return &library_.get<char>(name);
+  }
 
  private:
-  void* handle_ = nullptr;
+  boost::dll::shared_library library_;
 };
 
 }  // namespace h2::serve
