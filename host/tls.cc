@@ -1,92 +1,30 @@
 #include "host/tls.h"
 
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "tls/server_context.h"
+
 namespace h2::host {
-namespace {
 
-// RFC 9113 §9.2.2: TLS 1.2 cipher suites must be ephemeral key exchange with AEAD.
-constexpr const char* kTls12Ciphers =
-    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
-    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
-    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
-
-// Wire-format ALPN lists in our order of preference, one per `protocols:` choice.
-struct AlpnList {
-  const unsigned char* wire;
-  unsigned int size;
-  bool http1;  // without a common protocol, carry on in HTTP/1.1
-};
-constexpr unsigned char kBoth[] = {2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
-constexpr AlpnList kAlpnBoth{kBoth, sizeof kBoth, true};
-constexpr AlpnList kAlpnH2{kBoth, 3, false};
-constexpr AlpnList kAlpnHttp1{kBoth + 3, sizeof kBoth - 3, true};
-
-int select_alpn(SSL*, const unsigned char** out, unsigned char* out_len, const unsigned char* in,
-                unsigned int in_len, void* arg) {
-  const auto* list = static_cast<const AlpnList*>(arg);
-  unsigned char* selected = nullptr;
-  // Server preference: our list is the first argument.
-  if (SSL_select_next_proto(&selected, out_len, list->wire, list->size, in, in_len) !=
-      OPENSSL_NPN_NEGOTIATED) {
-    // RFC 7301 §3.2: no protocol in common is the no_application_protocol alert, unless
-    // HTTP/1.1 (which predates ALPN) is offered: then carry on without ALPN.
-    return list->http1 ? SSL_TLSEXT_ERR_NOACK : SSL_TLSEXT_ERR_ALERT_FATAL;
-  }
-  *out = selected;
-  return SSL_TLSEXT_ERR_OK;
-}
-
-std::string openssl_error() {
-  const unsigned long code = ERR_get_error();
-  char text[256];
-  ERR_error_string_n(code, text, sizeof text);
-  ERR_clear_error();
-  return text;
-}
-
-}  // namespace
-
+// The policy (versions, ciphers, ALPN) is tls/server_context.cc's, shared with the runtimes that
+// stack tls/tls_connection.h; Asio's ssl::context wraps the same SSL_CTX.
 std::shared_ptr<boost::asio::ssl::context> make_tls_context(const ListenerConfig& listener,
                                                             std::string* error) {
-  namespace ssl = boost::asio::ssl;
   const std::string where = listener.where.file + ':' + std::to_string(listener.where.line) + ':' +
                             std::to_string(listener.where.column) + ": tls: ";
-  auto context = std::make_shared<ssl::context>(ssl::context::tls_server);
-  SSL_CTX* native = context->native_handle();
-  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
-  SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
-                                  SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_SINGLE_ECDH_USE);
-  if (SSL_CTX_set_cipher_list(native, kTls12Ciphers) != 1) {
-    *error = where + "cipher list: " + openssl_error();
+  std::string reason;
+  tls::ServerContext native = tls::make_server_context(
+      listener.tls->certificate, listener.tls->key, listener.protocols, &reason);
+  if (!native) {
+    *error = where + reason;
     return nullptr;
   }
-  if (SSL_CTX_use_certificate_chain_file(native, listener.tls->certificate.c_str()) != 1) {
-    *error =
-        where + "certificate \"" + listener.tls->certificate.string() + "\": " + openssl_error();
-    return nullptr;
-  }
-  if (SSL_CTX_use_PrivateKey_file(native, listener.tls->key.c_str(), SSL_FILETYPE_PEM) != 1) {
-    *error = where + "key \"" + listener.tls->key.string() + "\": " + openssl_error();
-    return nullptr;
-  }
-  if (SSL_CTX_check_private_key(native) != 1) {
-    *error = where + "the key does not match the certificate";
-    return nullptr;
-  }
-  const AlpnList* alpn = !listener.protocols.http1   ? &kAlpnH2
-                         : !listener.protocols.http2 ? &kAlpnHttp1
-                                                     : &kAlpnBoth;
-  SSL_CTX_set_alpn_select_cb(native, select_alpn, const_cast<AlpnList*>(alpn));
-  return context;
+  SSL_CTX_up_ref(native.get());  // the asio context takes its own reference
+  return std::make_shared<boost::asio::ssl::context>(native.get());
 }
 
 std::string_view alpn_selected(const void* ssl_native_handle) {
-  const unsigned char* data = nullptr;
-  unsigned int size = 0;
-  SSL_get0_alpn_selected(static_cast<const SSL*>(ssl_native_handle), &data, &size);
-  return std::string_view(reinterpret_cast<const char*>(data), size);
+  return tls::alpn_selected(static_cast<const SSL*>(ssl_native_handle));
 }
 
 }  // namespace h2::host

@@ -1,6 +1,6 @@
-// The TLS server context of a listener: OpenSSL through asio::ssl, TLS 1.2+ with RFC 9113 §9.2
-// restrictions (TLS 1.2: ECDHE with AEAD ciphers only; no compression; no renegotiation) and an
-// ALPN callback that prefers "h2" and falls back to "http/1.1", narrowed by the listener's `protocols:`.
+// The TLS server context of an Asio listener: the one policy of tls/server_context.h (TLS 1.2+
+// with the RFC 9113 §9.2 restrictions; ALPN prefers "h2", falls back to "http/1.1", narrowed by
+// the listener's `protocols:`) wrapped in an asio::ssl::context.
 #pragma once
 
 #include <boost/asio/ssl/context.hpp>

@@ -15,13 +15,13 @@ uint64_t earliest(std::optional<uint64_t> a, uint64_t b) { return a ? std::min(*
 
 }  // namespace
 
-const char* driver_state_name(ConnectionDriver::State state) {
+const char* engine_state_name(ConnectionEngine::State state) {
   switch (state) {
-    case ConnectionDriver::State::kSniffing: return "sniffing";
-    case ConnectionDriver::State::kHttp1: return "http1";
-    case ConnectionDriver::State::kHttp2: return "http2";
-    case ConnectionDriver::State::kLingering: return "lingering";
-    case ConnectionDriver::State::kClosed: return "closed";
+    case ConnectionEngine::State::kSniffing: return "sniffing";
+    case ConnectionEngine::State::kHttp1: return "http1";
+    case ConnectionEngine::State::kHttp2: return "http2";
+    case ConnectionEngine::State::kLingering: return "lingering";
+    case ConnectionEngine::State::kClosed: return "closed";
   }
   return "?";
 }

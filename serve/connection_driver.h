@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "protocol/server_connection.h"
+#include "serve/connection_engine.h"
 #include "serve/first_bytes.h"
 #include "serve/h2_exchange.h"
 #include "serve/router.h"
@@ -79,23 +80,19 @@ struct DriverPeer {
   const char* alpn = nullptr;
 };
 
-class ConnectionDriver final : public protocol::RequestHandler,
+class ConnectionDriver final : public ConnectionEngine,
+                               public protocol::RequestHandler,
                                public H2Transport,
                                public std::enable_shared_from_this<ConnectionDriver> {
  public:
-  enum class State {
-    kSniffing,   // first bytes not classified yet
-    kHttp1,      // an HTTP/1.1 request line: the runtime serves it (take_sniffed())
-    kHttp2,      // the core serves
-    kLingering,  // all output written: shut the write side, read and drop
-    kClosed,     // close the socket
-  };
+  // kSniffing, kHttp1 (the runtime serves it: take_sniffed()), kHttp2, kLingering, kClosed:
+  // ConnectionEngine::State.
 
   ConnectionDriver(ConnectionRuntime& runtime, std::shared_ptr<const Router> router,
                    DriverPolicy policy, DriverPeer peer, uint64_t now);
   ~ConnectionDriver() override;
 
-  State state() const { return state_; }
+  State state() const override { return state_; }
 
   // h2c by Upgrade (RFC 9113 §3.1 points to RFC 7540 §3.2): the runtime answered an HTTP/1.1
   // request with 101; the core starts with that request as stream 1 and `http2_settings` (the
@@ -104,32 +101,32 @@ class ConnectionDriver final : public protocol::RequestHandler,
                       uint64_t now);
 
   // Bytes the peer sent, in order. Dropped in kLingering / kClosed.
-  void on_bytes(std::string_view bytes, uint64_t now);
+  void on_bytes(std::string_view bytes, uint64_t now) override;
   // The peer will send nothing more (EOF, or a read error: `failed`).
-  void on_peer_eof(uint64_t now, bool failed = false);
+  void on_peer_eof(uint64_t now, bool failed = false) override;
   // Up to `max_bytes` of output as views (valid until on_written or the next driver call that
   // may change output). Returns their total (0: nothing to write).
-  size_t pending_output(std::vector<std::string_view>& out, size_t max_bytes);
+  size_t pending_output(std::vector<std::string_view>& out, size_t max_bytes) override;
   // `n` bytes of the last pending_output were written (any prefix; 0 = none, e.g. would block).
-  void on_written(size_t n, uint64_t now);
+  void on_written(size_t n, uint64_t now) override;
   // A write failed: the peer is gone. The connection closes (kClosed).
-  void on_write_failed();
+  void on_write_failed() override;
   // The clock moved: runs what is due (deadlines, the core's timers, modules' timers).
-  void on_time(uint64_t now);
+  void on_time(uint64_t now) override;
 
-  bool wants_read() const;
-  bool wants_write() const;
+  bool wants_read() const override;
+  bool wants_write() const override;
   // The earliest time on_time() has work; nullopt = nothing scheduled. May be in the past.
-  std::optional<uint64_t> next_wakeup_ms() const;
+  std::optional<uint64_t> next_wakeup_ms() const override;
 
   // Reload / stop: finish what is in flight, then close (HTTP/2: GOAWAY when quiet or at half
   // of shutdown_ms; not classified yet: close now).
-  void drain(uint64_t now);
+  void drain(uint64_t now) override;
   // Close now (the shutdown timeout passed, the runtime is going away): kClosed.
-  void close_now();
+  void close_now() override;
 
   // kHttp1: the bytes read so far (moved out; the driver keeps none).
-  std::string take_sniffed();
+  std::string take_sniffed() override;
   // Bytes of HTTP/2 fed to the core so far.
   uint64_t received() const { return received_; }
 
@@ -166,6 +163,5 @@ class ConnectionDriver final : public protocol::RequestHandler,
   std::multimap<uint64_t, std::function<void()>> timers_;  // modules' and the drain check
 };
 
-const char* driver_state_name(ConnectionDriver::State state);
 
 }  // namespace h2::serve

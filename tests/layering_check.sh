@@ -20,10 +20,13 @@ check sdk 'sdk/|h2/' 'boost|openssl|yaml-cpp'
 # Module serving runs under any runtime: no Asio/Beast, OpenSSL, yaml-cpp, nor the host. From
 # Boost only Boost.DLL, the module loader (header-only).
 check serve 'hpack/|protocol/|serve/|h2/' 'boost/([^d]|d[^l]|dl[^l])|boost/dll[^/.]|openssl|yaml-cpp|asio|liburing'
-# The lwIP runtime: serve/ and below, lwIP (angle-bracket includes); never the host, Asio or Boost.
-check lwip_runtime 'hpack/|protocol/|serve/|h2/|lwip_runtime/' 'boost|yaml-cpp|asio|liburing|host/'
+# TLS as a layer: serve/ and below and OpenSSL; no I/O library, never the host.
+check tls 'hpack/|protocol/|serve/|h2/|tls/' 'boost|yaml-cpp|asio|liburing|host/'
+# The lwIP runtime: serve/, tls/ and below, lwIP (angle-bracket includes); never the host, Asio
+# or Boost.
+check lwip_runtime 'hpack/|protocol/|serve/|h2/|tls/|lwip_runtime/' 'boost|yaml-cpp|asio|liburing|host/'
 check modules 'sdk/|h2/|modules/' 'boost|openssl|yaml-cpp'
 check spec-handlers 'sdk/|h2/|spec-handlers/' 'boost|openssl|yaml-cpp'
 check examples 'hpack/|protocol/|examples/' 'host/|sdk/|boost|openssl|yaml-cpp'
 if ((fail)); then echo "layering: FAILED"; exit 1; fi
-echo "layering: hpack, protocol, sdk, serve, lwip_runtime, modules, spec-handlers and examples respect the layer rules"
+echo "layering: hpack, protocol, sdk, serve, tls, lwip_runtime, modules, spec-handlers and examples respect the layer rules"

@@ -1,0 +1,94 @@
+// TLS as a layer any runtime stacks under its connections, free of I/O: OpenSSL with a memory
+// BIO for what arrives and a BIO of ours for what leaves, so each record is encrypted straight
+// into the buffer the runtime writes to its socket (no second copy). It is a
+// serve::ConnectionEngine: the runtime drives it exactly as it drives a ConnectionDriver
+// (bytes, EOF, writes, time) and never sees plaintext.
+//
+//   handshake  (state kSniffing, bounded by handshake_ms): records in, records out;
+//   ALPN "h2"  -> the driver from `make_driver` serves the plaintext: decrypted bytes go to its
+//                 on_bytes while it wants them, its output is encrypted as 16 KiB records;
+//   otherwise  -> kHttp1 (the runtime serves HTTP/1.1 over TLS itself, or closes);
+//   the driver's kLingering -> close_notify is queued, then kLingering for the runtime (write
+//                 what is pending, then shut the write side, read and drop);
+//   a handshake or record failure -> the alert is written if any, then kClosed.
+//
+// Output views stay valid until on_written, across further on_bytes calls (ciphertext lives in
+// blocks that never move), so a runtime may read while one write is in flight.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "serve/connection_driver.h"
+#include "serve/connection_engine.h"
+#include "tls/server_context.h"
+
+struct bio_st;
+
+namespace h2::tls {
+
+class TlsConnection final : public serve::ConnectionEngine {
+ public:
+  // Called once, when the handshake chose "h2": the driver that serves the connection. `version`
+  // is OpenSSL's static name of the protocol version ("TLSv1.3"), for the access log.
+  using DriverFactory = std::function<std::shared_ptr<serve::ConnectionDriver>(const char* version)>;
+
+  struct Limits {
+    uint64_t handshake_ms = 10'000;
+    uint64_t write_ms = 30'000;
+  };
+
+  TlsConnection(const ServerContext& context, DriverFactory make_driver, Limits limits,
+                uint64_t now);
+  ~TlsConnection() override;
+
+  State state() const override;
+  void on_bytes(std::string_view bytes, uint64_t now) override;
+  void on_peer_eof(uint64_t now, bool failed) override;
+  size_t pending_output(std::vector<std::string_view>& out, size_t max_bytes) override;
+  void on_written(size_t n, uint64_t now) override;
+  void on_write_failed() override;
+  void on_time(uint64_t now) override;
+  bool wants_read() const override;
+  bool wants_write() const override;
+  std::optional<uint64_t> next_wakeup_ms() const override;
+  void drain(uint64_t now) override;
+  void close_now() override;
+  std::string take_sniffed() override { return {}; }
+
+  // "h2", "http/1.1" or "" once the handshake is done.
+  std::string_view alpn() const;
+  // The ciphertext queue (tests: no block is kept once everything is written).
+  size_t queued_blocks() const { return blocks_.size(); }
+
+  void append_output(const char* data, size_t size);  // the output BIO's write
+
+ private:
+  enum class Phase { kHandshake, kOpen, kHttp1, kShutdown, kFailed, kClosed };
+  void handshake(uint64_t now);
+  void read_plaintext(uint64_t now);
+  void encrypt(uint64_t now);
+  void settle();
+  void fail();
+  size_t queued() const { return queued_; }
+
+  ssl_st* ssl_ = nullptr;
+  bio_st* in_ = nullptr;  // owned by ssl_
+  DriverFactory make_driver_;
+  Limits limits_;
+  std::shared_ptr<serve::ConnectionDriver> driver_;
+  Phase phase_ = Phase::kHandshake;
+  uint64_t start_ms_;
+  uint64_t now_;
+  uint64_t write_waiting_since_ = 0;
+  // Ciphertext to write: blocks that never reallocate (reserved, appended within capacity),
+  // the first `sent_` bytes of the front block already written.
+  std::deque<std::string> blocks_;
+  size_t sent_ = 0;
+  size_t queued_ = 0;
+};
+
+}  // namespace h2::tls
