@@ -322,7 +322,6 @@ class Validator {
         listener.address.find(':') != std::string::npos) {
       fail(item["listen"], "a tap listener's \"listen\" is its stack's IPv4 ADDRESS:PORT");
     }
-    if (listener.tls) fail(item["tls"], "TLS on a tap listener is not served yet");
     if (protocols_node && listener.protocols.http1) {
       fail(*protocols_node, "a tap listener serves h2 (prior knowledge) only so far");
     }

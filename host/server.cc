@@ -18,6 +18,7 @@
 #include "host/tls.h"
 #include "host/uring/uring_worker.h"
 #include "lwip_runtime/runtime.h"
+#include "tls/server_context.h"
 #include "serve/log.h"
 
 namespace h2::host {
@@ -88,7 +89,10 @@ std::string Server::open() {
     H2_LOG(kNotice, "listening on " + std::string(listener->config.tls ? "https://" : "http://") +
                         listener->bound + " (" + (listener->uring ? "io_uring" : "asio") + ")");
   }
-  if (lwip_) H2_LOG(kNotice, "listening on http://" + lwip_bound_ + " (lwip: " + lwip_->describe() + ")");
+  if (lwip_) {
+    H2_LOG(kNotice, std::string("listening on ") + (lwip_tls_ ? "https://" : "http://") +
+                        lwip_bound_ + " (lwip: " + lwip_->describe() + ")");
+  }
   return {};
 }
 
@@ -145,7 +149,16 @@ std::string Server::adopt(std::vector<std::shared_ptr<ListenSocket>> sockets) {
 
 // The tap listener: a whole TCP/IP stack of its own on one thread (lwip_runtime/README.md).
 std::string Server::start_lwip(const ListenerConfig& config, std::string bound) {
-  lwip_ = std::make_unique<lwip_runtime::Runtime>(config.tap, [this] {
+  const std::string where = config.where.file + ':' + std::to_string(config.where.line) + ':' +
+                            std::to_string(config.where.column) + ": ";
+  tls::ServerContext tls_context;
+  if (config.tls) {  // one context for the listener's life (a reload starts a new process)
+    std::string reason;
+    tls_context = tls::make_server_context(config.tls->certificate, config.tls->key,
+                                           config.protocols, &reason);
+    if (!tls_context) return where + "tls: " + reason;
+  }
+  lwip_ = std::make_unique<lwip_runtime::Runtime>(config.tap, [this, tls_context] {
     std::shared_ptr<const Snapshot> current = snapshot();
     const HostConfig& c = current->config;
     lwip_runtime::Serving serving;
@@ -156,13 +169,15 @@ std::string Server::start_lwip(const ListenerConfig& config, std::string bound) 
     serving.policy.write_ms = c.timeouts.write_ms;
     serving.policy.shutdown_ms = c.timeouts.shutdown_ms;
     serving.keep_alive = current;
+    serving.tls = tls_context;
+    serving.handshake_ms = c.timeouts.tls_handshake_ms;
     return serving;
   });
   lwip_bound_ = std::move(bound);
+  lwip_tls_ = config.tls.has_value();
   if (std::string error = lwip_->start(tap_may_wait_); !error.empty()) {
     lwip_.reset();
-    return config.where.file + ':' + std::to_string(config.where.line) + ':' +
-           std::to_string(config.where.column) + ": " + error;
+    return where + error;
   }
   return {};
 }

@@ -98,6 +98,7 @@ class Server {
   std::unique_ptr<lwip_runtime::Runtime> lwip_;  // the tap listener's stack, if this process serves it
   std::string lwip_bound_;
   bool tap_may_wait_ = false;
+  bool lwip_tls_ = false;
   std::atomic<size_t> next_handoff_{0};
   Reloader reloader_;
   mutable std::mutex snapshot_mutex_;

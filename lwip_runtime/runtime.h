@@ -25,6 +25,7 @@
 #include "lwip_runtime/tap_config.h"
 #include "serve/connection_driver.h"
 #include "serve/router.h"
+#include "tls/server_context.h"
 
 struct tcp_pcb;
 
@@ -40,6 +41,8 @@ struct Serving {
   std::shared_ptr<const serve::Router> router;
   serve::DriverPolicy policy;
   std::shared_ptr<const void> keep_alive;  // whatever owns the router's modules
+  tls::ServerContext tls;                  // set: TLS with ALPN h2 (tls/tls_connection.h)
+  uint64_t handshake_ms = 10'000;
 };
 
 class Runtime {

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "tls/tls_connection.h"
+
 namespace h2::lwip_runtime {
 namespace {
 
@@ -41,7 +43,7 @@ TcpConnection::TcpConnection(Runtime& runtime, tcp_pcb* pcb) : runtime_(runtime)
 
 TcpConnection::~TcpConnection() {
   released_ = true;  // modules hearing on_cancel below may wake us: nothing to pump any more
-  driver_.reset();  // open streams end (modules hear on_cancel) while *this still exists
+  engine_.reset();  // open streams end (modules hear on_cancel) while *this still exists
   for (pbuf* p : held_) pbuf_free(p);
   if (pcb_ != nullptr) {
     forget_callbacks(pcb_);
@@ -55,16 +57,27 @@ void TcpConnection::start(const Serving& serving, bool draining) {
   ipaddr_ntoa_r(&pcb_->remote_ip, peer, sizeof peer);
   std::string address = IP_IS_V6(&pcb_->remote_ip) ? "[" + std::string(peer) + "]" : peer;
   address += ":" + std::to_string(pcb_->remote_port);
-  serve::DriverPolicy policy = serving.policy;
-  driver_ = std::make_shared<serve::ConnectionDriver>(*this, serving.router, policy,
-                                                      serve::DriverPeer{std::move(address)},
-                                                      now());
+  if (serving.tls) {
+    auto make_driver = [this, serving, address](const char* version) {
+      serve::DriverPolicy policy = serving.policy;
+      policy.skip_sniffing = true;  // ALPN chose h2
+      return std::make_shared<serve::ConnectionDriver>(
+          *this, serving.router, policy, serve::DriverPeer{address, true, version, "h2"}, now());
+    };
+    engine_ = std::make_shared<tls::TlsConnection>(
+        serving.tls, std::move(make_driver),
+        tls::TlsConnection::Limits{serving.handshake_ms, serving.policy.write_ms}, now());
+  } else {
+    engine_ = std::make_shared<serve::ConnectionDriver>(*this, serving.router, serving.policy,
+                                                        serve::DriverPeer{std::move(address)},
+                                                        now());
+  }
   tcp_arg(pcb_, this);
   tcp_recv(pcb_, on_recv);
   tcp_sent(pcb_, on_sent);
   tcp_err(pcb_, on_error);
   tcp_nagle_disable(pcb_);  // frames are written whole; the pump batches them itself
-  if (draining) driver_->drain(now());
+  if (draining) engine_->drain(now());
   runtime_.mark_dirty(this);
 }
 
@@ -77,37 +90,37 @@ void TcpConnection::failed() {
 }
 
 void TcpConnection::drain() {
-  if (driver_) driver_->drain(now());
+  if (engine_) engine_->drain(now());
   wake();
 }
 
 void TcpConnection::close_now() {
-  if (driver_) driver_->close_now();
+  if (engine_) engine_->close_now();
   wake();
 }
 
 void TcpConnection::on_time(uint64_t now) {
   armed_ms_ = 0;
-  if (driver_) driver_->on_time(now);
+  if (engine_) engine_->on_time(now);
   pump();
 }
 
 void TcpConnection::pump() {
   if (released_) return;
   const uint64_t now = this->now();
-  using State = serve::ConnectionDriver::State;
+  using State = serve::ConnectionEngine::State;
   if (failed_ && !held_.empty()) {
     for (pbuf* p : held_) pbuf_free(p);
     held_.clear();
   }
-  if (failed_) driver_->on_peer_eof(now, /*failed=*/true);  // reset: closes at once
-  if (pcb_ != nullptr && driver_->state() != State::kClosed) {
+  if (failed_) engine_->on_peer_eof(now, /*failed=*/true);  // reset: closes at once
+  if (pcb_ != nullptr && engine_->state() != State::kClosed) {
     feed(now);
     write(now);
   }
-  switch (driver_->state()) {
+  switch (engine_->state()) {
     case State::kLingering:
-      if (pcb_ != nullptr && !write_shut_) {
+      if (pcb_ != nullptr && !write_shut_ && !engine_->wants_write()) {  // TLS: close_notify first
         write_shut_ = true;
         tcp_shutdown(pcb_, 0, 1);  // FIN after the last byte; keep reading (dropped)
       }
@@ -123,7 +136,7 @@ void TcpConnection::pump() {
     default:
       break;
   }
-  const uint64_t due = driver_->next_wakeup_ms().value_or(0);
+  const uint64_t due = engine_->next_wakeup_ms().value_or(0);
   if (due != armed_ms_) {
     runtime_.set_timer(this, due, armed_ms_);
     armed_ms_ = due;
@@ -132,31 +145,31 @@ void TcpConnection::pump() {
 
 // Held segments go to the driver while it reads; each is acknowledged to the window once fed.
 void TcpConnection::feed(uint64_t now) {
-  while (!held_.empty() && driver_->wants_read()) {
+  while (!held_.empty() && engine_->wants_read()) {
     pbuf* p = held_.front();
     held_.pop_front();
     for (pbuf* q = p; q != nullptr; q = q->next) {
-      driver_->on_bytes(std::string_view(static_cast<const char*>(q->payload), q->len), now);
+      engine_->on_bytes(std::string_view(static_cast<const char*>(q->payload), q->len), now);
     }
     if (pcb_ != nullptr) tcp_recved(pcb_, p->tot_len);
     pbuf_free(p);
   }
   if (held_.empty() && peer_eof_ && !eof_fed_) {
     eof_fed_ = true;
-    driver_->on_peer_eof(now);
+    engine_->on_peer_eof(now, false);
   }
 }
 
 void TcpConnection::write(uint64_t now) {
   bool wrote = false;
   thread_local std::vector<std::string_view> views;
-  while (pcb_ != nullptr && driver_->wants_write()) {
+  while (pcb_ != nullptr && engine_->wants_write()) {
     size_t space = tcp_sndbuf(pcb_);
     // lwIP also bounds the segments queued (TCP_SND_QUEUELEN): a write it refuses for that
     // waits for tcp_sent like one refused for space.
     if (space == 0 || tcp_sndqueuelen(pcb_) >= TCP_SND_QUEUELEN - 1) break;
     views.clear();
-    driver_->pending_output(views, space);
+    engine_->pending_output(views, space);
     size_t written = 0;
     for (std::string_view view : views) {
       size_t at = 0;
@@ -168,7 +181,7 @@ void TcpConnection::write(uint64_t now) {
       }
       if (at < view.size()) break;
     }
-    driver_->on_written(written, now);
+    engine_->on_written(written, now);
     if (written == 0) break;
     wrote = true;
   }

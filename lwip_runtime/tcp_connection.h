@@ -1,4 +1,5 @@
-// One TCP connection on lwIP's raw API, served by a serve::ConnectionDriver.
+// One TCP connection on lwIP's raw API, served by a serve::ConnectionDriver - directly, or
+// under tls::TlsConnection on a TLS listener (the same engine interface either way).
 //
 // lwIP's callbacks (recv, sent, err) only record what happened and mark the connection dirty;
 // the runtime's pump() then does the work outside the stack:
@@ -56,7 +57,8 @@ class TcpConnection final : public serve::ConnectionRuntime,
 
   Runtime& runtime_;
   tcp_pcb* pcb_;
-  std::shared_ptr<serve::ConnectionDriver> driver_;
+  // What serves the bytes: the driver itself on cleartext, TLS holding the driver on TLS.
+  std::shared_ptr<serve::ConnectionEngine> engine_;
   std::shared_ptr<const void> keep_alive_;
   std::deque<pbuf*> held_;    // received, not fed yet (not acknowledged to the window either)
   bool peer_eof_ = false;     // FIN received (fed once held_ is empty)

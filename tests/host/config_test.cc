@@ -359,6 +359,17 @@ TEST_F(ConfigTest, TapListenerIsReadWithItsStack) {
   EXPECT_EQ(l.tap.mac[5], 0x07);
 }
 
+TEST_F(ConfigTest, TapListenerServesTlsWithAlpnH2Only) {
+  ConfigResult r = parse("listeners:\n  - listen: 10.77.0.2:443\n    tap: {device: t0}\n"
+                         "    tls: {certificate: cert.pem, key: key.pem}\n");
+  ASSERT_TRUE(r) << r.error;
+  const ListenerConfig& l = r.config->listeners[0];
+  EXPECT_EQ(l.kind, ListenerConfig::Kind::kTap);
+  ASSERT_TRUE(l.tls);
+  EXPECT_TRUE(l.protocols.http2);
+  EXPECT_FALSE(l.protocols.http1);  // ALPN offers h2 only: HTTP/1.1 is not served on lwIP yet
+}
+
 TEST_F(ConfigTest, TapListenerRefusalsNameTheKey) {
   const std::string tap = "listeners:\n  - listen: 10.77.0.2:80\n    tap: {device: t0";
   EXPECT_EQ(error(tap + ", mac: 'ff:00:00:00:00:01'}\n"),
@@ -370,8 +381,6 @@ TEST_F(ConfigTest, TapListenerRefusalsNameTheKey) {
             file() + ":3:10: tap needs \"device\"");
   EXPECT_EQ(error(tap + "}\n    protocols: [http/1.1]\n"),
             file() + ":4:16: a tap listener serves h2 (prior knowledge) only so far");
-  EXPECT_EQ(error(tap + "}\n    tls: {certificate: cert.pem, key: key.pem}\n"),
-            file() + ":4:10: TLS on a tap listener is not served yet");
   EXPECT_EQ(error("listeners:\n  - listen: '[fd77::2]:80'\n    tap: {device: t0}\n"),
             file() + ":2:13: a tap listener's \"listen\" is its stack's IPv4 ADDRESS:PORT");
   EXPECT_EQ(error("listeners:\n  - listen: 10.77.0.2:80\n    runtime: lwip\n"),

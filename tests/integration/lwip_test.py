@@ -18,7 +18,7 @@ import tempfile
 import textwrap
 import unittest
 
-from h2host_support import MODULE_DIR, SPEC, Host, run
+from h2host_support import CERT, KEY, MODULE_DIR, SPEC, Host, run
 
 SOURCE_DIR = os.environ["H2_SOURCE_DIR"]
 CONFORMANCE = os.path.join(SOURCE_DIR, "tests", "conformance", "run.py")
@@ -71,14 +71,14 @@ class Namespace:
             run(["ip", "netns", "delete", self.name])  # the TAP device goes with it
 
 
-def tap_config(extra_routes="", tap_extra="", workers=2, master=True):
+def tap_config(extra_routes="", tap_extra="", workers=2, master=True, tls=False):
     return """
     master_process: %s
     workers: %d
     listeners:
       - listen: 127.0.0.1:0
       - listen: %s:8080
-        tap: {device: h2tap0, mac: "02:00:00:77:00:02", prefix: 24, address6: "%s/64"%s}
+        tap: {device: h2tap0, mac: "02:00:00:77:00:02", prefix: 24, address6: "%s/64"%s}%s
     modules:
       directory: %s
       files: [@SPEC@]
@@ -103,7 +103,8 @@ def tap_config(extra_routes="", tap_extra="", workers=2, master=True):
       - prefix: /
         module: hello
         config: {message: over lwip}
-    """ % ("true" if master else "false", workers, STACK, STACK6, tap_extra, MODULE_DIR,
+    """ % ("true" if master else "false", workers, STACK, STACK6, tap_extra,
+           "\n        tls: {certificate: %s, key: %s}" % (CERT, KEY) if tls else "", MODULE_DIR,
            extra_routes)
 
 
@@ -196,6 +197,83 @@ class LwipTest(unittest.TestCase):
         self.assertNotEqual(r.returncode, 0)
         out = self.curl("--http2-prior-knowledge", "http://%s:8080/string" % STACK)
         self.assertEqual(out, b"non-empty data.")
+
+
+class LwipTlsTest(unittest.TestCase):
+    """The same stack with TLS (tls/tls_connection.h): ALPN h2 only."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.ns = Namespace()
+        try:
+            cls.host = Host(tap_config(tls=True), prefix=cls.ns.exec_prefix())
+        except BaseException:
+            cls.ns.remove()
+            raise
+        with open(os.path.join(cls.host.dir, "www", "big.bin"), "wb") as f:
+            f.write(os.urandom(4 << 20))
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.host.stop()
+        cls.ns.remove()
+        assert code == 0, "h2host exited with %s" % code
+
+    def curl(self, *args, timeout=60):
+        r = self.ns.run(["curl", "-sS", "-k", "--max-time", str(timeout), *args],
+                        timeout=timeout + 10)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r.stdout
+
+    def test_startup_names_https(self):
+        self.assertIn("listening on https://tap:h2tap0/%s:8080 (lwip: " % STACK,
+                      self.host.log_text())
+
+    def test_alpn_h2_over_ipv4_and_ipv6(self):
+        for where in (STACK, "[%s]" % STACK6):
+            out = self.curl("--http2", "-w", "\n%{http_code} %{http_version}",
+                            "https://%s:8080/" % where)
+            self.assertEqual(out.decode(), "over lwip (HTTP/2)\n\n200 2", where)
+
+    def test_http11_only_client_gets_the_no_application_protocol_alert(self):
+        # RFC 7301 §3.2: the listener offers h2 only over TLS here.
+        r = self.ns.run(["curl", "-sS", "-k", "--max-time", "10", "--http1.1",
+                         "https://%s:8080/" % STACK])
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn(b"no application protocol", r.stderr.lower())
+        self.assertEqual(self.curl("--http2", "https://%s:8080/string" % STACK),
+                         b"non-empty data.")
+
+    def test_a_4_mib_file_and_a_16_mib_post_arrive_whole(self):
+        with open(os.path.join(self.host.dir, "www", "big.bin"), "rb") as f:
+            want = hashlib.sha256(f.read()).hexdigest()
+        out = self.curl("--http2", "https://%s:8080/files/big.bin" % STACK)
+        self.assertEqual(hashlib.sha256(out).hexdigest(), want)
+        body = os.path.join(self.host.dir, "post.bin")
+        with open(body, "wb") as f:
+            f.write(os.urandom(16 << 20))
+        with open(body, "rb") as f:
+            want = hashlib.sha256(f.read()).hexdigest()
+        out = self.curl("--http2", "--data-binary", "@" + body, "https://%s:8080/echo" % STACK,
+                        timeout=180)
+        self.assertEqual(hashlib.sha256(out).hexdigest(), want)
+
+    def test_h2load_over_tls_loses_no_request(self):
+        r = self.ns.run(["h2load", "-n", "5000", "-c", "8", "-m", "10",
+                         "https://%s:8080/string" % STACK], timeout=180)
+        out = r.stdout.decode()
+        self.assertIn("5000 total, 5000 started, 5000 done, 5000 succeeded, 0 failed", out,
+                      self.host.log_text()[-3000:])
+        self.assertRegex(out, r"TLS Protocol: TLSv1\.3")
+
+    def test_conformance_strict_over_tls(self):
+        for path in ("/string", "/streaming"):
+            r = self.ns.run(["/usr/bin/python3", CONFORMANCE, "--host", STACK, "--port", "8080",
+                             "--tls", "--strict", "--path", path], timeout=240)
+            lines = r.stdout.decode().strip().splitlines()
+            failed = [line for line in lines if not line.startswith("PASS")]
+            self.assertEqual(r.returncode, 0, path + ":\n" + "\n".join(failed)[-6000:])
+            self.assertRegex(lines[-1], r"^\d+ passed, 0 failed$", path)
 
 
 class LwipStartTest(unittest.TestCase):
