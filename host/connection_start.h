@@ -1,7 +1,7 @@
 // Protocol selection for a new connection, generic over the stream type:
-//   cleartext: read until serve::classify_first_bytes tells the 24-byte client preface
-//              (prior-knowledge h2c, RFC 9113 §3.3) from an HTTP/1.1 request line, then hand
-//              stream + bytes to H2Session / Http1Session;
+//   cleartext: an H2Session whose serve::ConnectionDriver reads until the first bytes tell the
+//              24-byte client preface (prior-knowledge h2c, RFC 9113 §3.3) from an HTTP/1.1
+//              request line; HTTP/1.1 goes on in an Http1Session with the bytes read so far;
 //   TLS:       handshake (bounded by timeouts.tls_handshake_ms), then ALPN "h2" -> H2Session,
 //              anything else -> Http1Session.
 #pragma once
@@ -10,7 +10,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <chrono>
+#include <cstring>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "host/h2_session.h"
@@ -21,61 +23,23 @@
 
 namespace h2::host {
 
+// The HTTP/1.1 side of a cleartext connection H2Session's driver classified (start_sniffing).
 template <class Stream>
-class PrefaceSniffer : public std::enable_shared_from_this<PrefaceSniffer<Stream>> {
- public:
-  PrefaceSniffer(Stream stream, ConnectionContext context)
-      : stream_(std::move(stream)), context_(std::move(context)), timer_(stream_.get_executor()) {}
+void start_http1_after_sniffing(Stream&& stream, ConnectionContext context, std::string initial) {
+  boost::beast::flat_buffer buffer;
+  auto space = buffer.prepare(initial.size());
+  std::memcpy(space.data(), initial.data(), initial.size());
+  buffer.commit(initial.size());
+  std::make_shared<Http1Session<Stream>>(std::move(stream), std::move(context), std::move(buffer))
+      ->start();
+}
 
-  void start() {
-    timer_.expires_after(std::chrono::milliseconds(context_.snapshot->config.timeouts.preface_ms));
-    timer_.async_wait([weak = this->weak_from_this()](boost::system::error_code ec) {
-      auto self = weak.lock();
-      if (ec || !self || self->done_) return;
-      close_stream(self->stream_);
-    });
-    read();
-  }
-
- private:
-  void read() {
-    stream_.async_read_some(buffer_.prepare(4096), [self = this->shared_from_this()](
-                                                       boost::system::error_code ec, size_t n) {
-      if (ec) {
-        self->done_ = true;
-        self->timer_.cancel();
-        return;  // closed before saying anything: nothing to answer
-      }
-      self->buffer_.commit(n);
-      self->decide();
-    });
-  }
-
-  void decide() {
-    const std::string_view seen(static_cast<const char*>(buffer_.data().data()), buffer_.size());
-    const serve::FirstBytes kind = serve::classify_first_bytes(seen, context_.protocols);
-    if (kind == serve::FirstBytes::kNeedMore) return read();
-    done_ = true;
-    timer_.cancel();
-    context_.starting.reset();  // a session from here on: counted as one
-    if (kind == serve::FirstBytes::kHttp2) {
-      // The preface, or bytes only an HTTP/2 client sends: the core answers anything but the
-      // preface with GOAWAY(PROTOCOL_ERROR) (RFC 9113 §3.4).
-      auto session = std::make_shared<H2Session<Stream>>(std::move(stream_), context_);
-      session->start(seen);
-    } else {
-      auto session =
-          std::make_shared<Http1Session<Stream>>(std::move(stream_), context_, std::move(buffer_));
-      session->start();
-    }
-  }
-
-  Stream stream_;
-  ConnectionContext context_;
-  boost::asio::steady_timer timer_;
-  boost::beast::flat_buffer buffer_;
-  bool done_ = false;
-};
+// A new cleartext connection: the first-bytes decision is the driver's (serve/first_bytes.h).
+template <class Stream>
+void start_cleartext(Stream stream, ConnectionContext context) {
+  std::make_shared<H2Session<Stream>>(std::move(stream), std::move(context))
+      ->start_sniffing(&start_http1_after_sniffing<Stream>);
+}
 
 template <class Socket>
 class TlsStarter : public std::enable_shared_from_this<TlsStarter<Socket>> {

@@ -52,6 +52,20 @@ class H2Session final : public serve::ConnectionRuntime,
   }
   ~H2Session() override { context_.worker->remove(this); }
 
+  // What serves a cleartext connection whose first bytes are an HTTP/1.1 request line: the
+  // stream and every byte read so far (host/connection_start.h gives Http1Session's).
+  using Http1Start = void (*)(Stream&& stream, ConnectionContext context, std::string initial);
+
+  // A new cleartext connection: the driver reads its first bytes (serve/first_bytes.h) and
+  // either serves HTTP/2 here or hands the stream to `http1`.
+  void start_sniffing(Http1Start http1) {
+    http1_ = http1;
+    context_.starting.reset();  // a session from here on: counted as one
+    make_driver(/*skip_sniffing=*/false);
+    pump();
+    if (context_.worker->draining()) shutdown_gracefully();  // accepted as the listeners closed
+  }
+
   // Prior knowledge or ALPN h2: `initial` holds bytes already read (the start of the preface).
   void start(std::string_view initial) {
     make_driver(/*skip_sniffing=*/true);
@@ -84,7 +98,7 @@ class H2Session final : public serve::ConnectionRuntime,
 
   // ---- SessionBase ----
   void shutdown_gracefully() override {
-    if (closed_ || !driver_) return;
+    if (closed_ || !driver_) return;  // (an HTTP/1.1 hand-off drains in Http1Session)
     driver_->drain(now());
     pump();
   }
@@ -191,6 +205,8 @@ class H2Session final : public serve::ConnectionRuntime,
       case serve::ConnectionDriver::State::kLingering:
         if (!writing_) return finish();
         break;
+      case serve::ConnectionDriver::State::kHttp1:
+        return hand_off_http1();
       default:
         break;
     }
@@ -229,6 +245,15 @@ class H2Session final : public serve::ConnectionRuntime,
   void on_timer_at(uint64_t now) {
     driver_->on_time(now);
     pump();
+  }
+
+  // No read is in flight (the driver stopped wanting bytes when it classified them).
+  void hand_off_http1() {
+    closed_ = true;
+    timer_.cancel();
+    std::string initial = driver_->take_sniffed();
+    driver_.reset();
+    if (http1_ != nullptr) http1_(std::move(stream_), context_, std::move(initial));
   }
 
   // The driver's kLingering, by host/lingering_close.h: TLS close_notify, FIN, read and drop
@@ -272,6 +297,7 @@ class H2Session final : public serve::ConnectionRuntime,
   bool writing_ = false;
   bool pump_posted_ = false;
   bool closed_ = false;
+  Http1Start http1_ = nullptr;
 };
 
 }  // namespace h2::host

@@ -17,17 +17,13 @@ void start_tcp_connection(boost::asio::ip::tcp::socket socket, ConnectionContext
                                                                std::move(context), std::move(tls))
         ->start();
   } else {
-    std::make_shared<PrefaceSniffer<boost::asio::ip::tcp::socket>>(std::move(socket),
-                                                                   std::move(context))
-        ->start();
+    start_cleartext(std::move(socket), std::move(context));
   }
 }
 
 void start_unix_connection(boost::asio::local::stream_protocol::socket socket,
                            ConnectionContext context) {
-  std::make_shared<PrefaceSniffer<boost::asio::local::stream_protocol::socket>>(std::move(socket),
-                                                                                std::move(context))
-      ->start();
+  start_cleartext(std::move(socket), std::move(context));
 }
 
 namespace {

@@ -220,7 +220,13 @@ std::optional<uint64_t> ConnectionDriver::next_wakeup_ms() const {
 // refuses, like h2load) finishes its work here and loses nothing.
 void ConnectionDriver::drain(uint64_t now) {
   now_ = now;
-  if (state_ == State::kSniffing) return end(State::kClosed);
+  if (state_ == State::kSniffing) {
+    // Not classified yet: a request may be on its way (the client connected just before the
+    // listeners closed). HTTP/2 drains once the preface came; HTTP/1.1 is the runtime's (its
+    // current request, then close); silence ends at the preface deadline.
+    drain_deadline_ = 1;
+    return;
+  }
   if (state_ != State::kHttp2 || drain_deadline_ != 0) return;
   drain_deadline_ = std::max<uint64_t>(now + policy_.shutdown_ms / 2, 1);
   schedule(kDrainCheckMs, [this, seen = received_] { drain_check(seen); });

@@ -120,7 +120,8 @@ class ConnectionDriver final : public ConnectionEngine,
   std::optional<uint64_t> next_wakeup_ms() const override;
 
   // Reload / stop: finish what is in flight, then close (HTTP/2: GOAWAY when quiet or at half
-  // of shutdown_ms; not classified yet: close now).
+  // of shutdown_ms; not classified yet: drains once it is HTTP/2 - a request may be on its way
+  // - and kHttp1 is the runtime's to drain).
   void drain(uint64_t now) override;
   // Close now (the shutdown timeout passed, the runtime is going away): kClosed.
   void close_now() override;

@@ -89,7 +89,7 @@ void TlsConnection::handshake(uint64_t now) {
     }
     driver_ = make_driver_(SSL_get_version(ssl_));
     phase_ = Phase::kOpen;
-    (void)now;
+    if (drain_requested_) driver_->drain(now);
     return;
   }
   if (!retry(SSL_get_error(ssl_, result))) fail();
@@ -240,7 +240,10 @@ std::optional<uint64_t> TlsConnection::next_wakeup_ms() const {
 
 void TlsConnection::drain(uint64_t now) {
   now_ = now;
-  if (phase_ == Phase::kHandshake) return close_now();
+  if (phase_ == Phase::kHandshake) {
+    drain_requested_ = true;  // the handshake may carry a request on its way: serve it, then drain
+    return;
+  }
   if (phase_ == Phase::kOpen) driver_->drain(now);
   settle();
 }

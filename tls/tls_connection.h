@@ -84,6 +84,7 @@ class TlsConnection final : public serve::ConnectionEngine {
   uint64_t start_ms_;
   uint64_t now_;
   uint64_t write_waiting_since_ = 0;
+  bool drain_requested_ = false;  // drain() during the handshake
   // Ciphertext to write: blocks that never reallocate (reserved, appended within capacity),
   // the first `sent_` bytes of the front block already written.
   std::deque<std::string> blocks_;

@@ -269,9 +269,29 @@ TEST_F(DriverTest, ALingerEndsAtItsDeadlineWithoutEof) {
   EXPECT_EQ(driver->state(), State::kClosed);
 }
 
-TEST_F(DriverTest, DrainingBeforeTheFirstBytesClosesAtOnce) {
+TEST_F(DriverTest, DrainingBeforeTheFirstBytesServesTheRequestOnItsWayThenGoaway) {
   auto driver = make();
+  driver->drain(runtime_.clock);  // the client connected just before the listeners closed
+  EXPECT_EQ(driver->state(), State::kSniffing);
+  protocol::ClientConnection client(&client_handler_, {}, runtime_.clock);
+  get(client);
+  shuttle(*driver, client);
+  EXPECT_EQ(client_handler_.status, 200);  // served, not cut off
+  for (int i = 0; i < 40 && driver->state() == State::kHttp2; ++i) {
+    runtime_.clock = std::max(runtime_.clock + 1, driver->next_wakeup_ms().value_or(0));
+    driver->on_time(runtime_.clock);
+    shuttle(*driver, client);
+  }
+  EXPECT_TRUE(client_handler_.goaway);
+  EXPECT_EQ(driver->state(), State::kLingering);
+}
+
+TEST_F(DriverTest, DrainingASilentConnectionEndsAtThePrefaceDeadline) {
+  DriverPolicy policy;
+  policy.preface_ms = 300;
+  auto driver = make(policy);
   driver->drain(runtime_.clock);
+  driver->on_time(runtime_.clock + 300);
   EXPECT_EQ(driver->state(), State::kClosed);
 }
 
