@@ -4,6 +4,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/ssl.h>
+
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
@@ -134,9 +136,9 @@ std::string Server::adopt(std::vector<std::shared_ptr<ListenSocket>> sockets) {
       return where + "cannot serve " + listener->bound + ": " + ec.message();
     }
     if (config.runtime == Runtime::kIoUring) {
-      if (config.tls) {
-        H2_LOG(kWarn, where + "TLS is not served by the io_uring runtime yet; this listener uses "
-                              "asio");
+      if (config.tls && config.protocols.http1) {
+        H2_LOG(kWarn, where + "HTTP/1.1 over TLS is not served by the io_uring runtime yet; this "
+                              "listener uses asio (protocols: [h2] serves it on io_uring)");
       } else {
         listener->uring = true;
       }
@@ -199,7 +201,13 @@ void Server::open_uring_workers() {
       if (!l->uring) continue;
       const int fd = l->tcp_acceptor ? l->tcp_acceptor->native_handle()
                                      : l->unix_acceptor->native_handle();
-      worker->add_listener(fd, !l->tcp_acceptor, l->config.path.string(), l->config.protocols);
+      tls::ServerContext tls;
+      if (l->tls) {  // the listener's SSL_CTX, one more reference (tls/tls_connection.h)
+        SSL_CTX_up_ref(l->tls->native_handle());
+        tls = tls::ServerContext(l->tls->native_handle(), SSL_CTX_free);
+      }
+      worker->add_listener(fd, !l->tcp_acceptor, l->config.path.string(), l->config.protocols,
+                           std::move(tls));
     }
     uring_workers_.push_back(std::move(worker));
   }

@@ -115,39 +115,47 @@ void TlsConnection::read_plaintext(uint64_t now) {
   }
 }
 
-// The driver's output as full records, encrypted straight into the ciphertext queue.
+// The driver's output as full records, encrypted straight into the ciphertext queue. A partial
+// record waits in staging_ while the driver has more to give (HTTP/2 frames never line up with
+// 16 KiB records), so a long response goes out in full records only; it is sealed as soon as
+// the driver has nothing more for now.
 void TlsConnection::encrypt(uint64_t now) {
   thread_local std::vector<std::string_view> views;
-  thread_local std::string staging;
-  const auto seal = [this](const char* data, size_t size) {
-    return SSL_write(ssl_, data, static_cast<int>(size)) == static_cast<int>(size);
-  };
-  while (phase_ == Phase::kOpen && queued_ < kEncryptAhead && driver_->wants_write()) {
+  bool ok = true;
+  while (ok && phase_ == Phase::kOpen && queued_ < kEncryptAhead && driver_->wants_write()) {
     views.clear();
     const size_t total = driver_->pending_output(views, kEncryptAhead - queued_);
-    if (total == 0) return;
-    staging.clear();
-    bool ok = true;
+    if (total == 0) break;
     for (std::string_view view : views) {
       while (ok && !view.empty()) {
-        if (staging.empty() && view.size() >= kRecord) {  // a whole record from the view itself
+        if (staging_.empty() && view.size() >= kRecord) {  // a whole record from the view itself
           ok = seal(view.data(), kRecord);
           view.remove_prefix(kRecord);
           continue;
         }
-        const size_t take = std::min(view.size(), kRecord - staging.size());
-        staging.append(view.data(), take);
+        if (staging_.capacity() < kRecord) staging_.reserve(kRecord);
+        const size_t take = std::min(view.size(), kRecord - staging_.size());
+        staging_.append(view.data(), take);
         view.remove_prefix(take);
-        if (staging.size() == kRecord) {
-          ok = seal(staging.data(), staging.size());
-          staging.clear();
-        }
+        if (staging_.size() == kRecord) ok = flush_staging();
       }
     }
-    if (ok && !staging.empty()) ok = seal(staging.data(), staging.size());
-    if (!ok) return fail();
-    driver_->on_written(total, now);
+    if (ok) driver_->on_written(total, now);
   }
+  if (ok && !staging_.empty() && !(phase_ == Phase::kOpen && driver_->wants_write())) {
+    ok = flush_staging();
+  }
+  if (!ok) fail();
+}
+
+bool TlsConnection::seal(const char* data, size_t size) {
+  return SSL_write(ssl_, data, static_cast<int>(size)) == static_cast<int>(size);
+}
+
+bool TlsConnection::flush_staging() {
+  const bool ok = seal(staging_.data(), staging_.size());
+  staging_.clear();
+  return ok;
 }
 
 size_t TlsConnection::pending_output(std::vector<std::string_view>& out, size_t max_bytes) {
@@ -179,6 +187,7 @@ void TlsConnection::on_written(size_t n, uint64_t now) {
       sent_ = 0;
     }
   }
+  if (queued_ == 0 && staging_.empty() && staging_.capacity() > 0) staging_ = std::string();
   if (phase_ == Phase::kOpen) read_plaintext(now);
   settle();
 }
@@ -222,7 +231,7 @@ bool TlsConnection::wants_read() const {
 }
 
 bool TlsConnection::wants_write() const {
-  return queued_ > 0 || (phase_ == Phase::kOpen && driver_->wants_write());
+  return queued_ > 0 || !staging_.empty() || (phase_ == Phase::kOpen && driver_->wants_write());
 }
 
 std::optional<uint64_t> TlsConnection::next_wakeup_ms() const {
@@ -265,6 +274,7 @@ void TlsConnection::settle() {
   if (phase_ == Phase::kOpen) {
     const State inner = driver_->state();
     if (inner == State::kLingering) {
+      if (!staging_.empty()) flush_staging();  // the last bytes before close_notify
       SSL_shutdown(ssl_);
       ERR_clear_error();
       phase_ = Phase::kShutdown;

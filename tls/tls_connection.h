@@ -71,6 +71,8 @@ class TlsConnection final : public serve::ConnectionEngine {
   void handshake(uint64_t now);
   void read_plaintext(uint64_t now);
   void encrypt(uint64_t now);
+  bool seal(const char* data, size_t size);
+  bool flush_staging();
   void settle();
   void fail();
   size_t queued() const { return queued_; }
@@ -90,6 +92,7 @@ class TlsConnection final : public serve::ConnectionEngine {
   std::deque<std::string> blocks_;
   size_t sent_ = 0;
   size_t queued_ = 0;
+  std::string staging_;  // plaintext of a record not full yet (freed once everything is written)
 };
 
 }  // namespace h2::tls

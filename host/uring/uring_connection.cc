@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <utility>
 
+#include "tls/tls_connection.h"
+
 namespace h2::host::uring {
 
 UringConnection::UringConnection(UringWorker& worker, int fd, bool unix_socket, std::string peer,
@@ -23,7 +25,7 @@ UringConnection::UringConnection(UringWorker& worker, int fd, bool unix_socket, 
 }
 
 UringConnection::~UringConnection() {
-  driver_.reset();  // ends open streams with their callbacks (protocol contract)
+  engine_.reset();  // ends open streams with their callbacks (protocol contract)
   if (fd_ >= 0) ::close(fd_);
 }
 
@@ -35,8 +37,20 @@ void UringConnection::start() {
   policy.preface_ms = config.timeouts.preface_ms;
   policy.write_ms = config.timeouts.write_ms;
   policy.shutdown_ms = config.timeouts.shutdown_ms;
-  driver_ = std::make_shared<serve::ConnectionDriver>(*this, snapshot_->router, policy,
-                                                      serve::DriverPeer{peer_}, now());
+  if (accepted_.tls) {
+    auto make_driver = [this, policy](const char* version) mutable {
+      policy.skip_sniffing = true;  // ALPN chose h2
+      return std::make_shared<serve::ConnectionDriver>(
+          *this, snapshot_->router, policy, serve::DriverPeer{peer_, true, version, "h2"}, now());
+    };
+    engine_ = std::make_shared<tls::TlsConnection>(
+        accepted_.tls, std::move(make_driver),
+        tls::TlsConnection::Limits{config.timeouts.tls_handshake_ms, config.timeouts.write_ms},
+        now());
+  } else {
+    engine_ = std::make_shared<serve::ConnectionDriver>(*this, snapshot_->router, policy,
+                                                        serve::DriverPeer{peer_}, now());
+  }
   arm_receive();
   arm_timer();
 }
@@ -78,10 +92,10 @@ void UringConnection::on_receive(const io_uring_cqe& cqe) {
     if (handing_off_) {
       handoff_bytes_.append(bytes);  // read before the cancel took effect: goes with the socket
     } else if (!closed_) {
-      driver_->on_bytes(bytes, now());
-      if (driver_->state() == State::kHttp1) {  // served by the Asio runtime
+      engine_->on_bytes(bytes, now());
+      if (engine_->state() == State::kHttp1 && !accepted_.tls) {  // served by the Asio runtime
         handing_off_ = true;
-        handoff_bytes_ = driver_->take_sniffed();
+        handoff_bytes_ = engine_->take_sniffed();
         cancel_receive();
       }
     }
@@ -99,7 +113,7 @@ void UringConnection::on_receive(const io_uring_cqe& cqe) {
   }
   if (peer_eof_ && !eof_fed_ && serving()) {
     eof_fed_ = true;
-    driver_->on_peer_eof(now(), failed);
+    engine_->on_peer_eof(now(), failed);
   }
   if (!more) op_done();  // may finish a hand-off or release a closed connection
   if (serving()) pump();
@@ -118,7 +132,7 @@ void UringConnection::finish_handoff() {
 
 void UringConnection::send() {
   views_.clear();
-  const size_t total = driver_->pending_output(views_, kMaxWriteBytes);
+  const size_t total = engine_->pending_output(views_, kMaxWriteBytes);
   if (total == 0) return;
   iovecs_.clear();
   // sendmsg takes at most IOV_MAX pieces; the rest goes in the next send (on_written accepts
@@ -143,9 +157,9 @@ void UringConnection::on_sent(const io_uring_cqe& cqe) {
   op_done();
   if (!serving()) return;
   if (cqe.res < 0) {
-    driver_->on_write_failed();
+    engine_->on_write_failed();
   } else {
-    driver_->on_written(static_cast<size_t>(cqe.res), now());
+    engine_->on_written(static_cast<size_t>(cqe.res), now());
   }
   // A long iovec list is kept only while bytes are in flight.
   if (iovecs_.capacity() > 64) {
@@ -160,12 +174,14 @@ void UringConnection::on_sent(const io_uring_cqe& cqe) {
 void UringConnection::pump() {
   pump_deferred_ = false;
   if (!serving()) return;
-  if (!sending_ && driver_->wants_write()) send();
-  switch (driver_->state()) {
+  if (!sending_ && engine_->wants_write()) send();
+  switch (engine_->state()) {
+    case State::kHttp1:  // only over TLS: a client without ALPN on an h2-only listener (cleartext
+                         // HTTP/1.1 was handed off as it arrived)
     case State::kClosed:
       return close();
     case State::kLingering:
-      if (!write_shut_ && !sending_) {
+      if (!write_shut_ && !sending_ && !engine_->wants_write()) {  // TLS: close_notify first
         write_shut_ = true;
         ::shutdown(fd_, SHUT_WR);  // FIN after the last byte; read and drop until EOF
       }
@@ -173,16 +189,16 @@ void UringConnection::pump() {
     default:
       break;
   }
-  if (driver_->wants_read() && !peer_eof_) {
+  if (engine_->wants_read() && !peer_eof_) {
     arm_receive();
-  } else if (!driver_->wants_read() && receiving_ && !peer_eof_) {
+  } else if (!engine_->wants_read() && receiving_ && !peer_eof_) {
     cancel_receive();  // backpressure: the peer does not read our output
   }
   arm_timer();
 }
 
 void UringConnection::arm_timer() {
-  const std::optional<uint64_t> due = driver_->next_wakeup_ms();
+  const std::optional<uint64_t> due = engine_->next_wakeup_ms();
   if (!due || (timer_ && *due == armed_ms_)) return;
   worker_.cancel_timer(timer_);
   armed_ms_ = *due;
@@ -190,7 +206,7 @@ void UringConnection::arm_timer() {
     auto self = weak.lock();
     if (!self || !self->serving()) return;
     self->timer_ = {};
-    self->driver_->on_time(self->now());
+    self->engine_->on_time(self->now());
     self->pump();
   });
 }
@@ -203,13 +219,13 @@ void UringConnection::wake() {
 
 void UringConnection::shutdown_gracefully() {
   if (!serving()) return;
-  driver_->drain(now());
+  engine_->drain(now());
   pump();
 }
 
 void UringConnection::close_now() {
   if (!serving()) return;
-  driver_->close_now();
+  engine_->close_now();
   pump();
 }
 
@@ -217,7 +233,7 @@ void UringConnection::close() {
   if (closed_) return;
   closed_ = true;
   worker_.cancel_timer(timer_);
-  driver_->close_now();  // no-op when the driver closed itself
+  engine_->close_now();  // no-op when the driver closed itself
   if (receiving_) cancel_receive();
   if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);  // ends the pending receive and send at once
   maybe_release();

@@ -6,7 +6,9 @@
 //   send:    one sendmsg at a time, a gather list of pending_output() views -> on_written;
 //   time:    one worker timer at the driver's next_wakeup_ms().
 // An HTTP/1.1 request line (the driver's kHttp1) hands the socket to the Asio runtime with the
-// bytes read so far. kLingering: FIN after the last byte, read and drop; kClosed: close.
+// bytes read so far. kLingering: FIN after the last byte, read and drop; kClosed: close. A TLS
+// listener (h2 only) stacks tls::TlsConnection over the driver: the same loop, records instead
+// of frames.
 #pragma once
 
 #include <sys/socket.h>
@@ -43,7 +45,7 @@ class UringConnection final : public serve::ConnectionRuntime,
   uint64_t now() const override { return worker_.now_ms(); }
 
  private:
-  using State = serve::ConnectionDriver::State;
+  using State = serve::ConnectionEngine::State;
   struct RecvOp final : Op {
     UringConnection* owner = nullptr;
     void complete(const io_uring_cqe& cqe) override { owner->on_receive(cqe); }
@@ -75,7 +77,8 @@ class UringConnection final : public serve::ConnectionRuntime,
   const std::string peer_;
   std::shared_ptr<const Snapshot> snapshot_;
   Accepted accepted_;
-  std::shared_ptr<serve::ConnectionDriver> driver_;
+  // What serves the bytes: the driver itself on cleartext, TLS holding the driver on TLS.
+  std::shared_ptr<serve::ConnectionEngine> engine_;
   std::string handoff_bytes_;  // kHttp1: what was read, for the Asio runtime
 
   RecvOp recv_op_;

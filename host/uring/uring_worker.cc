@@ -62,6 +62,7 @@ struct UringWorker::Listener {
   bool unix_socket = false;
   std::string path;
   serve::Protocols protocols;
+  tls::ServerContext tls;
   AcceptOp op;
   bool armed = false;
 };
@@ -192,9 +193,10 @@ bool UringWorker::init(std::string* error) {
 }
 
 void UringWorker::add_listener(int fd, bool unix_socket, std::string path,
-                               serve::Protocols protocols) {
+                               serve::Protocols protocols, tls::ServerContext tls) {
   auto listener = std::make_unique<Listener>();
   listener->protocols = protocols;
+  listener->tls = std::move(tls);
   listener->fd = fd;
   listener->unix_socket = unix_socket;
   listener->path = std::move(path);
@@ -279,7 +281,7 @@ void UringWorker::on_accept(Listener& listener, const io_uring_cqe& cqe) {
       }
       std::shared_ptr<const Snapshot> snapshot = snapshot_();
       std::string peer = peer_of(fd, listener.unix_socket, listener.path);
-      Accepted accepted{listener.protocols, nullptr};
+      Accepted accepted{listener.protocols, nullptr, listener.tls};
       const uint64_t cap = snapshot->config.connections.max_per_address;
       if (admit_connection(fd, cap, &accepted.address_slot) == Admission::kRefused) {
         H2_LOG(kInfo, "connection from " + peer + " refused: " + std::to_string(cap) +

@@ -25,6 +25,7 @@
 
 #include "host/runtime.h"
 #include "serve/loop.h"
+#include "tls/server_context.h"
 
 namespace h2::host::uring {
 
@@ -43,6 +44,7 @@ class UringConnection;
 struct Accepted {
   serve::Protocols protocols;
   std::shared_ptr<AddressSlot> address_slot;
+  tls::ServerContext tls;  // a TLS listener (h2 only): served through tls/tls_connection.h
 };
 
 // A cleartext connection that turned out to speak HTTP/1.1: served by the Asio runtime (the
@@ -69,7 +71,8 @@ class UringWorker {
   // Sets up the ring; false and a message on failure. Before start().
   bool init(std::string* error);
   // Accepts (multishot) on `fd` once started. Before start().
-  void add_listener(int fd, bool unix_socket, std::string path, serve::Protocols protocols);
+  void add_listener(int fd, bool unix_socket, std::string path, serve::Protocols protocols,
+                    tls::ServerContext tls = nullptr);
   void start();
   // ---- any thread ----
   void shutdown_gracefully();  // every connection finishes what is in flight, then closes

@@ -227,6 +227,66 @@ class TlsTest(HostTestCase):
         c.sock.close()
 
 
+class TlsH2OnlyTest(HostTestCase):
+    """A TLS listener offering h2 only. Under H2_RUNTIME=io_uring it is served by the io_uring
+    runtime itself, with TLS from tls/tls_connection.h (no hand-off to Asio)."""
+    config = TLS_CONFIG.replace("tls: {certificate: @CERT@, key: @KEY@}",
+                                "tls: {certificate: @CERT@, key: @KEY@}\n        protocols: [h2]")
+
+    def test_served_by_the_configured_runtime(self):
+        runtime = os.environ.get("H2_RUNTIME", "asio")
+        self.assertRegex(self.host.log_text(), r"listening on https://\S+ \(%s\)" % runtime)
+
+    def test_alpn_h2_and_the_alert_for_http11(self):
+        out = self.curl("--cacert", CERT, "-w", "%{http_version}", self.host.url("/"))
+        self.assertEqual(out, "tls (HTTP/2)\n2")
+        r = run(["curl", "-sS", "--max-time", "10", "--cacert", CERT, "--http1.1",
+                 self.host.url("/")])
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("no application protocol", r.stderr.lower())
+
+    def test_nghttp_and_h2load_over_tls(self):
+        r = run(["nghttp", "-v", self.host.url("/")])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("The negotiated protocol: h2", r.stdout)
+        r = run(["h2load", "-n", "4000", "-c", "4", "-m", "10", self.host.url("/")])
+        self.assertIn("4000 total, 4000 started, 4000 done, 4000 succeeded, 0 failed", r.stdout)
+
+    def test_a_large_response_arrives_whole_in_full_records(self):
+        data = os.urandom(1 << 20)
+        with open(os.path.join(self.host.dir, "www", "big.bin"), "wb") as f:
+            f.write(data)
+        out = run(["curl", "-sS", "--max-time", "20", "--cacert", CERT, "-o", "-",
+                   self.host.url("/www/big.bin")])
+        self.assertEqual(out.returncode, 0, out.stderr)
+        c = RecordCountingTlsClient(self.host.port())
+        self.assertEqual(c.tls.selected_alpn_protocol(), "h2")
+        conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+        conn.initiate_connection()
+        conn.update_settings({h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: (1 << 31) - 1})
+        conn.increment_flow_control_window((1 << 31) - 1 - 65535)
+        sid = conn.get_next_available_stream_id()
+        conn.send_headers(sid, [(":method", "GET"), (":scheme", "https"),
+                                (":authority", "localhost"), (":path", "/www/big.bin")],
+                          end_stream=True)
+        c.send(conn.data_to_send())
+        before = len(c.records)
+        body, ended = b"", False
+        while not ended:
+            for ev in conn.receive_data(c.recv()):
+                if isinstance(ev, h2.events.DataReceived):
+                    body += ev.data
+                elif isinstance(ev, (h2.events.StreamEnded, h2.events.StreamReset)):
+                    ended = True
+            c.send(conn.data_to_send())
+        self.assertEqual(body, data)
+        records = [length for ctype, length in c.records[before:] if ctype == 23]
+        full = sum(1 for length in records if length >= 16 * 1024)
+        self.assertGreaterEqual(full, 60, records)
+        self.assertLessEqual(len(records), 90, records)
+        c.sock.close()
+
+
 class PythonH2Test(HostTestCase):
     def test_100_concurrent_streams(self):
         c = H2Client(self.host.port())
