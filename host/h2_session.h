@@ -109,7 +109,8 @@ class H2Session final : public serve::ConnectionRuntime,
     const HostConfig& config = context_.snapshot->config;
     serve::DriverPolicy policy;
     policy.protocols = context_.protocols;
-    policy.limits = config.limits;
+    policy.limits =
+        std::shared_ptr<const protocol::ConnectionOptions>(context_.snapshot, &config.limits);
     policy.preface_ms = config.timeouts.preface_ms;
     policy.write_ms = config.timeouts.write_ms;
     policy.shutdown_ms = config.timeouts.shutdown_ms;

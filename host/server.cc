@@ -166,7 +166,7 @@ std::string Server::start_lwip(const ListenerConfig& config, std::string bound) 
     lwip_runtime::Serving serving;
     serving.router = current->router;
     serving.policy.protocols = serve::Protocols{true, false};
-    serving.policy.limits = c.limits;
+    serving.policy.limits = std::shared_ptr<const protocol::ConnectionOptions>(current, &c.limits);
     serving.policy.preface_ms = c.timeouts.preface_ms;
     serving.policy.write_ms = c.timeouts.write_ms;
     serving.policy.shutdown_ms = c.timeouts.shutdown_ms;

@@ -13,6 +13,11 @@ constexpr size_t kPrefaceBytes = 24;  // RFC 9113 §3.4
 
 uint64_t earliest(std::optional<uint64_t> a, uint64_t b) { return a ? std::min(*a, b) : b; }
 
+const protocol::ConnectionOptions& limits_or_defaults(const DriverPolicy& policy) {
+  static const protocol::ConnectionOptions defaults;
+  return policy.limits ? *policy.limits : defaults;
+}
+
 }  // namespace
 
 const char* engine_state_name(ConnectionEngine::State state) {
@@ -72,7 +77,7 @@ void ConnectionDriver::on_bytes(std::string_view bytes, uint64_t now) {
 
 void ConnectionDriver::start_http2(std::string_view initial, uint64_t now) {
   state_ = State::kHttp2;
-  core_.emplace(this, policy_.limits, now);
+  core_.emplace(this, limits_or_defaults(policy_), now);
   if (!initial.empty()) {
     received_ += initial.size();
     core_->process_bytes(initial, now);
@@ -89,7 +94,7 @@ void ConnectionDriver::start_upgraded(std::string_view http2_settings,
   now_ = now;
   sniffed_ = std::string();
   state_ = State::kHttp2;
-  core_.emplace(this, policy_.limits, now, http2_settings, std::move(request));
+  core_.emplace(this, limits_or_defaults(policy_), now, http2_settings, std::move(request));
 }
 
 void ConnectionDriver::on_peer_eof(uint64_t now, bool failed) {
@@ -143,7 +148,7 @@ void ConnectionDriver::after_output_change() {
   write_waiting_since_ = 0;
   if (core_->is_closed()) {
     core_.reset();
-    timers_.clear();
+    timers_.reset();
     if (peer_eof_) return end(State::kClosed);  // nothing left to wait for: the peer is done
     state_ = State::kLingering;
     linger_until_ = now_ + policy_.linger_ms;
@@ -170,9 +175,9 @@ void ConnectionDriver::on_time(uint64_t now) {
     return end(State::kClosed);
   }
   // Modules' timers and the drain check, in time order; one may close the connection.
-  while (!timers_.empty() && timers_.begin()->first <= now && state_ == State::kHttp2) {
-    auto fn = std::move(timers_.begin()->second);
-    timers_.erase(timers_.begin());
+  while (has_timers() && timers_->begin()->first <= now && state_ == State::kHttp2) {
+    auto fn = std::move(timers_->begin()->second);
+    timers_->erase(timers_->begin());
     fn();
   }
   if (state_ != State::kHttp2) return;
@@ -211,7 +216,7 @@ std::optional<uint64_t> ConnectionDriver::next_wakeup_ms() const {
   std::optional<uint64_t> due = core_->next_wakeup_ms();
   if (received_ < kPrefaceBytes) due = earliest(due, start_ms_ + policy_.preface_ms);
   if (write_waiting_since_ != 0) due = earliest(due, write_waiting_since_ + policy_.write_ms);
-  if (!timers_.empty()) due = earliest(due, timers_.begin()->first);
+  if (has_timers()) due = earliest(due, timers_->begin()->first);
   return due;
 }
 
@@ -247,7 +252,7 @@ std::string ConnectionDriver::take_sniffed() { return std::exchange(sniffed_, st
 
 void ConnectionDriver::end(State next) {
   state_ = next;
-  timers_.clear();
+  timers_.reset();
   core_.reset();  // every open stream ends through on_stream_closed
   sniffed_ = std::string();
 }
@@ -278,8 +283,9 @@ void ConnectionDriver::on_output_ready() {
 void ConnectionDriver::schedule(uint64_t delay_ms, std::function<void()> fn) {
   if (state_ != State::kHttp2) return;
   const uint64_t due = runtime_.now() + delay_ms;
-  const bool earlier = timers_.empty() || due < timers_.begin()->first;
-  timers_.emplace(due, std::move(fn));
+  if (!timers_) timers_ = std::make_unique<Timers>();
+  const bool earlier = timers_->empty() || due < timers_->begin()->first;
+  timers_->emplace(due, std::move(fn));
   // Set from outside the runtime's calls (a module's posted task): the runtime re-arms its timer.
   if (earlier) runtime_.wake();
 }

@@ -65,7 +65,9 @@ class ConnectionRuntime {
 
 struct DriverPolicy {
   Protocols protocols;                  // what the listener offers on cleartext
-  protocol::ConnectionOptions limits;   // the HTTP/2 core's
+  // The HTTP/2 core's limits, shared (an idle connection should not carry its own 136-byte
+  // copy): e.g. an aliasing shared_ptr into the runtime's configuration snapshot. null: defaults.
+  std::shared_ptr<const protocol::ConnectionOptions> limits;
   uint64_t preface_ms = 10'000;
   uint64_t write_ms = 30'000;
   uint64_t shutdown_ms = 10'000;        // drain: GOAWAY at the latest after half of it
@@ -161,7 +163,10 @@ class ConnectionDriver final : public ConnectionEngine,
   uint64_t linger_until_ = 0;
   uint64_t drain_deadline_ = 0;       // 0: not draining
   bool peer_eof_ = false;             // the peer sent everything it will (no linger needed)
-  std::multimap<uint64_t, std::function<void()>> timers_;  // modules' and the drain check
+  // Modules' timers and the drain check, made at the first (most connections never have one).
+  using Timers = std::multimap<uint64_t, std::function<void()>>;
+  std::unique_ptr<Timers> timers_;
+  bool has_timers() const { return timers_ && !timers_->empty(); }
 };
 
 

@@ -33,7 +33,7 @@ void UringConnection::start() {
   const HostConfig& config = snapshot_->config;
   serve::DriverPolicy policy;
   policy.protocols = accepted_.protocols;
-  policy.limits = config.limits;
+  policy.limits = std::shared_ptr<const protocol::ConnectionOptions>(snapshot_, &config.limits);
   policy.preface_ms = config.timeouts.preface_ms;
   policy.write_ms = config.timeouts.write_ms;
   policy.shutdown_ms = config.timeouts.shutdown_ms;
