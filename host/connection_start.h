@@ -23,7 +23,8 @@
 
 namespace h2::host {
 
-// The HTTP/1.1 side of a cleartext connection H2Session's driver classified (start_sniffing).
+// The HTTP/1.1 side of a cleartext connection whose first bytes were classified (by H2Session's
+// driver, or by the io_uring runtime's before its hand-off to Asio).
 template <class Stream>
 void start_http1_after_sniffing(Stream&& stream, ConnectionContext context, std::string initial) {
   boost::beast::flat_buffer buffer;

@@ -2,7 +2,6 @@
 // compiles H2Session / Http1Session / Beast's parser, so template-heavy code is built once.
 #include "host/sessions.h"
 
-#include <cstring>
 
 #include "host/connection_start.h"
 
@@ -26,28 +25,15 @@ void start_unix_connection(boost::asio::local::stream_protocol::socket socket,
   start_cleartext(std::move(socket), std::move(context));
 }
 
-namespace {
-
-template <class Socket>
-void start_http1(Socket socket, ConnectionContext context, const std::string& initial) {
-  boost::beast::flat_buffer buffer;
-  auto space = buffer.prepare(initial.size());
-  std::memcpy(space.data(), initial.data(), initial.size());
-  buffer.commit(initial.size());
-  std::make_shared<Http1Session<Socket>>(std::move(socket), std::move(context), std::move(buffer))
-      ->start();
-}
-
-}  // namespace
 
 void start_http1_connection(boost::asio::ip::tcp::socket socket, ConnectionContext context,
                             std::string initial) {
-  start_http1(std::move(socket), std::move(context), initial);
+  start_http1_after_sniffing(std::move(socket), std::move(context), std::move(initial));
 }
 
 void start_http1_connection(boost::asio::local::stream_protocol::socket socket,
                             ConnectionContext context, std::string initial) {
-  start_http1(std::move(socket), std::move(context), initial);
+  start_http1_after_sniffing(std::move(socket), std::move(context), std::move(initial));
 }
 
 }  // namespace h2::host

@@ -108,14 +108,16 @@ def tap_config(extra_routes="", tap_extra="", workers=2, master=True, tls=False)
            extra_routes)
 
 
-class LwipTest(unittest.TestCase):
-    """One h2host with a tap listener for the whole class (its start is checked once)."""
+class LwipHostCase(unittest.TestCase):
+    """One h2host with a tap listener (TLS when `tls`) for the whole class, in a namespace of
+    the class's own; its clean exit is checked at the end."""
+    tls = False
 
     @classmethod
     def setUpClass(cls):
         cls.ns = Namespace()
         try:
-            cls.host = Host(tap_config(), prefix=cls.ns.exec_prefix())
+            cls.host = Host(tap_config(tls=cls.tls), prefix=cls.ns.exec_prefix())
         except BaseException:
             cls.ns.remove()
             raise
@@ -129,9 +131,15 @@ class LwipTest(unittest.TestCase):
         assert code == 0, "h2host exited with %s" % code
 
     def curl(self, *args, timeout=60):
-        r = self.ns.run(["curl", "-sS", "--max-time", str(timeout), *args], timeout=timeout + 10)
+        insecure = ["-k"] if self.tls else []
+        r = self.ns.run(["curl", "-sS", *insecure, "--max-time", str(timeout), *args],
+                        timeout=timeout + 10)
         self.assertEqual(r.returncode, 0, r.stderr)
         return r.stdout
+
+
+class LwipTest(LwipHostCase):
+    """h2c with prior knowledge."""
 
     def test_startup_names_the_stack(self):
         self.assertIn("listening on http://tap:h2tap0/%s:8080 (lwip: %s/24 [%s]/64 on tap h2tap0)"
@@ -199,31 +207,9 @@ class LwipTest(unittest.TestCase):
         self.assertEqual(out, b"non-empty data.")
 
 
-class LwipTlsTest(unittest.TestCase):
+class LwipTlsTest(LwipHostCase):
     """The same stack with TLS (tls/tls_connection.h): ALPN h2 only."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.ns = Namespace()
-        try:
-            cls.host = Host(tap_config(tls=True), prefix=cls.ns.exec_prefix())
-        except BaseException:
-            cls.ns.remove()
-            raise
-        with open(os.path.join(cls.host.dir, "www", "big.bin"), "wb") as f:
-            f.write(os.urandom(4 << 20))
-
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.host.stop()
-        cls.ns.remove()
-        assert code == 0, "h2host exited with %s" % code
-
-    def curl(self, *args, timeout=60):
-        r = self.ns.run(["curl", "-sS", "-k", "--max-time", str(timeout), *args],
-                        timeout=timeout + 10)
-        self.assertEqual(r.returncode, 0, r.stderr)
-        return r.stdout
+    tls = True
 
     def test_startup_names_https(self):
         self.assertIn("listening on https://tap:h2tap0/%s:8080 (lwip: " % STACK,

@@ -157,6 +157,32 @@ class RecordCountingTlsClient:
                 self._receive()
 
 
+def fetch_counting_records(test, port, path):
+    """GET `path` over TLS (ALPN h2) with the windows wide open, so the server can send the whole
+    body at once. Returns the body and the lengths of the application-data records it came in."""
+    c = RecordCountingTlsClient(port)
+    test.assertEqual(c.tls.selected_alpn_protocol(), "h2")
+    conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+    conn.initiate_connection()
+    conn.update_settings({h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: (1 << 31) - 1})
+    conn.increment_flow_control_window((1 << 31) - 1 - 65535)
+    sid = conn.get_next_available_stream_id()
+    conn.send_headers(sid, [(":method", "GET"), (":scheme", "https"),
+                            (":authority", "localhost"), (":path", path)], end_stream=True)
+    c.send(conn.data_to_send())
+    before = len(c.records)
+    body, ended = b"", False
+    while not ended:
+        for ev in conn.receive_data(c.recv()):
+            if isinstance(ev, h2.events.DataReceived):
+                body += ev.data
+            elif isinstance(ev, (h2.events.StreamEnded, h2.events.StreamReset)):
+                ended = True
+        c.send(conn.data_to_send())
+    c.sock.close()
+    return body, [length for ctype, length in c.records[before:] if ctype == 23]
+
+
 class TlsTest(HostTestCase):
     config = TLS_CONFIG
 
@@ -198,33 +224,11 @@ class TlsTest(HostTestCase):
         # 64 KiB chunk of the static module (its 4 DATA frame headers), not 128.
         with open(os.path.join(self.host.dir, "www", "big.bin"), "wb") as f:
             f.write(os.urandom(1 << 20))
-        c = RecordCountingTlsClient(self.host.port())
-        self.assertEqual(c.tls.selected_alpn_protocol(), "h2")
-        conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
-        conn.initiate_connection()
-        # Windows wide open, so the server can send the whole body at once.
-        conn.update_settings({h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: (1 << 31) - 1})
-        conn.increment_flow_control_window((1 << 31) - 1 - 65535)
-        sid = conn.get_next_available_stream_id()
-        conn.send_headers(sid, [(":method", "GET"), (":scheme", "https"),
-                                (":authority", "localhost"), (":path", "/www/big.bin")],
-                          end_stream=True)
-        c.send(conn.data_to_send())
-        before = len(c.records)
-        body, ended = b"", False
-        while not ended:
-            for ev in conn.receive_data(c.recv()):
-                if isinstance(ev, h2.events.DataReceived):
-                    body += ev.data
-                elif isinstance(ev, (h2.events.StreamEnded, h2.events.StreamReset)):
-                    ended = True
-            c.send(conn.data_to_send())
+        body, records = fetch_counting_records(self, self.host.port(), "/www/big.bin")
         self.assertEqual(len(body), 1 << 20)
-        records = [length for ctype, length in c.records[before:] if ctype == 23]
         full = sum(1 for length in records if length >= 16 * 1024)
         self.assertGreaterEqual(full, 60, records)
         self.assertLessEqual(len(records), 90, records)
-        c.sock.close()
 
 
 class TlsH2OnlyTest(HostTestCase):
@@ -256,35 +260,11 @@ class TlsH2OnlyTest(HostTestCase):
         data = os.urandom(1 << 20)
         with open(os.path.join(self.host.dir, "www", "big.bin"), "wb") as f:
             f.write(data)
-        out = run(["curl", "-sS", "--max-time", "20", "--cacert", CERT, "-o", "-",
-                   self.host.url("/www/big.bin")])
-        self.assertEqual(out.returncode, 0, out.stderr)
-        c = RecordCountingTlsClient(self.host.port())
-        self.assertEqual(c.tls.selected_alpn_protocol(), "h2")
-        conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
-        conn.initiate_connection()
-        conn.update_settings({h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: (1 << 31) - 1})
-        conn.increment_flow_control_window((1 << 31) - 1 - 65535)
-        sid = conn.get_next_available_stream_id()
-        conn.send_headers(sid, [(":method", "GET"), (":scheme", "https"),
-                                (":authority", "localhost"), (":path", "/www/big.bin")],
-                          end_stream=True)
-        c.send(conn.data_to_send())
-        before = len(c.records)
-        body, ended = b"", False
-        while not ended:
-            for ev in conn.receive_data(c.recv()):
-                if isinstance(ev, h2.events.DataReceived):
-                    body += ev.data
-                elif isinstance(ev, (h2.events.StreamEnded, h2.events.StreamReset)):
-                    ended = True
-            c.send(conn.data_to_send())
+        body, records = fetch_counting_records(self, self.host.port(), "/www/big.bin")
         self.assertEqual(body, data)
-        records = [length for ctype, length in c.records[before:] if ctype == 23]
         full = sum(1 for length in records if length >= 16 * 1024)
         self.assertGreaterEqual(full, 60, records)
         self.assertLessEqual(len(records), 90, records)
-        c.sock.close()
 
 
 class PythonH2Test(HostTestCase):

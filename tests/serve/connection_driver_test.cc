@@ -5,61 +5,19 @@
 
 #include <gtest/gtest.h>
 
-#include <deque>
 
 #include "protocol/client_connection.h"
 #include "serve/router.h"
+#include "tests/support/driver_support.h"
 
 namespace h2::serve {
 namespace {
 
 using State = ConnectionDriver::State;
 
-class ManualLoop final : public Loop {
- public:
-  void post(Task task) override { tasks.push_back(std::move(task)); }
-  std::deque<Task> tasks;
-};
-
-class FakeRuntime final : public ConnectionRuntime {
- public:
-  std::shared_ptr<Loop> loop() const override { return loop_; }
-  void wake() override { ++wakes; }
-  uint64_t now() const override { return clock; }
-  uint64_t clock = 1000;
-  int wakes = 0;
-  std::shared_ptr<ManualLoop> loop_ = std::make_shared<ManualLoop>();
-};
-
-// Answers "hello" at once, or after `delay_ms` through the exchange's timer (H2Transport).
-class HelloHandler final : public Handler {
- public:
-  void handle(std::shared_ptr<Exchange> exchange) override {
-    ++requests;
-    if (delay_ms == 0) {
-      exchange->respond_with_string(ResponseHead{200, {}}, "hello");
-      return;
-    }
-    exchange->schedule(delay_ms, [exchange] {
-      exchange->respond_with_string(ResponseHead{200, {}}, "later");
-    });
-  }
-  uint64_t delay_ms = 0;
-  int requests = 0;
-};
-
-class Client final : public protocol::ClientHandler {
- public:
-  void on_response(protocol::ClientStream&, uint16_t s,
-                   std::span<const protocol::ResponseField>) override {
-    status = s;
-  }
-  void on_data(protocol::ClientStream&, std::string_view data) override { body.append(data); }
-  void on_goaway(uint32_t, protocol::ErrorCode, std::string_view) override { goaway = true; }
-  uint16_t status = 0;
-  std::string body;
-  bool goaway = false;
-};
+using test::FakeRuntime;
+using HelloHandler = test::BodyHandler;
+using Client = test::RecordingClient;
 
 class DriverTest : public ::testing::Test {
  protected:
@@ -95,17 +53,20 @@ class DriverTest : public ::testing::Test {
     }
   }
 
-  void get(protocol::ClientConnection& client) {
-    protocol::ClientRequest request;
-    request.method = "GET";
-    request.scheme = "http";
-    request.authority = "example";
-    request.path = "/";
-    client.submit(request, true);
+  // The client's queued bytes (its preface and request) given to the driver, nothing back.
+  void send_only(ConnectionDriver& driver, protocol::ClientConnection& client) {
+    std::vector<std::string_view> views;
+    std::string bytes;
+    client.pending_output(views, SIZE_MAX);
+    for (auto v : views) bytes.append(v);
+    client.consume_output(bytes.size());
+    driver.on_bytes(bytes, runtime_.clock);
   }
 
+  void get(protocol::ClientConnection& client) { test::submit_get(client); }
+
   FakeRuntime runtime_;
-  std::shared_ptr<HelloHandler> handler_ = std::make_shared<HelloHandler>();
+  std::shared_ptr<HelloHandler> handler_ = std::make_shared<HelloHandler>("hello");
   std::shared_ptr<Router> router_;
   Client client_handler_;
 };
@@ -171,12 +132,8 @@ TEST_F(DriverTest, OutputThatIsNeverWrittenClosesAtTheWriteDeadline) {
   auto driver = make(policy);
   protocol::ClientConnection client(&client_handler_, {}, runtime_.clock);
   get(client);
+  send_only(*driver, client);
   std::vector<std::string_view> views;
-  std::string bytes;
-  client.pending_output(views, SIZE_MAX);
-  for (auto v : views) bytes.append(v);
-  driver->on_bytes(bytes, runtime_.clock);
-  views.clear();
   ASSERT_GT(driver->pending_output(views, SIZE_MAX), 0u);
   driver->on_written(0, runtime_.clock);  // would block
   EXPECT_EQ(driver->next_wakeup_ms(), runtime_.clock + 300);
@@ -192,12 +149,8 @@ TEST_F(DriverTest, WrittenBytesMoveTheWriteDeadline) {
   auto driver = make(policy);
   protocol::ClientConnection client(&client_handler_, {}, runtime_.clock);
   get(client);
+  send_only(*driver, client);
   std::vector<std::string_view> views;
-  std::string bytes;
-  client.pending_output(views, SIZE_MAX);
-  for (auto v : views) bytes.append(v);
-  driver->on_bytes(bytes, runtime_.clock);
-  views.clear();
   ASSERT_GT(driver->pending_output(views, SIZE_MAX), 1u);
   runtime_.clock += 200;
   driver->on_written(1, runtime_.clock);  // progress: the deadline starts again

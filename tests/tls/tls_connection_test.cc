@@ -8,50 +8,19 @@
 #include <openssl/ssl.h>
 
 #include <algorithm>
-#include <deque>
 
 #include "protocol/client_connection.h"
 #include "serve/router.h"
+#include "tests/support/driver_support.h"
 
 namespace h2::tls {
 namespace {
 
 using State = serve::ConnectionEngine::State;
 
-class ManualLoop final : public serve::Loop {
- public:
-  void post(Task task) override { task(false); }
-};
-
-class FakeRuntime final : public serve::ConnectionRuntime {
- public:
-  std::shared_ptr<serve::Loop> loop() const override { return loop_; }
-  void wake() override {}
-  uint64_t now() const override { return clock; }
-  uint64_t clock = 1000;
-  std::shared_ptr<ManualLoop> loop_ = std::make_shared<ManualLoop>();
-};
-
-class BodyHandler final : public serve::Handler {
- public:
-  void handle(std::shared_ptr<serve::Exchange> exchange) override {
-    exchange->respond_with_string(serve::ResponseHead{200, {}}, body);
-  }
-  std::string body = "hello over tls";
-};
-
-class Client final : public protocol::ClientHandler {
- public:
-  void on_response(protocol::ClientStream&, uint16_t s,
-                   std::span<const protocol::ResponseField>) override {
-    status = s;
-  }
-  void on_data(protocol::ClientStream&, std::string_view data) override { body.append(data); }
-  void on_goaway(uint32_t, protocol::ErrorCode, std::string_view) override { goaway = true; }
-  uint16_t status = 0;
-  std::string body;
-  bool goaway = false;
-};
+using test::BodyHandler;
+using test::FakeRuntime;
+using Client = test::RecordingClient;
 
 // A TLS client over memory BIOs: what it writes is read off `to_server`.
 class TlsClient {
@@ -190,17 +159,10 @@ class TlsTest : public ::testing::Test {
     }
   }
 
-  void get(protocol::ClientConnection& h2) {
-    protocol::ClientRequest request;
-    request.method = "GET";
-    request.scheme = "https";
-    request.authority = "example";
-    request.path = "/";
-    h2.submit(request, true);
-  }
+  void get(protocol::ClientConnection& h2) { test::submit_get(h2, "https"); }
 
   FakeRuntime runtime_;
-  std::shared_ptr<BodyHandler> handler_ = std::make_shared<BodyHandler>();
+  std::shared_ptr<BodyHandler> handler_ = std::make_shared<BodyHandler>("hello over tls");
   std::shared_ptr<serve::Router> router_;
   ServerContext context_;
   std::shared_ptr<serve::ConnectionDriver> driver_;
