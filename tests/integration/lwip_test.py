@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 import unittest
 
 from h2host_support import CERT, KEY, MODULE_DIR, SPEC, Host, run
@@ -287,6 +288,39 @@ class LwipStartTest(unittest.TestCase):
         code, out = self.start_failure(textwrap.dedent(config))
         self.assertEqual(code, 1, out)
         self.assertRegex(out, r"c\.yaml:\d+:\d+: cannot attach to tap device \"h2nodev0\": ")
+
+    def test_connections_beyond_max_connections_are_reset(self):
+        # lwIP's pools are unbounded in Debian's build: max_connections is the bound.
+        config = tap_config(workers=1, master=False, tap_extra=", max_connections: 2")
+        host = Host(config, prefix=self.ns.exec_prefix())
+        try:
+            probe = textwrap.dedent("""
+                import socket, sys
+                held = [socket.create_connection(("%s", 8080), timeout=5) for _ in range(2)]
+                for s in held:
+                    s.sendall(b"PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n"
+                              b"\\x00\\x00\\x00\\x04\\x00\\x00\\x00\\x00\\x00")  # SETTINGS
+                    assert len(s.recv(64)) > 0  # the server's SETTINGS: being served
+                try:  # lwIP resets it as the handshake completes, or right after
+                    third = socket.create_connection(("%s", 8080), timeout=5)
+                    data = third.recv(64)
+                    print("third:", "closed" if data == b"" else "served")
+                except ConnectionResetError:
+                    print("third: reset")
+            """ % (STACK, STACK))
+            r = self.ns.run(["/usr/bin/python3", "-c", probe], timeout=30)
+            self.assertEqual(r.returncode, 0, r.stderr.decode())
+            self.assertEqual(r.stdout.decode().strip(), "third: reset")
+            # The probe's connections are gone: the stack serves again (once it let them go).
+            deadline = time.time() + 5
+            while True:
+                r = self.ns.run(["curl", "-sS", "--max-time", "5", "--http2-prior-knowledge",
+                                 "http://%s:8080/string" % STACK])
+                if r.returncode == 0 or time.time() > deadline:
+                    break
+            self.assertEqual(r.stdout, b"non-empty data.", r.stderr)
+        finally:
+            self.assertEqual(host.stop(), 0)
 
     def test_a_device_another_h2host_holds_is_refused(self):
         config = tap_config(workers=1, master=False)
