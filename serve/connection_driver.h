@@ -11,25 +11,27 @@
 //     write (output pending and none of it written for timeouts.write_ms), the lingering close,
 //     the core's own (idle, SETTINGS ack, ...) and modules' timers (H2Transport::schedule);
 //   * draining for reloads and stops (drain()): GOAWAY once quiet, or at half of shutdown_ms;
-//   * the close sequence: kLingering (the output is written: shut the write side, read and drop
-//     until EOF or linger_ms), then kClosed; straight to kClosed when the peer's EOF came first.
+//   * the close sequence: kLingering (the core is done and its output written: shut the write
+//     side, read and drop until EOF or linger_ms), then kClosed; straight to kClosed when the
+//     peer's EOF came first.
 //
 // The runtime's loop, for each event:
 //   on_bytes(...) / on_peer_eof() / on_written(n) / on_time(now), then pump:
 //     if wants_write():   views = pending_output(max); write a prefix; on_written(bytes written)
 //     if wants_read():    keep reading (else stop: backpressure, the peer is not reading us)
-//     switch state():     kLingering -> shut the write side once, keep reading (bytes dropped);
+//     switch state():     kLingering -> once nothing is left to write (an engine stacked on the
+//                           driver, like TLS, may still have its close_notify), shut the write
+//                           side once and keep reading (bytes dropped);
 //                         kClosed -> close the socket; kHttp1 -> serve or hand off take_sniffed()
 //     arm one timer at next_wakeup_ms() (it may be in the past: call on_time at once)
-// Every call takes the runtime's clock (`now`, milliseconds, monotonic). on_time() must come
-// with every clock the runtime reads before acting on it: there is no hidden rule of "on_time
-// before consume_output" any more - on_written(n, now) gives the time itself.
+// Every call takes the runtime's clock (`now`, milliseconds, monotonic). There is no separate
+// rule of "on_time() before consume_output()": on_written(n, now) gives the core the time first.
 //
 // Output produced outside these calls (a module's posted task, a timer) is announced through
 // ConnectionRuntime::wake(): the runtime runs its pump soon, never inside wake().
 //
-// Ownership: make with std::make_shared (exchanges hold it weakly as their H2Transport). The
-// driver never calls the runtime after close_now() or once state() is kClosed, except wake().
+// Ownership: make with std::make_shared (exchanges hold it weakly as their H2Transport); the
+// runtime must outlive it. Once state() is kClosed the driver calls nothing on the runtime.
 #pragma once
 
 #include <cstdint>
@@ -105,7 +107,7 @@ class ConnectionDriver final : public ConnectionEngine,
   // Bytes the peer sent, in order. Dropped in kLingering / kClosed.
   void on_bytes(std::string_view bytes, uint64_t now) override;
   // The peer will send nothing more (EOF, or a read error: `failed`).
-  void on_peer_eof(uint64_t now, bool failed = false) override;
+  void on_peer_eof(uint64_t now, bool failed) override;
   // Up to `max_bytes` of output as views (valid until on_written or the next driver call that
   // may change output). Returns their total (0: nothing to write).
   size_t pending_output(std::vector<std::string_view>& out, size_t max_bytes) override;
@@ -161,13 +163,12 @@ class ConnectionDriver final : public ConnectionEngine,
   uint64_t received_ = 0;
   uint64_t write_waiting_since_ = 0;  // output pending and unwritten since (0: none pending)
   uint64_t linger_until_ = 0;
-  uint64_t drain_deadline_ = 0;       // 0: not draining
+  uint64_t drain_deadline_ = 0;  // 0: not draining; 1 while sniffing: drain once it is HTTP/2
   bool peer_eof_ = false;             // the peer sent everything it will (no linger needed)
   // Modules' timers and the drain check, made at the first (most connections never have one).
   using Timers = std::multimap<uint64_t, std::function<void()>>;
   std::unique_ptr<Timers> timers_;
   bool has_timers() const { return timers_ && !timers_->empty(); }
 };
-
 
 }  // namespace h2::serve

@@ -88,6 +88,7 @@ void TlsConnection::handshake(uint64_t now) {
       return;
     }
     driver_ = make_driver_(SSL_get_version(ssl_));
+    make_driver_ = nullptr;  // what it captured (the runtime's serving settings) is not needed
     phase_ = Phase::kOpen;
     if (drain_requested_) driver_->drain(now);
     return;

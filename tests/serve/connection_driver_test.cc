@@ -199,7 +199,7 @@ TEST_F(DriverTest, DrainingSendsGoawayOnceQuietThenLingersUntilEof) {
   EXPECT_EQ(driver->state(), State::kLingering);
   EXPECT_TRUE(driver->wants_read());
   driver->on_bytes("dropped", runtime_.clock);
-  driver->on_peer_eof(runtime_.clock);
+  driver->on_peer_eof(runtime_.clock, false);
   EXPECT_EQ(driver->state(), State::kClosed);
 }
 
@@ -253,7 +253,7 @@ TEST_F(DriverTest, AfterThePeersEofTheEndNeedsNoLinger) {
   protocol::ClientConnection client(&client_handler_, {}, runtime_.clock);
   get(client);
   shuttle(*driver, client);
-  driver->on_peer_eof(runtime_.clock);
+  driver->on_peer_eof(runtime_.clock, false);
   for (int i = 0; i < 10 && driver->state() == State::kHttp2; ++i) shuttle(*driver, client);
   EXPECT_EQ(driver->state(), State::kClosed);  // not kLingering: no EOF left to wait for
 }
