@@ -170,9 +170,19 @@ void Runtime::run_once() {
   }
   handle_requests();
   if (!attached_ && now_ms() >= next_attach_ms_) attach();
-  if (attached_ && (fds[1].revents & POLLIN)) {
+  if (attached_ && (fds[1].revents & (POLLIN | POLLERR | POLLHUP | POLLNVAL))) {
     for (int round = 0; round < kRoundsPerWake; ++round) {
       if (stack_->receive(kFramesPerRound) < kFramesPerRound) break;
+    }
+    if (stack_->device_gone() || (fds[1].revents & (POLLERR | POLLHUP | POLLNVAL))) {
+      // Deleted under us (ip link del): poll would report it forever. Connections keep their
+      // state (lwIP retransmits into the void) and resume if the device comes back in time.
+      H2_LOG(kError, "tap " + config_.device + ": the device went away; attaching again when "
+                     "it is back");
+      stack_->detach();
+      attached_ = false;
+      reattaching_ = true;
+      next_attach_ms_ = now_ms() + kAttachRetryMs;
     }
   }
   stack_->check_timeouts();
@@ -206,12 +216,13 @@ void Runtime::attach() {
   switch (stack_->attach(&error)) {
     case TapDevice::OpenResult::kOpen:
       attached_ = true;
-      if (told_busy_) H2_LOG(kNotice, "tap " + config_.device + ": attached");
+      if (told_busy_ || reattaching_) H2_LOG(kNotice, "tap " + config_.device + ": attached");
+      told_busy_ = reattaching_ = false;
       return;
     case TapDevice::OpenResult::kBusy:
       break;
     case TapDevice::OpenResult::kFailed:
-      H2_LOG(kError, error);
+      if (!reattaching_) H2_LOG(kError, error);  // once: waiting for a deleted device is quiet
       break;
   }
   next_attach_ms_ = now_ms() + kAttachRetryMs;

@@ -92,6 +92,7 @@ class Runtime {
   tcp_pcb* listener_ = nullptr;
   bool attached_ = false;
   bool told_busy_ = false;
+  bool reattaching_ = false;  // the device went away while serving
   uint64_t next_attach_ms_ = 0;
   bool draining_ = false;
   std::atomic<bool> want_drain_{false};

@@ -29,6 +29,8 @@ class Stack {
   TapDevice::OpenResult attach(std::string* error);
   void detach() { tap_.close(); }
   int fd() const { return tap_.fd(); }
+  // The device was deleted under us (reads fail): detach, and attach again when it is back.
+  bool device_gone() const { return tap_.gone(); }
 
   // Feeds up to `max_frames` waiting frames to lwIP. Returns the number read (0: none waiting).
   size_t receive(size_t max_frames);

@@ -48,6 +48,7 @@ TapDevice::OpenResult TapDevice::open(const std::string& name, std::string* erro
     return OpenResult::kFailed;
   }
   fd_ = fd;
+  gone_ = false;
   return OpenResult::kOpen;
 }
 
@@ -62,7 +63,8 @@ size_t TapDevice::read_frame(char* buffer, size_t capacity) {
     const ssize_t n = ::read(fd_, buffer, capacity);
     if (n > 0) return static_cast<size_t>(n);
     if (n < 0 && errno == EINTR) continue;
-    return 0;  // EAGAIN: nothing waiting; other errors: the device went away
+    if (n < 0 && errno != EAGAIN) gone_ = true;  // EBADFD, EIO: the interface was deleted
+    return 0;
   }
 }
 

@@ -27,8 +27,10 @@ class TapDevice {
   bool is_open() const { return fd_ >= 0; }
   int fd() const { return fd_; }
 
-  // One frame into `buffer`; returns its length, 0 when none is waiting (or the device is gone).
+  // One frame into `buffer`; returns its length, 0 when none is waiting or the device is gone
+  // (then gone() says so: it was deleted under us).
   size_t read_frame(char* buffer, size_t capacity);
+  bool gone() const { return gone_; }
   // One frame out. A full queue drops it, as a wire would (TCP retransmits).
   void write_frame(const void* frame, size_t length);
 
@@ -36,6 +38,7 @@ class TapDevice {
 
  private:
   int fd_ = -1;
+  bool gone_ = false;
   uint64_t dropped_ = 0;
 };
 

@@ -48,16 +48,23 @@ class Namespace:
         if not os.path.exists("/dev/net/tun"):
             return "no /dev/net/tun"
         steps = [["ip", "netns", "add", self.name],
-                 ["ip", "-n", self.name, "link", "set", "lo", "up"],
-                 ["ip", "-n", self.name, "tuntap", "add", "dev", "h2tap0", "mode", "tap"],
-                 ["ip", "-n", self.name, "addr", "add", "10.77.0.1/24", "dev", "h2tap0"],
-                 ["ip", "-n", self.name, "addr", "add", "fd77::1/64", "dev", "h2tap0", "nodad"],
-                 ["ip", "-n", self.name, "link", "set", "h2tap0", "up"]]
+                 ["ip", "-n", self.name, "link", "set", "lo", "up"]]
         for step in steps:
             r = run(step)
             if r.returncode != 0:
                 return "%s: %s" % (" ".join(step), r.stderr.strip())
             self.made = True
+        return self.make_device()
+
+    def make_device(self):
+        """The TAP device and its kernel side; None, or what failed."""
+        for step in [["tuntap", "add", "dev", "h2tap0", "mode", "tap"],
+                     ["addr", "add", "10.77.0.1/24", "dev", "h2tap0"],
+                     ["addr", "add", "fd77::1/64", "dev", "h2tap0", "nodad"],
+                     ["link", "set", "h2tap0", "up"]]:
+            r = run(["ip", "-n", self.name, *step])
+            if r.returncode != 0:
+                return "ip %s: %s" % (" ".join(step), r.stderr.strip())
         return None
 
     def exec_prefix(self):
@@ -319,6 +326,33 @@ class LwipStartTest(unittest.TestCase):
                 if r.returncode == 0 or time.time() > deadline:
                     break
             self.assertEqual(r.stdout, b"non-empty data.", r.stderr)
+        finally:
+            self.assertEqual(host.stop(), 0)
+
+    def test_a_device_deleted_under_the_stack_is_waited_for(self):
+        host = Host(tap_config(workers=1, master=False), prefix=self.ns.exec_prefix())
+        try:
+            url = "http://%s:8080/string" % STACK
+            get = ["curl", "-sS", "--max-time", "3", "--http2-prior-knowledge", url]
+            self.assertEqual(self.ns.run(get).stdout, b"non-empty data.")
+            self.assertEqual(run(["ip", "-n", self.ns.name, "link", "del", "h2tap0"]).returncode, 0)
+            host.wait_for("tap h2tap0: the device went away")
+            # Waiting must be quiet: a poll that reports the dead device forever is a spin.
+            def ticks():  # utime + stime of h2host (ip netns exec execs it in place)
+                with open("/proc/%d/stat" % host.proc.pid) as f:
+                    return sum(int(v) for v in f.read().rsplit(")", 1)[1].split()[11:13])
+            before = ticks()
+            time.sleep(1.0)  # the measurement window, not a wait for an event
+            self.assertLess(ticks() - before, os.sysconf("SC_CLK_TCK") // 4)
+            self.assertIsNone(self.ns.make_device())
+            host.wait_for("tap h2tap0: attached")
+            deadline = time.time() + 10
+            while True:
+                r = self.ns.run(get)
+                if r.returncode == 0 or time.time() > deadline:
+                    break
+            self.assertEqual(r.stdout, b"non-empty data.", r.stderr)
+            self.assertEqual(host.log_text().count("the device went away"), 1)
         finally:
             self.assertEqual(host.stop(), 0)
 
