@@ -13,7 +13,7 @@
 namespace h2::test {
 
 // Tasks are kept until a test runs them (or dropped: nothing here needs module threads).
-class ManualLoop final : public serve::Loop {
+class QueuedLoop final : public serve::Loop {
  public:
   void post(Task task) override { tasks.push_back(std::move(task)); }
   std::deque<Task> tasks;
@@ -26,7 +26,7 @@ class FakeRuntime final : public serve::ConnectionRuntime {
   uint64_t now() const override { return clock; }
   uint64_t clock = 1000;
   int wakes = 0;
-  std::shared_ptr<ManualLoop> loop_ = std::make_shared<ManualLoop>();
+  std::shared_ptr<QueuedLoop> loop_ = std::make_shared<QueuedLoop>();
 };
 
 // Answers every request 200 with `body`, at once or after `delay_ms` (the exchange's timer).
