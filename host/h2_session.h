@@ -41,9 +41,7 @@ class H2Session final : public serve::ConnectionRuntime,
   static constexpr size_t kMaxWriteBytes = 256 * 1024;
 
   H2Session(Stream stream, ConnectionContext context)
-      : stream_(std::move(stream)),
-        context_(std::move(context)),
-        timer_(stream_.get_executor()) {
+      : stream_(std::move(stream)), context_(std::move(context)), timer_(stream_.get_executor()) {
     context_.worker->add(this);
     if constexpr (kReadWhenReadable) {
       boost::system::error_code ignored;  // set once: read_some after a wait never blocks
@@ -127,7 +125,7 @@ class H2Session final : public serve::ConnectionRuntime,
   // Sockets are read when readable into the worker thread's buffer (the way h2o and nginx do
   // it), so an idle connection holds no read buffer; other streams (TLS, test streams) read
   // into one of their own, allocated at the first read.
-  static constexpr bool kReadWhenReadable = requires(Stream& s) {
+  static constexpr bool kReadWhenReadable = requires(Stream & s) {
     s.async_wait(boost::asio::socket_base::wait_read, [](boost::system::error_code) {});
     s.non_blocking(true);
   };

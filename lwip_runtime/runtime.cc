@@ -35,7 +35,9 @@ uint64_t Runtime::now_ms() {
 }
 
 Runtime::Runtime(TapConfig config, ServingSource serving)
-    : config_(std::move(config)), serving_(std::move(serving)), loop_(std::make_shared<LwipLoop>()) {}
+    : config_(std::move(config)),
+      serving_(std::move(serving)),
+      loop_(std::make_shared<LwipLoop>()) {}
 
 Runtime::~Runtime() {
   stop_and_join();
@@ -44,7 +46,9 @@ Runtime::~Runtime() {
   stack_.reset();
 }
 
-std::string Runtime::describe() const { return stack_ ? stack_->describe() : config_.device; }
+std::string Runtime::describe() const {
+  return stack_ ? stack_->describe() : config_.device;
+}
 
 std::string Runtime::start(bool wait_if_busy) {
   std::string error;
@@ -67,8 +71,8 @@ std::string Runtime::start(bool wait_if_busy) {
       break;
   }
   listen();
-  if (listener_ == nullptr) return "tap " + config_.device + ": cannot listen on port " +
-                                    std::to_string(config_.port);
+  if (listener_ == nullptr)
+    return "tap " + config_.device + ": cannot listen on port " + std::to_string(config_.port);
   thread_ = std::thread([this] { run(); });
   return {};
 }
@@ -120,9 +124,13 @@ void Runtime::stop_and_join() {
   thread_.join();
 }
 
-std::shared_ptr<serve::Loop> Runtime::loop() const { return loop_; }
+std::shared_ptr<serve::Loop> Runtime::loop() const {
+  return loop_;
+}
 
-void Runtime::mark_dirty(TcpConnection* connection) { dirty_.push_back(connection); }
+void Runtime::mark_dirty(TcpConnection* connection) {
+  dirty_.push_back(connection);
+}
 
 void Runtime::set_timer(TcpConnection* connection, uint64_t at, uint64_t previous) {
   if (previous != 0) timers_.erase({previous, connection});
@@ -157,7 +165,8 @@ void Runtime::run() {
 void Runtime::run_once() {
   uint64_t now = now_ms();
   uint64_t wait = stack_->next_timeout_ms();
-  if (!timers_.empty()) wait = std::min(wait, timers_.begin()->first > now ? timers_.begin()->first - now : 0);
+  if (!timers_.empty())
+    wait = std::min(wait, timers_.begin()->first > now ? timers_.begin()->first - now : 0);
   if (!attached_) wait = std::min(wait, next_attach_ms_ > now ? next_attach_ms_ - now : 0);
   if (!dirty_.empty()) wait = 0;
   pollfd fds[2] = {{loop_->wake_fd(), POLLIN, 0}, {stack_->fd(), POLLIN, 0}};
@@ -177,8 +186,9 @@ void Runtime::run_once() {
     if (stack_->device_gone() || (fds[1].revents & (POLLERR | POLLHUP | POLLNVAL))) {
       // Deleted under us (ip link del): poll would report it forever. Connections keep their
       // state (lwIP retransmits into the void) and resume if the device comes back in time.
-      H2_LOG(kError, "tap " + config_.device + ": the device went away; attaching again when "
-                     "it is back");
+      H2_LOG(kError, "tap " + config_.device +
+                         ": the device went away; attaching again when "
+                         "it is back");
       stack_->detach();
       attached_ = false;
       reattaching_ = true;

@@ -57,7 +57,8 @@ err_t setup_interface(netif* n) {
 
 }  // namespace
 
-Stack::Stack(const TapConfig& config) : config_(config), interface_(std::make_unique<Interface>()) {}
+Stack::Stack(const TapConfig& config)
+    : config_(config), interface_(std::make_unique<Interface>()) {}
 
 Stack::~Stack() {
   netif_remove(&interface_->lwip);
@@ -114,7 +115,9 @@ std::unique_ptr<Stack> Stack::create(const TapConfig& config, std::string* error
   return stack;
 }
 
-TapDevice::OpenResult Stack::attach(std::string* error) { return tap_.open(config_.device, error); }
+TapDevice::OpenResult Stack::attach(std::string* error) {
+  return tap_.open(config_.device, error);
+}
 
 size_t Stack::receive(size_t max_frames) {
   std::array<char, 65536> frame;  // a frame larger than the MTU (offloads are off on TAP) is cut
@@ -131,10 +134,16 @@ size_t Stack::receive(size_t max_frames) {
   return count;
 }
 
-void Stack::check_timeouts() { sys_check_timeouts(); }
+void Stack::check_timeouts() {
+  sys_check_timeouts();
+}
 
-uint32_t Stack::next_timeout_ms() const { return sys_timeouts_sleeptime(); }
+uint32_t Stack::next_timeout_ms() const {
+  return sys_timeouts_sleeptime();
+}
 
-std::string Stack::describe() const { return lwip_runtime::describe(config_); }
+std::string Stack::describe() const {
+  return lwip_runtime::describe(config_);
+}
 
 }  // namespace h2::lwip_runtime

@@ -9,12 +9,12 @@
 namespace h2::lwip_runtime {
 
 struct TapConfig {
-  std::string device;                        // TAP interface name ("h2tap0")
+  std::string device;                                  // TAP interface name ("h2tap0")
   std::array<uint8_t, 6> mac{0x02, 0, 0, 0, 0, 0x02};  // locally administered by default
-  std::string address;                       // IPv4 of the stack ("10.77.0.2")
-  unsigned prefix = 24;                      // IPv4 prefix length
-  std::string gateway;                       // IPv4 next hop for other networks; "" = none
-  std::string address6;                      // IPv6 of the stack ("fd77::2"); "" = link-local only
+  std::string address;                                 // IPv4 of the stack ("10.77.0.2")
+  unsigned prefix = 24;                                // IPv4 prefix length
+  std::string gateway;   // IPv4 next hop for other networks; "" = none
+  std::string address6;  // IPv6 of the stack ("fd77::2"); "" = link-local only
   unsigned prefix6 = 64;
   uint16_t port = 80;
   uint16_t mtu = 1500;

@@ -11,7 +11,9 @@
 
 namespace h2::lwip_runtime {
 
-TapDevice::~TapDevice() { close(); }
+TapDevice::~TapDevice() {
+  close();
+}
 
 TapDevice::OpenResult TapDevice::open(const std::string& name, std::string* error) {
   close();

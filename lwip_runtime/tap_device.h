@@ -19,8 +19,9 @@ class TapDevice {
   TapDevice(const TapDevice&) = delete;
   TapDevice& operator=(const TapDevice&) = delete;
 
-  // Attaches to the TAP device `name`, which must exist (`ip tuntap add NAME mode tap`). kBusy: another process holds it (a previous generation that
-  // has not let go yet: try again later). kFailed: *error says why, in one line naming the device
+  // Attaches to the TAP device `name`, which must exist (`ip tuntap add NAME mode tap`). kBusy:
+  // another process holds it (a previous generation that has not let go yet: try again later).
+  // kFailed: *error says why, in one line naming the device
   // ("no such device", "permission denied: needs CAP_NET_ADMIN").
   OpenResult open(const std::string& name, std::string* error);
   void close();

@@ -28,7 +28,9 @@ err_t on_sent(void* arg, tcp_pcb*, u16_t) {
 }
 
 // The pcb is already freed (reset by the peer, or lwIP gave up retransmitting).
-void on_error(void* arg, err_t) { static_cast<TcpConnection*>(arg)->failed(); }
+void on_error(void* arg, err_t) {
+  static_cast<TcpConnection*>(arg)->failed();
+}
 
 void forget_callbacks(tcp_pcb* pcb) {
   tcp_arg(pcb, nullptr);
@@ -43,7 +45,7 @@ TcpConnection::TcpConnection(Runtime& runtime, tcp_pcb* pcb) : runtime_(runtime)
 
 TcpConnection::~TcpConnection() {
   released_ = true;  // modules hearing on_cancel below may wake us: nothing to pump any more
-  engine_.reset();  // open streams end (modules hear on_cancel) while *this still exists
+  engine_.reset();   // open streams end (modules hear on_cancel) while *this still exists
   for (pbuf* p : held_) pbuf_free(p);
   if (pcb_ != nullptr) {
     forget_callbacks(pcb_);
@@ -68,9 +70,8 @@ void TcpConnection::start(const Serving& serving, bool draining) {
         serving.tls, std::move(make_driver),
         tls::TlsConnection::Limits{serving.handshake_ms, serving.policy.write_ms}, now());
   } else {
-    engine_ = std::make_shared<serve::ConnectionDriver>(*this, serving.router, serving.policy,
-                                                        serve::DriverPeer{std::move(address)},
-                                                        now());
+    engine_ = std::make_shared<serve::ConnectionDriver>(
+        *this, serving.router, serving.policy, serve::DriverPeer{std::move(address)}, now());
   }
   tcp_arg(pcb_, this);
   tcp_recv(pcb_, on_recv);
@@ -81,7 +82,9 @@ void TcpConnection::start(const Serving& serving, bool draining) {
   runtime_.mark_dirty(this);
 }
 
-void TcpConnection::received(pbuf* p) { held_.push_back(p); }
+void TcpConnection::received(pbuf* p) {
+  held_.push_back(p);
+}
 
 void TcpConnection::failed() {
   pcb_ = nullptr;

@@ -60,12 +60,12 @@ class TcpConnection final : public serve::ConnectionRuntime,
   // What serves the bytes: the driver itself on cleartext, TLS holding the driver on TLS.
   std::shared_ptr<serve::ConnectionEngine> engine_;
   std::shared_ptr<const void> keep_alive_;
-  std::deque<pbuf*> held_;    // received, not fed yet (not acknowledged to the window either)
-  bool peer_eof_ = false;     // FIN received (fed once held_ is empty)
+  std::deque<pbuf*> held_;  // received, not fed yet (not acknowledged to the window either)
+  bool peer_eof_ = false;   // FIN received (fed once held_ is empty)
   bool eof_fed_ = false;
-  bool failed_ = false;       // lwIP freed the pcb (reset, or retransmissions gave up)
+  bool failed_ = false;  // lwIP freed the pcb (reset, or retransmissions gave up)
   bool write_shut_ = false;
-  uint64_t armed_ms_ = 0;     // the runtime's timer for this connection (0: none)
+  uint64_t armed_ms_ = 0;  // the runtime's timer for this connection (0: none)
   bool released_ = false;
 };
 

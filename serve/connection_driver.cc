@@ -11,7 +11,9 @@ namespace {
 constexpr uint64_t kDrainCheckMs = 100;
 constexpr size_t kPrefaceBytes = 24;  // RFC 9113 §3.4
 
-uint64_t earliest(std::optional<uint64_t> a, uint64_t b) { return a ? std::min(*a, b) : b; }
+uint64_t earliest(std::optional<uint64_t> a, uint64_t b) {
+  return a ? std::min(*a, b) : b;
+}
 
 const protocol::ConnectionOptions& limits_or_defaults(const DriverPolicy& policy) {
   static const protocol::ConnectionOptions defaults;
@@ -22,11 +24,16 @@ const protocol::ConnectionOptions& limits_or_defaults(const DriverPolicy& policy
 
 const char* engine_state_name(ConnectionEngine::State state) {
   switch (state) {
-    case ConnectionEngine::State::kSniffing: return "sniffing";
-    case ConnectionEngine::State::kHttp1: return "http1";
-    case ConnectionEngine::State::kHttp2: return "http2";
-    case ConnectionEngine::State::kLingering: return "lingering";
-    case ConnectionEngine::State::kClosed: return "closed";
+    case ConnectionEngine::State::kSniffing:
+      return "sniffing";
+    case ConnectionEngine::State::kHttp1:
+      return "http1";
+    case ConnectionEngine::State::kHttp2:
+      return "http2";
+    case ConnectionEngine::State::kLingering:
+      return "lingering";
+    case ConnectionEngine::State::kClosed:
+      return "closed";
   }
   return "?";
 }
@@ -199,7 +206,9 @@ bool ConnectionDriver::wants_read() const {
   return false;
 }
 
-bool ConnectionDriver::wants_write() const { return state_ == State::kHttp2 && core_->wants_write(); }
+bool ConnectionDriver::wants_write() const {
+  return state_ == State::kHttp2 && core_->wants_write();
+}
 
 std::optional<uint64_t> ConnectionDriver::next_wakeup_ms() const {
   switch (state_) {
@@ -246,9 +255,13 @@ void ConnectionDriver::drain_check(uint64_t received_before) {
   schedule(kDrainCheckMs, [this, seen = received_] { drain_check(seen); });
 }
 
-void ConnectionDriver::close_now() { end(State::kClosed); }
+void ConnectionDriver::close_now() {
+  end(State::kClosed);
+}
 
-std::string ConnectionDriver::take_sniffed() { return std::exchange(sniffed_, std::string()); }
+std::string ConnectionDriver::take_sniffed() {
+  return std::exchange(sniffed_, std::string());
+}
 
 void ConnectionDriver::end(State next) {
   state_ = next;

@@ -66,19 +66,19 @@ class ConnectionRuntime {
 };
 
 struct DriverPolicy {
-  Protocols protocols;                  // what the listener offers on cleartext
+  Protocols protocols;  // what the listener offers on cleartext
   // The HTTP/2 core's limits, shared (an idle connection should not carry its own 136-byte
   // copy): e.g. an aliasing shared_ptr into the runtime's configuration snapshot. null: defaults.
   std::shared_ptr<const protocol::ConnectionOptions> limits;
   uint64_t preface_ms = 10'000;
   uint64_t write_ms = 30'000;
-  uint64_t shutdown_ms = 10'000;        // drain: GOAWAY at the latest after half of it
-  uint64_t linger_ms = 2'000;           // lingering close: read and drop until EOF, at most this
-  bool skip_sniffing = false;           // ALPN chose h2: the bytes go to the core at once
+  uint64_t shutdown_ms = 10'000;  // drain: GOAWAY at the latest after half of it
+  uint64_t linger_ms = 2'000;     // lingering close: read and drop until EOF, at most this
+  bool skip_sniffing = false;     // ALPN chose h2: the bytes go to the core at once
 };
 
 struct DriverPeer {
-  std::string address;              // "ip:port", for logs and modules
+  std::string address;  // "ip:port", for logs and modules
   bool tls = false;
   const char* tls_version = nullptr;  // static strings (SSL_get_version), for the access log
   const char* alpn = nullptr;
@@ -164,7 +164,7 @@ class ConnectionDriver final : public ConnectionEngine,
   uint64_t write_waiting_since_ = 0;  // output pending and unwritten since (0: none pending)
   uint64_t linger_until_ = 0;
   uint64_t drain_deadline_ = 0;  // 0: not draining; 1 while sniffing: drain once it is HTTP/2
-  bool peer_eof_ = false;             // the peer sent everything it will (no linger needed)
+  bool peer_eof_ = false;        // the peer sent everything it will (no linger needed)
   // Modules' timers and the drain check, made at the first (most connections never have one).
   using Timers = std::multimap<uint64_t, std::function<void()>>;
   std::unique_ptr<Timers> timers_;

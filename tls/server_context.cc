@@ -76,9 +76,7 @@ ServerContext make_server_context(const std::filesystem::path& certificate,
     *error = "the key does not match the certificate";
     return nullptr;
   }
-  const AlpnList* alpn = !protocols.http1   ? &kAlpnH2
-                         : !protocols.http2 ? &kAlpnHttp1
-                                            : &kAlpnBoth;
+  const AlpnList* alpn = !protocols.http1 ? &kAlpnH2 : !protocols.http2 ? &kAlpnHttp1 : &kAlpnBoth;
   SSL_CTX_set_alpn_select_cb(native, select_alpn, const_cast<AlpnList*>(alpn));
   return context;
 }

@@ -17,7 +17,9 @@ int output_write(BIO* bio, const char* data, int size) {
   static_cast<TlsConnection*>(BIO_get_data(bio))->append_output(data, static_cast<size_t>(size));
   return size;
 }
-long output_ctrl(BIO*, int command, long, void*) { return command == BIO_CTRL_FLUSH ? 1 : 0; }
+long output_ctrl(BIO*, int command, long, void*) {
+  return command == BIO_CTRL_FLUSH ? 1 : 0;
+}
 int output_create(BIO* bio) {
   BIO_set_init(bio, 1);
   return 1;
@@ -35,12 +37,14 @@ BIO_METHOD* output_method() {
   return method;
 }
 
-bool retry(int error) { return error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE; }
+bool retry(int error) {
+  return error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE;
+}
 
 }  // namespace
 
-TlsConnection::TlsConnection(const ServerContext& context, DriverFactory make_driver,
-                             Limits limits, uint64_t now)
+TlsConnection::TlsConnection(const ServerContext& context, DriverFactory make_driver, Limits limits,
+                             uint64_t now)
     : make_driver_(std::move(make_driver)), limits_(limits), start_ms_(now), now_(now) {
   ssl_ = SSL_new(context.get());
   in_ = BIO_new(BIO_s_mem());
@@ -57,16 +61,24 @@ TlsConnection::~TlsConnection() {
   SSL_free(ssl_);
 }
 
-std::string_view TlsConnection::alpn() const { return alpn_selected(ssl_); }
+std::string_view TlsConnection::alpn() const {
+  return alpn_selected(ssl_);
+}
 
 serve::ConnectionEngine::State TlsConnection::state() const {
   switch (phase_) {
-    case Phase::kHandshake: return State::kSniffing;
-    case Phase::kHttp1: return State::kHttp1;
-    case Phase::kOpen: return driver_->state();
-    case Phase::kShutdown: return State::kLingering;
-    case Phase::kFailed: return queued_ > 0 ? State::kLingering : State::kClosed;
-    case Phase::kClosed: return State::kClosed;
+    case Phase::kHandshake:
+      return State::kSniffing;
+    case Phase::kHttp1:
+      return State::kHttp1;
+    case Phase::kOpen:
+      return driver_->state();
+    case Phase::kShutdown:
+      return State::kLingering;
+    case Phase::kFailed:
+      return queued_ > 0 ? State::kLingering : State::kClosed;
+    case Phase::kClosed:
+      return State::kClosed;
   }
   return State::kClosed;
 }
@@ -193,7 +205,9 @@ void TlsConnection::on_written(size_t n, uint64_t now) {
   settle();
 }
 
-void TlsConnection::on_write_failed() { close_now(); }
+void TlsConnection::on_write_failed() {
+  close_now();
+}
 
 void TlsConnection::on_peer_eof(uint64_t now, bool failed) {
   now_ = now;

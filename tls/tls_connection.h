@@ -34,7 +34,8 @@ class TlsConnection final : public serve::ConnectionEngine {
  public:
   // Called once, when the handshake chose "h2": the driver that serves the connection. `version`
   // is OpenSSL's static name of the protocol version ("TLSv1.3"), for the access log.
-  using DriverFactory = std::function<std::shared_ptr<serve::ConnectionDriver>(const char* version)>;
+  using DriverFactory =
+      std::function<std::shared_ptr<serve::ConnectionDriver>(const char* version)>;
 
   struct Limits {
     uint64_t handshake_ms = 10'000;

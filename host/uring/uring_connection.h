@@ -88,7 +88,7 @@ class UringConnection final : public serve::ConnectionRuntime,
   bool receiving_ = false;    // a multishot recv is armed
   bool sending_ = false;
   bool peer_eof_ = false;
-  bool eof_fed_ = false;     // the driver heard of it
+  bool eof_fed_ = false;  // the driver heard of it
   bool write_shut_ = false;
   bool handing_off_ = false;
   bool closed_ = false;

@@ -5,7 +5,6 @@
 
 #include <gtest/gtest.h>
 
-
 #include "protocol/client_connection.h"
 #include "serve/router.h"
 #include "tests/support/driver_support.h"
