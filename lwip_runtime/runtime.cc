@@ -103,7 +103,7 @@ bool Runtime::accept(tcp_pcb* pcb) {
   sessions_.store(connections_.size(), std::memory_order_relaxed);
   serve::stats().connections_accepted.fetch_add(1, std::memory_order_relaxed);
   serve::stats().connections_open.fetch_add(1, std::memory_order_relaxed);
-  connection->start(serving_(), draining_);
+  connection->start(serving_());  // never while draining: refused above
   return true;
 }
 

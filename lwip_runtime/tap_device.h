@@ -35,12 +35,10 @@ class TapDevice {
   // One frame out. A full queue drops it, as a wire would (TCP retransmits).
   void write_frame(const void* frame, size_t length);
 
-  uint64_t frames_dropped() const { return dropped_; }
 
  private:
   int fd_ = -1;
   bool gone_ = false;
-  uint64_t dropped_ = 0;
 };
 
 }  // namespace h2::lwip_runtime

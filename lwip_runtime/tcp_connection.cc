@@ -53,7 +53,7 @@ TcpConnection::~TcpConnection() {
   }
 }
 
-void TcpConnection::start(const Serving& serving, bool draining) {
+void TcpConnection::start(const Serving& serving) {
   keep_alive_ = serving.keep_alive;
   char peer[64];
   ipaddr_ntoa_r(&pcb_->remote_ip, peer, sizeof peer);
@@ -78,7 +78,6 @@ void TcpConnection::start(const Serving& serving, bool draining) {
   tcp_sent(pcb_, on_sent);
   tcp_err(pcb_, on_error);
   tcp_nagle_disable(pcb_);  // frames are written whole; the pump batches them itself
-  if (draining) engine_->drain(now());
   runtime_.mark_dirty(this);
 }
 

@@ -31,7 +31,7 @@ class TcpConnection final : public serve::ConnectionRuntime,
   ~TcpConnection() override;
 
   // After make_shared: the driver (which holds *this as its runtime) and lwIP's callbacks.
-  void start(const Serving& serving, bool draining);
+  void start(const Serving& serving);
   // Runtime thread, outside lwIP's callbacks: does what the last events call for.
   void pump();
   void on_time(uint64_t now);

@@ -22,22 +22,6 @@ const protocol::ConnectionOptions& limits_or_defaults(const DriverPolicy& policy
 
 }  // namespace
 
-const char* engine_state_name(ConnectionEngine::State state) {
-  switch (state) {
-    case ConnectionEngine::State::kSniffing:
-      return "sniffing";
-    case ConnectionEngine::State::kHttp1:
-      return "http1";
-    case ConnectionEngine::State::kHttp2:
-      return "http2";
-    case ConnectionEngine::State::kLingering:
-      return "lingering";
-    case ConnectionEngine::State::kClosed:
-      return "closed";
-  }
-  return "?";
-}
-
 ConnectionDriver::ConnectionDriver(ConnectionRuntime& runtime, std::shared_ptr<const Router> router,
                                    DriverPolicy policy, DriverPeer peer, uint64_t now)
     : runtime_(runtime),

@@ -132,8 +132,6 @@ class ConnectionDriver final : public ConnectionEngine,
 
   // kHttp1: the bytes read so far (moved out; the driver keeps none).
   std::string take_sniffed() override;
-  // Bytes of HTTP/2 fed to the core so far.
-  uint64_t received() const { return received_; }
 
   // ---- protocol::RequestHandler (the core calls these) ----
   void on_request(protocol::Reqd& reqd) override;

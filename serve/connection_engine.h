@@ -40,6 +40,4 @@ class ConnectionEngine {
   virtual std::string take_sniffed() = 0;
 };
 
-const char* engine_state_name(ConnectionEngine::State state);
-
 }  // namespace h2::serve

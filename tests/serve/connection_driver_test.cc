@@ -100,7 +100,14 @@ TEST_F(DriverTest, H2OnlyListenerGivesEveryByteToTheCore) {
   // Not a preface: the core answers GOAWAY(PROTOCOL_ERROR), RFC 9113 §3.4, and closes.
   driver->on_bytes("GET / HTTP/1.1\r\n\r\n", runtime_.clock);
   std::vector<std::string_view> views;
-  EXPECT_GT(driver->pending_output(views, SIZE_MAX), 0u);
+  std::string out;
+  driver->pending_output(views, SIZE_MAX);
+  for (auto v : views) out.append(v);
+  driver->on_written(out.size(), runtime_.clock);
+  protocol::ClientConnection client(&client_handler_, {}, runtime_.clock);
+  client.process_bytes(out, runtime_.clock);
+  EXPECT_TRUE(client_handler_.goaway);
+  EXPECT_NE(driver->state(), State::kHttp2);  // the core is done: lingering or closed
 }
 
 TEST_F(DriverTest, ASilentConnectionClosesAtThePrefaceDeadline) {
