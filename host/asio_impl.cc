@@ -1,6 +1,3 @@
-// The one translation unit that compiles Asio's, Asio SSL's and Beast's implementation
-// (BOOST_ASIO_SEPARATE_COMPILATION / BOOST_BEAST_SEPARATE_COMPILATION are set for h2_host_lib):
-// every other TU only sees declarations, which keeps the 2-core build short.
-#include <boost/asio/impl/src.hpp>
+// The one translation unit that compiles Asio SSL's implementation (BOOST_ASIO_SEPARATE_COMPILATION
+// is set for h2_host_lib). Asio's and Beast's own are compiled once in http1/boost_impl.cc.
 #include <boost/asio/ssl/impl/src.hpp>
-#include <boost/beast/src.hpp>

@@ -292,7 +292,7 @@ class Validator {
       }
       if (protocols_node) listener.protocols = protocols(*protocols_node, listener.tls.has_value());
       if (tap_node || listener.runtime == Runtime::kLwip) {
-        tap_listener(item, listener, tap_node, runtime_node, protocols_node);
+        tap_listener(item, listener, tap_node, runtime_node);
         runtime_set = true;
       }
       if (listener.kind == ListenerConfig::Kind::kTap) {
@@ -309,11 +309,10 @@ class Validator {
   }
 
   // A listener with `tap:` is served by the lwIP runtime on its own TCP/IP stack; what that
-  // runtime does not serve yet is refused here, by name, rather than ignored.
+  // runtime cannot do (an IPv6 listen address, another runtime) is refused here, by name.
   void tap_listener(const YAML::Node& item, ListenerConfig& listener,
                     const std::optional<YAML::Node>& tap_node,
-                    const std::optional<YAML::Node>& runtime_node,
-                    const std::optional<YAML::Node>& protocols_node) {
+                    const std::optional<YAML::Node>& runtime_node) {
     if (!tap_node) fail(*runtime_node, "runtime \"lwip\" needs \"tap\" (the device it runs on)");
     if (runtime_node && listener.runtime != Runtime::kLwip) {
       fail(*runtime_node, "a listener with \"tap\" runs on runtime \"lwip\"");
@@ -322,13 +321,9 @@ class Validator {
         listener.address.find(':') != std::string::npos) {
       fail(item["listen"], "a tap listener's \"listen\" is its stack's IPv4 ADDRESS:PORT");
     }
-    if (protocols_node && listener.protocols.http1) {
-      fail(*protocols_node, "a tap listener serves h2 (prior knowledge) only so far");
-    }
     listener.kind = ListenerConfig::Kind::kTap;
     listener.runtime = Runtime::kLwip;
     listener.reuseport = false;
-    listener.protocols = serve::Protocols{true, false};
     listener.tap.address = listener.address;
     listener.tap.port = listener.port;
   }

@@ -113,6 +113,7 @@ class H2Session final : public serve::ConnectionRuntime,
     policy.write_ms = config.timeouts.write_ms;
     policy.shutdown_ms = config.timeouts.shutdown_ms;
     policy.skip_sniffing = skip_sniffing;
+    policy.http1 = context_.snapshot->http1;  // null in some tests: HTTP/1.1 -> Http1Session
     serve::DriverPeer peer{context_.peer, context_.tls, context_.tls_version, context_.alpn};
     driver_ = std::make_shared<serve::ConnectionDriver>(*this, context_.snapshot->router, policy,
                                                         std::move(peer), now());
@@ -204,7 +205,7 @@ class H2Session final : public serve::ConnectionRuntime,
       case serve::ConnectionDriver::State::kLingering:
         if (!writing_) return finish();
         break;
-      case serve::ConnectionDriver::State::kHttp1:
+      case serve::ConnectionDriver::State::kHandOff:
         return hand_off_http1();
       default:
         break;

@@ -32,8 +32,9 @@
 #include <vector>
 
 #include "host/h2_session.h"
-#include "host/h2c_upgrade.h"
-#include "host/http1_request.h"
+#include "http1/h2c_upgrade.h"
+#include "http1/request_head.h"
+#include "serve/http1_engine.h"
 #include "serve/http1_exchange.h"
 #include "host/lingering_close.h"
 #include "serve/log.h"
@@ -275,23 +276,23 @@ class Http1Session final : public serve::Http1Transport,
   void on_request() {
     disarm();
     const bool upgrade_allowed = context_.protocols.http2 && !context_.tls;
-    RequestHead head = read_request_head(parser_->get().base(), parser_->get().keep_alive(),
+    http1::RequestHead head = http1::read_request_head(parser_->get().base(), parser_->get().keep_alive(),
                                          upgrade_allowed, config().http1.max_header_fields);
     head_field_count_ = head.field_count;
-    if (head.verdict == RequestHead::Verdict::kTooManyFields) {
+    if (head.verdict == http1::RequestHead::Verdict::kTooManyFields) {
       return reject(431, "too many request header fields\n");
     }
     serve::Http1Request& request = head.request;
     request.body = std::move(upgrade_body_);
     upgrade_body_.clear();
     request.body_streamed = !parser_->is_done();
-    if (head.verdict == RequestHead::Verdict::kBadUpgrade) {
+    if (head.verdict == http1::RequestHead::Verdict::kBadUpgrade) {
       start_exchange(std::move(request));
       static constexpr serve::HeaderField kPlain[] = {{"content-type", "text/plain; charset=utf-8"}};
       exchange_->respond_with_string({400, kPlain}, "bad HTTP2-Settings\n");
       return;
     }
-    if (head.verdict == RequestHead::Verdict::kUpgrade && !closing_) {
+    if (head.verdict == http1::RequestHead::Verdict::kUpgrade && !closing_) {
       return upgrade_to_h2(std::move(request), std::move(head.settings_payload));
     }
     start_exchange(std::move(request));
@@ -327,7 +328,7 @@ class Http1Session final : public serve::Http1Transport,
   }
 
   void finish_upgrade() {
-    protocol::UpgradeRequest request = upgrade_request(upgrade_request_, upgrade_fields_);
+    protocol::UpgradeRequest request = serve::to_upgrade_request(upgrade_request_, upgrade_fields_);
     const std::string initial(static_cast<const char*>(buffer_.data().data()), buffer_.size());
     closed_ = true;  // this object is done; the stream moves to the HTTP/2 session
     disarm();

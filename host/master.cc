@@ -255,8 +255,7 @@ void Master::log_listeners(const Generation& generation) const {
   bool reuseport = false;
   for (size_t i = 0; i < generation.groups.size(); ++i) {
     const ListenerConfig& l = generation.config.listeners[i];
-    const bool uring = l.runtime == Runtime::kIoUring && (!l.tls || !l.protocols.http1) &&
-                       uring_problem.empty();
+    const bool uring = l.runtime == Runtime::kIoUring && uring_problem.empty();
     const std::string runtime = uring ? "io_uring"
                                 : l.runtime == Runtime::kLwip ? "lwip: " + lwip_runtime::describe(l.tap)
                                                               : "asio";

@@ -15,6 +15,7 @@
 #include "host/address_limit.h"
 #include "host/config.h"
 #include "serve/exchange.h"
+#include "serve/http1_engine.h"
 #include "serve/module_registry.h"
 #include "serve/loop.h"
 #include "serve/router.h"
@@ -34,7 +35,13 @@ struct Snapshot {
   HostConfig config;
   std::shared_ptr<serve::ModuleRegistry> registry;
   std::shared_ptr<const serve::Router> router;
+  // HTTP/1.1 for every runtime's connection driver, with this configuration's limits (null in
+  // tests that build a snapshot by hand: their drivers hand HTTP/1.1 to the runtime).
+  std::shared_ptr<const serve::Http1EngineFactory> http1;
 };
+
+// The HTTP/1.1 engine factory of `config` (http1.* limits and timeouts).
+std::shared_ptr<const serve::Http1EngineFactory> make_http1_factory(const HostConfig& config);
 
 // A live connection, as its worker sees it (for graceful shutdown).
 class SessionBase {

@@ -135,14 +135,7 @@ std::string Server::adopt(std::vector<std::shared_ptr<ListenSocket>> sockets) {
       ::close(fd);
       return where + "cannot serve " + listener->bound + ": " + ec.message();
     }
-    if (config.runtime == Runtime::kIoUring) {
-      if (config.tls && config.protocols.http1) {
-        H2_LOG(kWarn, where + "HTTP/1.1 over TLS is not served by the io_uring runtime yet; this "
-                              "listener uses asio (protocols: [h2] serves it on io_uring)");
-      } else {
-        listener->uring = true;
-      }
-    }
+    listener->uring = config.runtime == Runtime::kIoUring;
     listeners_.push_back(std::move(listener));
   }
   open_uring_workers();
@@ -160,12 +153,14 @@ std::string Server::start_lwip(const ListenerConfig& config, std::string bound) 
                                            config.protocols, &reason);
     if (!tls_context) return where + "tls: " + reason;
   }
-  lwip_ = std::make_unique<lwip_runtime::Runtime>(config.tap, [this, tls_context] {
+  lwip_ = std::make_unique<lwip_runtime::Runtime>(config.tap, [this, tls_context,
+                                                               protocols = config.protocols] {
     std::shared_ptr<const Snapshot> current = snapshot();
     const HostConfig& c = current->config;
     lwip_runtime::Serving serving;
     serving.router = current->router;
-    serving.policy.protocols = serve::Protocols{true, false};
+    serving.policy.protocols = protocols;
+    serving.policy.http1 = current->http1;
     serving.policy.limits = std::shared_ptr<const protocol::ConnectionOptions>(current, &c.limits);
     serving.policy.preface_ms = c.timeouts.preface_ms;
     serving.policy.write_ms = c.timeouts.write_ms;
@@ -190,12 +185,7 @@ void Server::open_uring_workers() {
   if (!wanted) return;
   std::string why = uring::UringWorker::probe();
   for (unsigned i = 0; why.empty() && i < threads(); ++i) {
-    auto worker = std::make_unique<uring::UringWorker>(
-        i, [this] { return snapshot(); },
-        [this](int fd, bool unix_socket, std::string peer, std::string initial,
-               uring::Accepted accepted) {
-          hand_to_asio(fd, unix_socket, std::move(peer), std::move(initial), std::move(accepted));
-        });
+    auto worker = std::make_unique<uring::UringWorker>(i, [this] { return snapshot(); });
     if (!worker->init(&why)) break;
     for (const auto& l : listeners_) {
       if (!l->uring) continue;
@@ -216,34 +206,6 @@ void Server::open_uring_workers() {
     uring_workers_.clear();
     for (auto& l : listeners_) l->uring = false;
   }
-}
-
-// Runs on a uring worker's thread: the socket moves to an Asio worker (round robin).
-void Server::hand_to_asio(int fd, bool unix_socket, std::string peer, std::string initial,
-                          uring::Accepted accepted) {
-  Worker* worker = workers_[next_handoff_++ % workers_.size()].get();
-  ConnectionContext context{snapshot(), worker, std::move(peer), false, accepted.protocols,
-                            std::move(accepted.address_slot)};
-  asio::post(worker->context(), [worker, fd, unix_socket, context = std::move(context),
-                                 initial = std::move(initial)]() mutable {
-    boost::system::error_code ec;
-    if (unix_socket) {
-      unix_socket::socket socket(worker->context());
-      socket.assign(unix_socket::socket::protocol_type(), fd, ec);
-      if (!ec) start_http1_connection(std::move(socket), std::move(context), std::move(initial));
-    } else {
-      sockaddr_storage local{};
-      socklen_t len = sizeof local;
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len);
-      tcp::socket socket(worker->context());
-      socket.assign(local.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd, ec);
-      if (!ec) start_http1_connection(std::move(socket), std::move(context), std::move(initial));
-    }
-    if (ec) {
-      H2_LOG(kWarn, "hand-over to asio failed: " + ec.message());
-      ::close(fd);
-    }
-  });
 }
 
 ConnectionContext Server::next_context(Worker* worker, std::string peer, const Listener& listener) {

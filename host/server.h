@@ -87,8 +87,6 @@ class Server {
   // io_uring listeners: the workers that accept and serve them, or a one-line fallback to Asio.
   void open_uring_workers();
   std::string start_lwip(const ListenerConfig& config, std::string bound);
-  void hand_to_asio(int fd, bool unix_socket, std::string peer, std::string initial,
-                    uring::Accepted accepted);
 
   ServerRole role_;
   boost::asio::io_context main_{1};
@@ -99,7 +97,6 @@ class Server {
   std::string lwip_bound_;
   bool tap_may_wait_ = false;
   bool lwip_tls_ = false;
-  std::atomic<size_t> next_handoff_{0};
   Reloader reloader_;
   mutable std::mutex snapshot_mutex_;
   std::shared_ptr<const Snapshot> snapshot_;

@@ -25,15 +25,4 @@ void start_unix_connection(boost::asio::local::stream_protocol::socket socket,
   start_cleartext(std::move(socket), std::move(context));
 }
 
-
-void start_http1_connection(boost::asio::ip::tcp::socket socket, ConnectionContext context,
-                            std::string initial) {
-  start_http1_after_sniffing(std::move(socket), std::move(context), std::move(initial));
-}
-
-void start_http1_connection(boost::asio::local::stream_protocol::socket socket,
-                            ConnectionContext context, std::string initial) {
-  start_http1_after_sniffing(std::move(socket), std::move(context), std::move(initial));
-}
-
 }  // namespace h2::host

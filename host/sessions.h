@@ -19,11 +19,4 @@ void start_tcp_connection(boost::asio::ip::tcp::socket socket, ConnectionContext
 void start_unix_connection(boost::asio::local::stream_protocol::socket socket,
                            ConnectionContext context);
 
-// A connection another runtime (io_uring) read the first bytes of and found to be HTTP/1.1:
-// served by Http1Session from those bytes on.
-void start_http1_connection(boost::asio::ip::tcp::socket socket, ConnectionContext context,
-                            std::string initial);
-void start_http1_connection(boost::asio::local::stream_protocol::socket socket,
-                            ConnectionContext context, std::string initial);
-
 }  // namespace h2::host

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include "http1/http1_connection.h"
 #include "serve/log.h"
 #include "serve/status_module.h"
 
@@ -37,6 +38,18 @@ fs::path default_module_directory() {
     if (fs::is_directory(installed, ec)) return installed;
   }
   return fs::path(H2_BUILD_MODULE_DIR);
+}
+
+std::shared_ptr<const serve::Http1EngineFactory> make_http1_factory(const HostConfig& config) {
+  http1::Limits limits;
+  limits.max_header_bytes = config.http1.max_header_bytes;
+  limits.max_header_fields = config.http1.max_header_fields;
+  limits.max_body_bytes = config.http1.max_body_bytes;
+  limits.max_upgrade_body_bytes = config.http1.max_upgrade_body_bytes;
+  limits.preface_ms = config.timeouts.preface_ms;
+  limits.idle_ms = config.timeouts.idle_ms;
+  limits.write_ms = config.timeouts.write_ms;
+  return std::make_shared<http1::Factory>(limits);
 }
 
 std::shared_ptr<const Snapshot> build_snapshot(HostConfig config, std::string* error,
@@ -92,6 +105,7 @@ std::shared_ptr<const Snapshot> build_snapshot(HostConfig config, std::string* e
   snapshot->router = serve::Router::build(config.routes, registry, error);
   if (!snapshot->router) return nullptr;
   snapshot->config = std::move(config);
+  snapshot->http1 = make_http1_factory(snapshot->config);
   return snapshot;
 }
 

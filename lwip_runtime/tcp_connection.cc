@@ -60,11 +60,12 @@ void TcpConnection::start(const Serving& serving) {
   std::string address = IP_IS_V6(&pcb_->remote_ip) ? "[" + std::string(peer) + "]" : peer;
   address += ":" + std::to_string(pcb_->remote_port);
   if (serving.tls) {
-    auto make_driver = [this, serving, address](const char* version) {
-      serve::DriverPolicy policy = serving.policy;
-      policy.skip_sniffing = true;  // ALPN chose h2
+    auto make_driver = [this, serving, address](const char* version, std::string_view alpn) {
+      std::optional<serve::DriverPolicy> policy = tls::policy_after_handshake(serving.policy, alpn);
+      if (!policy) return std::shared_ptr<serve::ConnectionDriver>();
       return std::make_shared<serve::ConnectionDriver>(
-          *this, serving.router, policy, serve::DriverPeer{address, true, version, "h2"}, now());
+          *this, serving.router, std::move(*policy),
+          serve::DriverPeer{address, true, version, tls::alpn_name(alpn)}, now());
     };
     engine_ = std::make_shared<tls::TlsConnection>(
         serving.tls, std::move(make_driver),
@@ -127,7 +128,7 @@ void TcpConnection::pump() {
         tcp_shutdown(pcb_, 0, 1);  // FIN after the last byte; keep reading (dropped)
       }
       break;
-    case State::kHttp1:  // not offered on this runtime yet (the policy says h2 only)
+    case State::kHandOff:  // TLS: the client cannot speak what the listener offers
     case State::kClosed:
       close_pcb();
       released_ = true;

@@ -44,7 +44,12 @@ void ConnectionDriver::on_bytes(std::string_view bytes, uint64_t now) {
       sniffed_.append(bytes);
       const FirstBytes kind = classify_first_bytes(sniffed_, policy_.protocols);
       if (kind == FirstBytes::kHttp1) {
+        if (!policy_.http1) {
+          state_ = State::kHandOff;
+          return;
+        }
         state_ = State::kHttp1;
+        start_http1(now);
       } else if (kind == FirstBytes::kHttp2) {
         // The preface, or bytes the core refuses with GOAWAY(PROTOCOL_ERROR) (RFC 9113 §3.4).
         std::string initial = std::move(sniffed_);
@@ -53,9 +58,12 @@ void ConnectionDriver::on_bytes(std::string_view bytes, uint64_t now) {
       }
       return;
     }
-    case State::kHttp1:
+    case State::kHandOff:
       sniffed_.append(bytes);  // read before the runtime took over: goes with the connection
       return;
+    case State::kHttp1:
+      http1_->on_bytes(bytes, now);
+      return settle_http1();
     case State::kHttp2:
       received_ += bytes.size();
       core_->process_bytes(bytes, now);
@@ -79,6 +87,51 @@ void ConnectionDriver::start_http2(std::string_view initial, uint64_t now) {
   }
 }
 
+void ConnectionDriver::start_http1(uint64_t now) {
+  const Http1Start start{runtime_, router_, peer_,
+                         /*upgrade_allowed=*/!peer_.tls && policy_.protocols.http2,
+                         /*draining=*/drain_deadline_ != 0, now};
+  drain_deadline_ = 0;
+  http1_ = policy_.http1->make(start);
+  const std::string initial = std::exchange(sniffed_, std::string());
+  http1_->on_bytes(initial, now);
+  settle_http1();
+}
+
+// After each call into the HTTP/1.1 engine: carry out how it ended.
+void ConnectionDriver::settle_http1() {
+  if (!http1_) return;
+  switch (http1_->outcome()) {
+    case Http1Engine::Outcome::kServing:
+      return;
+    case Http1Engine::Outcome::kFailed:
+      return end(State::kClosed);
+    case Http1Engine::Outcome::kDone:
+      http1_.reset();
+      if (peer_eof_) return end(State::kClosed);
+      state_ = State::kLingering;  // the rest of an unread request body is dropped
+      linger_until_ = now_ + policy_.linger_ms;
+      return;
+    case Http1Engine::Outcome::kUpgrade:
+      break;
+  }
+  // h2c (RFC 7540 §3.2): the 101 is written; the request is stream 1, the client's preface
+  // follows (its deadline counts from now).
+  H2cUpgrade upgrade = http1_->take_upgrade();
+  http1_.reset();
+  std::vector<protocol::Field> fields;  // views for the call only: the core copies them
+  protocol::UpgradeRequest request = to_upgrade_request(upgrade.request, fields);
+  state_ = State::kHttp2;
+  start_ms_ = now_;
+  core_.emplace(this, limits_or_defaults(policy_), now_, upgrade.http2_settings,
+                std::move(request));
+  if (!upgrade.rest.empty()) {
+    received_ += upgrade.rest.size();
+    core_->process_bytes(upgrade.rest, now_);
+  }
+  after_output_change();
+}
+
 void ConnectionDriver::start_upgraded(std::string_view http2_settings,
                                       protocol::UpgradeRequest request, uint64_t now) {
   if (state_ != State::kSniffing) return;
@@ -95,8 +148,12 @@ void ConnectionDriver::on_peer_eof(uint64_t now, bool failed) {
     case State::kSniffing:
     case State::kLingering:
       return end(State::kClosed);  // nothing said, or the linger is over
-    case State::kHttp1:
+    case State::kHandOff:
       return;
+    case State::kHttp1:
+      if (failed) return end(State::kClosed);
+      http1_->on_peer_eof(now);
+      return settle_http1();
     case State::kHttp2:
       core_->on_peer_eof();
       if (failed) return end(State::kClosed);  // reset: nothing we write arrives
@@ -107,7 +164,14 @@ void ConnectionDriver::on_peer_eof(uint64_t now, bool failed) {
   }
 }
 
+ConnectionEngine::State ConnectionDriver::state() const {
+  // A handler's reset() ends HTTP/1.1 outside the driver's calls.
+  if (http1_ && http1_->outcome() == Http1Engine::Outcome::kFailed) return State::kClosed;
+  return state_;
+}
+
 size_t ConnectionDriver::pending_output(std::vector<std::string_view>& out, size_t max_bytes) {
+  if (http1_) return http1_->pending_output(out, max_bytes);
   if (state_ != State::kHttp2) return 0;
   const size_t total = core_->pending_output(out, max_bytes);
   if (total > 0 && write_waiting_since_ == 0) write_waiting_since_ = std::max<uint64_t>(now_, 1);
@@ -116,6 +180,10 @@ size_t ConnectionDriver::pending_output(std::vector<std::string_view>& out, size
 
 void ConnectionDriver::on_written(size_t n, uint64_t now) {
   now_ = now;
+  if (http1_) {
+    http1_->on_written(n, now);
+    return settle_http1();
+  }
   if (state_ != State::kHttp2) return;
   core_->on_time(now);  // the core's deadlines see the time before the output moves
   if (n > 0) {
@@ -148,7 +216,11 @@ void ConnectionDriver::after_output_change() {
 
 void ConnectionDriver::on_time(uint64_t now) {
   now_ = now;
-  if (state_ == State::kClosed || state_ == State::kHttp1) return;
+  if (http1_) {
+    http1_->on_time(now);
+    return settle_http1();
+  }
+  if (state_ == State::kClosed || state_ == State::kHandOff) return;
   if (state_ == State::kSniffing) {
     if (now >= start_ms_ + policy_.preface_ms) end(State::kClosed);
     return;
@@ -184,6 +256,8 @@ bool ConnectionDriver::wants_read() const {
     case State::kHttp2:
       return core_->wants_read();
     case State::kHttp1:
+      return http1_->wants_read();
+    case State::kHandOff:
     case State::kClosed:
       return false;
   }
@@ -191,6 +265,7 @@ bool ConnectionDriver::wants_read() const {
 }
 
 bool ConnectionDriver::wants_write() const {
+  if (http1_) return http1_->wants_write();
   return state_ == State::kHttp2 && core_->wants_write();
 }
 
@@ -201,6 +276,8 @@ std::optional<uint64_t> ConnectionDriver::next_wakeup_ms() const {
     case State::kLingering:
       return linger_until_;
     case State::kHttp1:
+      return http1_->next_wakeup_ms();
+    case State::kHandOff:
     case State::kClosed:
       return std::nullopt;
     case State::kHttp2:
@@ -220,10 +297,14 @@ void ConnectionDriver::drain(uint64_t now) {
   now_ = now;
   if (state_ == State::kSniffing) {
     // Not classified yet: a request may be on its way (the client connected just before the
-    // listeners closed). HTTP/2 drains once the preface came; HTTP/1.1 is the runtime's (its
-    // current request, then close); silence ends at the preface deadline.
+    // listeners closed). HTTP/2 drains once the preface came, HTTP/1.1 after its first request
+    // (a handed-back one is the runtime's); silence ends at the preface deadline.
     drain_deadline_ = 1;
     return;
+  }
+  if (http1_) {
+    http1_->drain(now);
+    return settle_http1();
   }
   if (state_ != State::kHttp2 || drain_deadline_ != 0) return;
   drain_deadline_ = std::max<uint64_t>(now + policy_.shutdown_ms / 2, 1);
@@ -251,6 +332,7 @@ void ConnectionDriver::end(State next) {
   state_ = next;
   timers_.reset();
   core_.reset();  // every open stream ends through on_stream_closed
+  http1_.reset();  // and an HTTP/1.1 exchange in progress hears on_cancel
   sniffed_ = std::string();
 }
 

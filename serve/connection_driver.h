@@ -5,7 +5,9 @@
 //
 // What the driver owns:
 //   * the first-bytes decision (serve/first_bytes.h): the client preface (RFC 9113 §3.4) starts
-//     HTTP/2; an HTTP/1.1 request line is handed back to the runtime (state() == kHttp1);
+//     HTTP/2; an HTTP/1.1 request line starts HTTP/1.1 (kHttp1), served by the engine of
+//     DriverPolicy::http1 (serve/http1_engine.h) - including the h2c upgrade, after which the
+//     core serves - or, without one, handed back to the runtime (kHandOff, take_sniffed());
 //   * the HTTP/2 core (protocol::ServerConnection), an H2Exchange per request, dispatch;
 //   * the deadlines: the preface (timeouts.preface_ms from the start until 24 bytes came), the
 //     write (output pending and none of it written for timeouts.write_ms), the lingering close,
@@ -22,7 +24,8 @@
 //     switch state():     kLingering -> once nothing is left to write (an engine stacked on the
 //                           driver, like TLS, may still have its close_notify), shut the write
 //                           side once and keep reading (bytes dropped);
-//                         kClosed -> close the socket; kHttp1 -> serve or hand off take_sniffed()
+//                         kClosed -> close the socket; kHandOff -> serve HTTP/1.1 from
+//                           take_sniffed() yourself, or close
 //     arm one timer at next_wakeup_ms() (it may be in the past: call on_time at once)
 // Every call takes the runtime's clock (`now`, milliseconds, monotonic). There is no separate
 // rule of "on_time() before consume_output()": on_written(n, now) gives the core the time first.
@@ -47,6 +50,7 @@
 #include "serve/connection_engine.h"
 #include "serve/first_bytes.h"
 #include "serve/h2_exchange.h"
+#include "serve/http1_engine.h"
 #include "serve/router.h"
 
 namespace h2::serve {
@@ -75,6 +79,9 @@ struct DriverPolicy {
   uint64_t shutdown_ms = 10'000;  // drain: GOAWAY at the latest after half of it
   uint64_t linger_ms = 2'000;     // lingering close: read and drop until EOF, at most this
   bool skip_sniffing = false;     // ALPN chose h2: the bytes go to the core at once
+  // Serves HTTP/1.1 (request lines on cleartext, ALPN http/1.1 with protocols {http1 only}).
+  // null: HTTP/1.1 is handed back to the runtime (kHandOff).
+  std::shared_ptr<const Http1EngineFactory> http1;
 };
 
 struct DriverPeer {
@@ -89,14 +96,14 @@ class ConnectionDriver final : public ConnectionEngine,
                                public H2Transport,
                                public std::enable_shared_from_this<ConnectionDriver> {
  public:
-  // kSniffing, kHttp1 (the runtime serves it: take_sniffed()), kHttp2, kLingering, kClosed:
-  // ConnectionEngine::State.
+  // kSniffing, kHttp1 (the policy's HTTP/1.1 engine serves), kHttp2, kHandOff (HTTP/1.1 for
+  // the runtime: take_sniffed()), kLingering, kClosed: ConnectionEngine::State.
 
   ConnectionDriver(ConnectionRuntime& runtime, std::shared_ptr<const Router> router,
                    DriverPolicy policy, DriverPeer peer, uint64_t now);
   ~ConnectionDriver() override;
 
-  State state() const override { return state_; }
+  State state() const override;
 
   // h2c by Upgrade (RFC 9113 §3.1 points to RFC 7540 §3.2): the runtime answered an HTTP/1.1
   // request with 101; the core starts with that request as stream 1 and `http2_settings` (the
@@ -124,13 +131,13 @@ class ConnectionDriver final : public ConnectionEngine,
   std::optional<uint64_t> next_wakeup_ms() const override;
 
   // Reload / stop: finish what is in flight, then close (HTTP/2: GOAWAY when quiet or at half
-  // of shutdown_ms; not classified yet: drains once it is HTTP/2 - a request may be on its way
-  // - and kHttp1 is the runtime's to drain).
+  // of shutdown_ms; HTTP/1.1: the request in progress, then close; not classified yet: drains
+  // once classified - a request may be on its way - and a kHandOff is the runtime's).
   void drain(uint64_t now) override;
   // Close now (the shutdown timeout passed, the runtime is going away): kClosed.
   void close_now() override;
 
-  // kHttp1: the bytes read so far (moved out; the driver keeps none).
+  // kHandOff: the bytes read so far (moved out; the driver keeps none).
   std::string take_sniffed() override;
 
   // ---- protocol::RequestHandler (the core calls these) ----
@@ -145,6 +152,8 @@ class ConnectionDriver final : public ConnectionEngine,
 
  private:
   void start_http2(std::string_view initial, uint64_t now);
+  void start_http1(uint64_t now);
+  void settle_http1();
   void drain_check(uint64_t received_before);
   void after_output_change();
   void end(State next);
@@ -155,6 +164,7 @@ class ConnectionDriver final : public ConnectionEngine,
   DriverPeer peer_;
   State state_ = State::kSniffing;
   std::optional<protocol::ServerConnection> core_;
+  std::shared_ptr<Http1Engine> http1_;  // kHttp1 served here
   std::string sniffed_;
   uint64_t now_;
   uint64_t start_ms_;

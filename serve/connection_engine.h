@@ -18,8 +18,10 @@ class ConnectionEngine {
  public:
   enum class State {
     kSniffing,   // first bytes not classified yet (or a TLS handshake running)
-    kHttp1,      // an HTTP/1.1 request line (or ALPN http/1.1): the runtime serves it
+    kHttp1,      // HTTP/1.1, served by the driver's HTTP/1.1 engine (serve/http1_engine.h)
     kHttp2,      // the core serves
+    kHandOff,    // HTTP/1.1 and no engine for it (or over TLS, an ALPN result nothing here
+                 // serves): the runtime serves it from take_sniffed(), or closes
     kLingering,  // all output written: shut the write side, read and drop
     kClosed,     // close the socket
   };

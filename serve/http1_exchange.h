@@ -1,5 +1,6 @@
 // The Exchange of one HTTP/1.1 request (serve/exchange.h), sans-I/O like the HTTP/2 core: the
-// session (host/http1_session.h) hands it a parsed request and pulls the response bytes from it
+// connection (http1/http1_connection.h; host/http1_session.h for Asio's TLS) hands it a parsed
+// request and pulls the response bytes from it
 // (pending_output / consume_output) for gather writes; the exchange never touches the socket.
 //
 // Request body: either streamed on demand (read_body -> Http1Transport::request_body ->
@@ -28,7 +29,8 @@
 
 namespace h2::serve {
 
-// What an Http1Exchange needs from the connection that owns it. Implemented by Http1Session.
+// What an Http1Exchange needs from the connection that owns it. Implemented by
+// http1::Http1Connection and host's Http1Session.
 class Http1Transport {
  public:
   virtual ~Http1Transport() = default;
@@ -96,6 +98,8 @@ class Http1Exchange final : public Exchange, public std::enable_shared_from_this
   // Appends views of the unwritten response bytes; they stay valid until consumed.
   size_t pending_output(std::vector<std::string_view>& out, size_t max_bytes);
   void consume_output(size_t written);
+  // Response bytes are queued and not yet consumed.
+  bool has_output() const { return !out_.empty(); }
   // The response is complete and every byte of it was consumed.
   bool finished() const { return complete_ && out_.empty(); }
   // After finished(): may the connection carry another request? Not when the request body

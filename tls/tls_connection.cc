@@ -65,12 +65,27 @@ std::string_view TlsConnection::alpn() const {
   return alpn_selected(ssl_);
 }
 
+const char* alpn_name(std::string_view alpn) {
+  return alpn == "h2" ? "h2" : alpn == "http/1.1" ? "http/1.1" : nullptr;
+}
+
+std::optional<serve::DriverPolicy> policy_after_handshake(serve::DriverPolicy listener,
+                                                          std::string_view alpn) {
+  if (alpn == "h2") {
+    listener.skip_sniffing = true;
+    return listener;
+  }
+  if (!listener.protocols.http1 || !listener.http1) return std::nullopt;
+  listener.protocols = serve::Protocols{/*http2=*/false, /*http1=*/true};  // no h2c over TLS
+  return listener;
+}
+
 serve::ConnectionEngine::State TlsConnection::state() const {
   switch (phase_) {
     case Phase::kHandshake:
       return State::kSniffing;
-    case Phase::kHttp1:
-      return State::kHttp1;
+    case Phase::kHandOff:
+      return State::kHandOff;
     case Phase::kOpen:
       return driver_->state();
     case Phase::kShutdown:
@@ -95,12 +110,12 @@ void TlsConnection::on_bytes(std::string_view bytes, uint64_t now) {
 void TlsConnection::handshake(uint64_t now) {
   const int result = SSL_do_handshake(ssl_);
   if (result == 1) {
-    if (alpn() != "h2") {
-      phase_ = Phase::kHttp1;
+    driver_ = make_driver_(SSL_get_version(ssl_), alpn());
+    make_driver_ = nullptr;  // what it captured (the runtime's serving settings) is not needed
+    if (!driver_) {
+      phase_ = Phase::kHandOff;
       return;
     }
-    driver_ = make_driver_(SSL_get_version(ssl_));
-    make_driver_ = nullptr;  // what it captured (the runtime's serving settings) is not needed
     phase_ = Phase::kOpen;
     if (drain_requested_) driver_->drain(now);
     return;
@@ -238,7 +253,7 @@ bool TlsConnection::wants_read() const {
       return true;  // the handshake; or read and drop while closing
     case Phase::kOpen:
       return driver_->wants_read();
-    case Phase::kHttp1:
+    case Phase::kHandOff:
     case Phase::kClosed:
       return false;
   }

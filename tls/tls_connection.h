@@ -5,9 +5,10 @@
 // (bytes, EOF, writes, time) and never sees plaintext.
 //
 //   handshake  (state kSniffing, bounded by handshake_ms): records in, records out;
-//   ALPN "h2"  -> the driver from `make_driver` serves the plaintext: decrypted bytes go to its
-//                 on_bytes while it wants them, its output is encrypted as 16 KiB records;
-//   otherwise  -> kHttp1 (the runtime serves HTTP/1.1 over TLS itself, or closes);
+//   done       -> the driver from `make_driver` (given the ALPN result: "h2" for HTTP/2, else
+//                 HTTP/1.1) serves the plaintext: decrypted bytes go to its on_bytes while it
+//                 wants them, its output is encrypted as 16 KiB records; no driver (nothing
+//                 here serves what the client can speak) -> kHandOff (the runtime closes);
 //   the driver's kLingering -> close_notify is queued, then kLingering for the runtime (write
 //                 what is pending, then shut the write side, read and drop);
 //   a handshake or record failure -> the alert is written if any, then kClosed.
@@ -30,12 +31,21 @@ struct bio_st;
 
 namespace h2::tls {
 
+// The one ALPN policy for a driver after the handshake, from the listener's cleartext policy:
+// "h2" -> HTTP/2 at once; "http/1.1" or no ALPN -> HTTP/1.1, when the listener offers it and
+// `listener.http1` can serve it; otherwise nullopt (nothing here speaks what the client can).
+std::optional<serve::DriverPolicy> policy_after_handshake(serve::DriverPolicy listener,
+                                                          std::string_view alpn);
+// ALPN's result as a static string for DriverPeer::alpn: "h2", "http/1.1" or nullptr.
+const char* alpn_name(std::string_view alpn);
+
 class TlsConnection final : public serve::ConnectionEngine {
  public:
-  // Called once, when the handshake chose "h2": the driver that serves the connection. `version`
-  // is OpenSSL's static name of the protocol version ("TLSv1.3"), for the access log.
-  using DriverFactory =
-      std::function<std::shared_ptr<serve::ConnectionDriver>(const char* version)>;
+  // Called once, when the handshake is done: the driver that serves the connection, or null.
+  // `version` is OpenSSL's static name of the protocol version ("TLSv1.3"), for the access log;
+  // `alpn` the protocol ALPN selected ("h2", "http/1.1", or "" when the client offered none).
+  using DriverFactory = std::function<std::shared_ptr<serve::ConnectionDriver>(
+      const char* version, std::string_view alpn)>;
 
   struct Limits {
     uint64_t handshake_ms = 10'000;
@@ -68,7 +78,7 @@ class TlsConnection final : public serve::ConnectionEngine {
   void append_output(const char* data, size_t size);  // the output BIO's write
 
  private:
-  enum class Phase { kHandshake, kOpen, kHttp1, kShutdown, kFailed, kClosed };
+  enum class Phase { kHandshake, kOpen, kHandOff, kShutdown, kFailed, kClosed };
   void handshake(uint64_t now);
   void read_plaintext(uint64_t now);
   void encrypt(uint64_t now);

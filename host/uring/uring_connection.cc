@@ -11,11 +11,10 @@
 
 namespace h2::host::uring {
 
-UringConnection::UringConnection(UringWorker& worker, int fd, bool unix_socket, std::string peer,
+UringConnection::UringConnection(UringWorker& worker, int fd, std::string peer,
                                  std::shared_ptr<const Snapshot> snapshot, Accepted accepted)
     : worker_(worker),
       fd_(fd),
-      unix_socket_(unix_socket),
       peer_(std::move(peer)),
       snapshot_(std::move(snapshot)),
       accepted_(std::move(accepted)) {
@@ -37,11 +36,14 @@ void UringConnection::start() {
   policy.preface_ms = config.timeouts.preface_ms;
   policy.write_ms = config.timeouts.write_ms;
   policy.shutdown_ms = config.timeouts.shutdown_ms;
+  policy.http1 = snapshot_->http1;
   if (accepted_.tls) {
-    auto make_driver = [this, policy](const char* version) mutable {
-      policy.skip_sniffing = true;  // ALPN chose h2
+    auto make_driver = [this, policy](const char* version, std::string_view alpn) {
+      std::optional<serve::DriverPolicy> chosen = tls::policy_after_handshake(policy, alpn);
+      if (!chosen) return std::shared_ptr<serve::ConnectionDriver>();
       return std::make_shared<serve::ConnectionDriver>(
-          *this, snapshot_->router, policy, serve::DriverPeer{peer_, true, version, "h2"}, now());
+          *this, snapshot_->router, std::move(*chosen),
+          serve::DriverPeer{peer_, true, version, tls::alpn_name(alpn)}, now());
     };
     engine_ = std::make_shared<tls::TlsConnection>(
         accepted_.tls, std::move(make_driver),
@@ -89,16 +91,7 @@ void UringConnection::on_receive(const io_uring_cqe& cqe) {
     // Fed straight from the kernel's buffer, which goes back to the ring at once: the core
     // copies only what it keeps (a request body waiting for its handler).
     const std::string_view bytes = worker_.buffer(id, static_cast<size_t>(cqe.res));
-    if (handing_off_) {
-      handoff_bytes_.append(bytes);  // read before the cancel took effect: goes with the socket
-    } else if (!closed_) {
-      engine_->on_bytes(bytes, now());
-      if (engine_->state() == State::kHttp1 && !accepted_.tls) {  // served by the Asio runtime
-        handing_off_ = true;
-        handoff_bytes_ = engine_->take_sniffed();
-        cancel_receive();
-      }
-    }
+    if (!closed_) engine_->on_bytes(bytes, now());
     worker_.recycle(id);
   } else if (cqe.res == 0) {
     peer_eof_ = true;
@@ -115,17 +108,8 @@ void UringConnection::on_receive(const io_uring_cqe& cqe) {
     eof_fed_ = true;
     engine_->on_peer_eof(now(), failed);
   }
-  if (!more) op_done();  // may finish a hand-off or release a closed connection
+  if (!more) op_done();  // may release a closed connection
   if (serving()) pump();
-}
-
-void UringConnection::finish_handoff() {
-  if (receiving_ || pending_ops_ != 0) return;  // wait for the receive's last completion
-  const int fd = std::exchange(fd_, -1);
-  closed_ = true;
-  worker_.cancel_timer(timer_);
-  worker_.handoff()(fd, unix_socket_, peer_, std::move(handoff_bytes_), std::move(accepted_));
-  worker_.remove(this);
 }
 
 // ---- send ----
@@ -176,8 +160,7 @@ void UringConnection::pump() {
   if (!serving()) return;
   if (!sending_ && engine_->wants_write()) send();
   switch (engine_->state()) {
-    case State::kHttp1:  // only over TLS: a client without ALPN on an h2-only listener (cleartext
-                         // HTTP/1.1 was handed off as it arrived)
+    case State::kHandOff:  // TLS: the client cannot speak what the listener offers
     case State::kClosed:
       return close();
     case State::kLingering:
@@ -242,7 +225,6 @@ void UringConnection::close() {
 // A submitted operation's last completion was seen.
 void UringConnection::op_done() {
   if (pending_ops_ > 0) --pending_ops_;
-  if (handing_off_ && !closed_) return finish_handoff();
   maybe_release();
 }
 

@@ -1,14 +1,14 @@
-// One cleartext connection on the io_uring runtime: the I/O of a serve::ConnectionDriver, which
-// owns every policy (first bytes, the HTTP/2 core, deadlines, draining, the close sequence):
+// One connection on the io_uring runtime: the I/O of a serve::ConnectionDriver, which owns every
+// policy (first bytes, HTTP/1.1 and the h2c upgrade, the HTTP/2 core, deadlines, draining, the
+// close sequence):
 //   receive: one multishot recv with buffers picked by the kernel from the worker's ring; each
 //            completion is fed to the driver straight from that buffer, which is then recycled
 //            (no copy, no read buffer held by the connection);
 //   send:    one sendmsg at a time, a gather list of pending_output() views -> on_written;
 //   time:    one worker timer at the driver's next_wakeup_ms().
-// An HTTP/1.1 request line (the driver's kHttp1) hands the socket to the Asio runtime with the
-// bytes read so far. kLingering: FIN after the last byte, read and drop; kClosed: close. A TLS
-// listener (h2 only) stacks tls::TlsConnection over the driver: the same loop, records instead
-// of frames.
+// kLingering: FIN after the last byte, read and drop; kClosed: close. A TLS listener stacks
+// tls::TlsConnection over the driver: the same loop, records instead of plaintext; ALPN picks
+// HTTP/2 or HTTP/1.1 (tls::policy_after_handshake), kHandOff (nothing to speak) closes.
 #pragma once
 
 #include <sys/socket.h>
@@ -28,7 +28,7 @@ class UringConnection final : public serve::ConnectionRuntime,
  public:
   static constexpr size_t kMaxWriteBytes = 256 * 1024;
 
-  UringConnection(UringWorker& worker, int fd, bool unix_socket, std::string peer,
+  UringConnection(UringWorker& worker, int fd, std::string peer,
                   std::shared_ptr<const Snapshot> snapshot, Accepted accepted);
   ~UringConnection() override;
 
@@ -59,7 +59,7 @@ class UringConnection final : public serve::ConnectionRuntime,
     void complete(const io_uring_cqe&) override { owner->op_done(); }
   };
 
-  bool serving() const { return !handing_off_ && !closed_; }
+  bool serving() const { return !closed_; }
   void arm_receive();
   void cancel_receive();
   void on_receive(const io_uring_cqe& cqe);
@@ -69,17 +69,14 @@ class UringConnection final : public serve::ConnectionRuntime,
   void close();
   void op_done();
   void maybe_release();
-  void finish_handoff();
 
   UringWorker& worker_;
   int fd_;
-  const bool unix_socket_;
   const std::string peer_;
   std::shared_ptr<const Snapshot> snapshot_;
   Accepted accepted_;
   // What serves the bytes: the driver itself on cleartext, TLS holding the driver on TLS.
   std::shared_ptr<serve::ConnectionEngine> engine_;
-  std::string handoff_bytes_;  // kHttp1: what was read, for the Asio runtime
 
   RecvOp recv_op_;
   SendOp send_op_;
@@ -90,7 +87,6 @@ class UringConnection final : public serve::ConnectionRuntime,
   bool peer_eof_ = false;
   bool eof_fed_ = false;  // the driver heard of it
   bool write_shut_ = false;
-  bool handing_off_ = false;
   bool closed_ = false;
   bool pump_deferred_ = false;
   std::vector<std::string_view> views_;

@@ -120,9 +120,8 @@ std::string UringWorker::probe() {
   return why;
 }
 
-UringWorker::UringWorker(unsigned index, std::function<std::shared_ptr<const Snapshot>()> snapshot,
-                         Http1Handoff handoff)
-    : index_(index), snapshot_(std::move(snapshot)), handoff_(std::move(handoff)) {}
+UringWorker::UringWorker(unsigned index, std::function<std::shared_ptr<const Snapshot>()> snapshot)
+    : index_(index), snapshot_(std::move(snapshot)) {}
 
 UringWorker::~UringWorker() {
   stop_and_join();
@@ -289,7 +288,7 @@ void UringWorker::on_accept(Listener& listener, const io_uring_cqe& cqe) {
         ::close(fd);
       } else {
         auto connection = std::make_shared<UringConnection>(
-            *this, fd, listener.unix_socket, std::move(peer), std::move(snapshot),
+            *this, fd, std::move(peer), std::move(snapshot),
             std::move(accepted));
         connections_.emplace(connection.get(), connection);
         count_.store(connections_.size(), std::memory_order_relaxed);

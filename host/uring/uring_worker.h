@@ -40,17 +40,12 @@ class UringConnection;
 
 // What an accepted connection brings from its listener and its admission: the protocols the
 // listener offers and its place in the per-address counts (host/address_limit.h), kept for the
-// connection's whole life, across a hand-off to Asio too.
+// connection's whole life.
 struct Accepted {
   serve::Protocols protocols;
   std::shared_ptr<AddressSlot> address_slot;
-  tls::ServerContext tls;  // a TLS listener (h2 only): served through tls/tls_connection.h
+  tls::ServerContext tls;  // a TLS listener: served through tls/tls_connection.h
 };
-
-// A cleartext connection that turned out to speak HTTP/1.1: served by the Asio runtime (the
-// bytes already read go with it). Called on the uring worker's thread.
-using Http1Handoff = std::function<void(int fd, bool unix_socket, std::string peer,
-                                        std::string initial, Accepted accepted)>;
 
 class UringWorker {
  public:
@@ -62,8 +57,7 @@ class UringWorker {
   // why not, in one line.
   static std::string probe();
 
-  UringWorker(unsigned index, std::function<std::shared_ptr<const Snapshot>()> snapshot,
-              Http1Handoff handoff);
+  UringWorker(unsigned index, std::function<std::shared_ptr<const Snapshot>()> snapshot);
   ~UringWorker();
   UringWorker(const UringWorker&) = delete;
   UringWorker& operator=(const UringWorker&) = delete;
@@ -100,7 +94,6 @@ class UringWorker {
   void defer_pump(const std::shared_ptr<UringConnection>& connection);
   void retry_receive_later(const std::shared_ptr<UringConnection>& connection);
   void remove(UringConnection* connection);
-  const Http1Handoff& handoff() const { return handoff_; }
   unsigned index() const { return index_; }
 
  private:
@@ -115,7 +108,6 @@ class UringWorker {
 
   const unsigned index_;
   std::function<std::shared_ptr<const Snapshot>()> snapshot_;
-  Http1Handoff handoff_;
   io_uring ring_{};
   bool ring_ready_ = false;
   io_uring_buf_ring* buffers_ = nullptr;

@@ -1,6 +1,6 @@
 // HTTP/1.1 request path fuzz target: the bytes a cleartext listener receives, through the same
 // steps as the host: serve::classify_first_bytes (preface or request line), Beast's request
-// parser with the host's limits (pipelined requests on one connection), host::read_request_head
+// parser with the host's limits (pipelined requests on one connection), http1::read_request_head
 // (fields, 431, the h2c upgrade decision) and, for a valid "Upgrade: h2c", the HTTP/2 connection
 // it continues as (ServerConnection started from the upgrade, fed the remaining bytes).
 // Checks: the first-bytes decision never changes once made (any longer prefix decides the
@@ -15,7 +15,8 @@
 #include <string_view>
 #include <vector>
 
-#include "host/http1_request.h"
+#include "http1/request_head.h"
+#include "serve/http1_engine.h"
 #include "protocol/server_connection.h"
 #include "serve/first_bytes.h"
 #include "tests/fuzz/fuzz_target.h"
@@ -23,7 +24,7 @@
 namespace {
 
 namespace http = boost::beast::http;
-using h2::host::RequestHead;
+using h2::http1::RequestHead;
 
 void check(bool ok, const char* what) {
   if (!ok) h2::fuzz::fail("http1", what);
@@ -42,13 +43,13 @@ struct UpgradedHandler final : h2::protocol::RequestHandler {
   }
 };
 
-void run_upgraded(const std::string& payload, h2::host::RequestHead& head,
+void run_upgraded(const std::string& payload, h2::http1::RequestHead& head,
                   std::string_view rest) {
   std::vector<h2::protocol::Field> fields;
   UpgradedHandler handler;
   {
     h2::protocol::ServerConnection conn(&handler, {}, 0, payload,
-                                        h2::host::upgrade_request(head.request, fields));
+                                        h2::serve::to_upgrade_request(head.request, fields));
     conn.process_bytes(rest, 1);
     for (int i = 0; i < 64 && conn.wants_write(); ++i) {
       std::vector<std::string_view> views;
@@ -113,7 +114,7 @@ H2_FUZZ_TARGET(http1) {
       }
     }
     if (!parser.is_header_done()) return;
-    RequestHead head = h2::host::read_request_head(parser.get().base(), parser.get().keep_alive(),
+    RequestHead head = h2::http1::read_request_head(parser.get().base(), parser.get().keep_alive(),
                                                    (knobs & 8) == 0, max_fields);
     if (head.verdict == RequestHead::Verdict::kTooManyFields) {
       check(head.field_count > max_fields, "431 without too many fields");

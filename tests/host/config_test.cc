@@ -335,8 +335,8 @@ TEST_F(ConfigTest, EveryConnectionOptionIsConfigurable) {
   EXPECT_EQ(connection_limit_specs().size(), 24u);
 }
 
-// lwip_runtime/README.md: a listener with `tap:` is the lwIP runtime's; what it does not serve
-// yet is refused by name.
+// lwip_runtime/README.md: a listener with `tap:` is the lwIP runtime's; it offers what any
+// listener offers (h2 and http/1.1 unless `protocols` says otherwise).
 TEST_F(ConfigTest, TapListenerIsReadWithItsStack) {
   ConfigResult r = parse(
       "listeners:\n  - listen: 10.77.0.2:8080\n    tap: {device: h2tap0, mac: '02:aa:00:00:00:07',"
@@ -347,7 +347,7 @@ TEST_F(ConfigTest, TapListenerIsReadWithItsStack) {
   EXPECT_EQ(l.runtime, Runtime::kLwip);
   EXPECT_FALSE(l.reuseport);
   EXPECT_TRUE(l.protocols.http2);
-  EXPECT_FALSE(l.protocols.http1);
+  EXPECT_TRUE(l.protocols.http1);
   EXPECT_EQ(l.tap.device, "h2tap0");
   EXPECT_EQ(l.tap.address, "10.77.0.2");
   EXPECT_EQ(l.tap.port, 8080);
@@ -359,7 +359,7 @@ TEST_F(ConfigTest, TapListenerIsReadWithItsStack) {
   EXPECT_EQ(l.tap.mac[5], 0x07);
 }
 
-TEST_F(ConfigTest, TapListenerServesTlsWithAlpnH2Only) {
+TEST_F(ConfigTest, TapListenerServesTlsWithH2AndHttp11) {
   ConfigResult r = parse("listeners:\n  - listen: 10.77.0.2:443\n    tap: {device: t0}\n"
                          "    tls: {certificate: cert.pem, key: key.pem}\n");
   ASSERT_TRUE(r) << r.error;
@@ -367,7 +367,7 @@ TEST_F(ConfigTest, TapListenerServesTlsWithAlpnH2Only) {
   EXPECT_EQ(l.kind, ListenerConfig::Kind::kTap);
   ASSERT_TRUE(l.tls);
   EXPECT_TRUE(l.protocols.http2);
-  EXPECT_FALSE(l.protocols.http1);  // ALPN offers h2 only: HTTP/1.1 is not served on lwIP yet
+  EXPECT_TRUE(l.protocols.http1);  // like any listener: h2 and http/1.1 unless `protocols` says
 }
 
 TEST_F(ConfigTest, TapListenerRefusalsNameTheKey) {
@@ -379,8 +379,6 @@ TEST_F(ConfigTest, TapListenerRefusalsNameTheKey) {
             file() + ":3:23: unknown key \"devcie\" in tap; did you mean \"device\"?");
   EXPECT_EQ(error("listeners:\n  - listen: 10.77.0.2:80\n    tap: {mac: '02:00:00:00:00:01'}\n"),
             file() + ":3:10: tap needs \"device\"");
-  EXPECT_EQ(error(tap + "}\n    protocols: [http/1.1]\n"),
-            file() + ":4:16: a tap listener serves h2 (prior knowledge) only so far");
   EXPECT_EQ(error("listeners:\n  - listen: '[fd77::2]:80'\n    tap: {device: t0}\n"),
             file() + ":2:13: a tap listener's \"listen\" is its stack's IPv4 ADDRESS:PORT");
   EXPECT_EQ(error("listeners:\n  - listen: 10.77.0.2:80\n    runtime: lwip\n"),
@@ -389,6 +387,8 @@ TEST_F(ConfigTest, TapListenerRefusalsNameTheKey) {
             file() + ":4:14: a listener with \"tap\" runs on runtime \"lwip\"");
   EXPECT_EQ(error(std::string(kListener) + "runtime: lwip\n"),
             file() + ":3:10: runtime \"lwip\" is a listener's, with \"tap\" (its device)");
+  EXPECT_EQ(error(tap + "}\n    protocols: [h3]\n"),
+            file() + ":4:17: protocol \"h3\" is not one of h2, h2c, http/1.1; did you mean \"h2\"?");
   EXPECT_EQ(error(tap + "}\n  - listen: 10.78.0.2:80\n    tap: {device: t1}\n"),
             file() + ":4:5: only one tap listener is served per h2host (lwIP is one stack per "
                      "process)");

@@ -205,18 +205,48 @@ class LwipTest(LwipHostCase):
             self.assertEqual(r.returncode, 0, path + ":\n" + "\n".join(failed)[-6000:])
             self.assertRegex(last, r"^\d+ passed, 0 failed$", path)
 
-    def test_an_http1_request_gets_goaway_and_the_stack_serves_on(self):
-        # HTTP/1.1 is not served on a tap listener yet: the core answers bytes that are not the
-        # preface with GOAWAY(PROTOCOL_ERROR) (RFC 9113 §3.4); curl reports a broken reply.
-        r = self.ns.run(["curl", "-sS", "--max-time", "10", "--http1.1",
-                         "http://%s:8080/" % STACK])
-        self.assertNotEqual(r.returncode, 0)
-        out = self.curl("--http2-prior-knowledge", "http://%s:8080/string" % STACK)
-        self.assertEqual(out, b"non-empty data.")
+    def test_http11_keep_alive_serves_requests_on_one_connection(self):
+        # The connection driver's HTTP/1.1 engine (http1/http1_connection.h) on lwIP.
+        r = self.ns.run(["curl", "-sS", "-v", "--max-time", "30", "--http1.1",
+                         "-w", "\n%{http_code} %{http_version}\n",
+                         "http://%s:8080/string" % STACK, "http://%s:8080/" % STACK])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.decode(),
+                         "non-empty data.\n200 1.1\nover lwip (HTTP/1.1)\n\n200 1.1\n")
+        self.assertIn(b"Re-using existing connection", r.stderr)
+
+    def test_http11_post_of_16_mib_is_streamed_back_byte_for_byte(self):
+        body = os.path.join(self.host.dir, "post11.bin")
+        with open(body, "wb") as f:
+            f.write(os.urandom(16 << 20))
+        with open(body, "rb") as f:
+            want = hashlib.sha256(f.read()).hexdigest()
+        for framing in ([], ["-H", "Transfer-Encoding: chunked"]):
+            out = self.curl("--http1.1", *framing, "--data-binary", "@" + body,
+                            "http://%s:8080/echo" % STACK, timeout=180)
+            self.assertEqual(hashlib.sha256(out).hexdigest(), want, framing)
+        os.unlink(body)
+
+    def test_h2c_upgrade_continues_as_http2(self):
+        # RFC 7540 §3.2: curl --http2 on http:// asks for "Upgrade: h2c"; the answer to the
+        # upgrading request comes over HTTP/2 as stream 1.
+        r = self.ns.run(["curl", "-sS", "-v", "--max-time", "30", "--http2",
+                         "-w", "\n%{http_code} %{http_version}", "http://%s:8080/" % STACK])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.decode(), "over lwip (HTTP/2)\n\n200 2")
+        self.assertIn(b"101 Switching Protocols", r.stderr)
+
+    def test_h2load_http11_loses_no_request(self):
+        r = self.ns.run(["h2load", "--h1", "-n", "5000", "-c", "8",
+                         "http://%s:8080/string" % STACK], timeout=180)
+        out = r.stdout.decode()
+        self.assertIn("5000 total, 5000 started, 5000 done, 5000 succeeded, 0 failed", out,
+                      self.host.log_text()[-3000:])
+        self.assertIn("Application protocol: http/1.1", out)
 
 
 class LwipTlsTest(LwipHostCase):
-    """The same stack with TLS (tls/tls_connection.h): ALPN h2 only."""
+    """The same stack with TLS (tls/tls_connection.h): ALPN h2 and http/1.1."""
     tls = True
 
     def test_startup_names_https(self):
@@ -229,14 +259,15 @@ class LwipTlsTest(LwipHostCase):
                             "https://%s:8080/" % where)
             self.assertEqual(out.decode(), "over lwip (HTTP/2)\n\n200 2", where)
 
-    def test_http11_only_client_gets_the_no_application_protocol_alert(self):
-        # RFC 7301 §3.2: the listener offers h2 only over TLS here.
-        r = self.ns.run(["curl", "-sS", "-k", "--max-time", "10", "--http1.1",
-                         "https://%s:8080/" % STACK])
-        self.assertNotEqual(r.returncode, 0)
-        self.assertIn(b"no application protocol", r.stderr.lower())
-        self.assertEqual(self.curl("--http2", "https://%s:8080/string" % STACK),
-                         b"non-empty data.")
+    def test_alpn_http11_is_served_with_keep_alive(self):
+        r = self.ns.run(["curl", "-sS", "-k", "-v", "--max-time", "30", "--http1.1",
+                         "-w", "\n%{http_code} %{http_version}\n",
+                         "https://%s:8080/string" % STACK, "https://%s:8080/" % STACK])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.decode(),
+                         "non-empty data.\n200 1.1\nover lwip (HTTP/1.1)\n\n200 1.1\n")
+        self.assertIn(b"ALPN: server accepted http/1.1", r.stderr)
+        self.assertIn(b"Re-using existing connection", r.stderr)
 
     def test_a_4_mib_file_and_a_16_mib_post_arrive_whole(self):
         with open(os.path.join(self.host.dir, "www", "big.bin"), "rb") as f:

@@ -186,6 +186,10 @@ def fetch_counting_records(test, port, path):
 class TlsTest(HostTestCase):
     config = TLS_CONFIG
 
+    def test_served_by_the_configured_runtime(self):
+        runtime = os.environ.get("H2_RUNTIME", "asio")
+        self.assertRegex(self.host.log_text(), r"listening on https://\S+ \(%s\)" % runtime)
+
     def test_alpn_h2(self):
         out = self.curl("--cacert", CERT, "-w", "%{http_version}", self.host.url("/"))
         self.assertEqual(out, "tls (HTTP/2)\n2")

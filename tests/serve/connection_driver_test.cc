@@ -85,7 +85,7 @@ TEST_F(DriverTest, ThePrefaceStartsHttp2AndARequestIsServed) {
 TEST_F(DriverTest, AnHttp1RequestLineIsHandedBackWithEveryByteRead) {
   auto driver = make();
   driver->on_bytes("GET / HTTP/1.1\r\n", runtime_.clock);
-  EXPECT_EQ(driver->state(), State::kHttp1);
+  EXPECT_EQ(driver->state(), State::kHandOff);
   driver->on_bytes("Host: x\r\n\r\n", runtime_.clock);  // read before the runtime took over
   EXPECT_FALSE(driver->wants_read());
   EXPECT_EQ(driver->next_wakeup_ms(), std::nullopt);

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 
+#include "http1/http1_connection.h"
 #include "protocol/client_connection.h"
 #include "serve/router.h"
 #include "tests/support/driver_support.h"
@@ -101,17 +102,21 @@ class TlsTest : public ::testing::Test {
         std::vector<serve::Router::Route>{serve::Router::Route{config, handler_}});
   }
 
-  std::unique_ptr<TlsConnection> make(serve::Protocols protocols = {}) {
+  // `http1`: the listener serves HTTP/1.1 (ALPN http/1.1 or none) with the real engine.
+  std::unique_ptr<TlsConnection> make(serve::Protocols protocols = {}, bool http1 = false) {
     std::string error;
     context_ = make_server_context(H2_TEST_CERT, H2_TEST_KEY, protocols, &error);
     EXPECT_TRUE(context_) << error;
-    auto factory = [this](const char* version) {
+    serve::DriverPolicy listener;
+    listener.protocols = protocols;
+    if (http1) listener.http1 = std::make_shared<http1::Factory>(http1::Limits{});
+    auto factory = [this, listener](const char* version, std::string_view alpn) {
       version_ = version;
-      serve::DriverPolicy policy;
-      policy.skip_sniffing = true;
+      std::optional<serve::DriverPolicy> policy = policy_after_handshake(listener, alpn);
+      if (!policy) return std::shared_ptr<serve::ConnectionDriver>();
       driver_ = std::make_shared<serve::ConnectionDriver>(
-          runtime_, router_, policy, serve::DriverPeer{"192.0.2.1:443", true, version, "h2"},
-          runtime_.clock);
+          runtime_, router_, *policy,
+          serve::DriverPeer{"192.0.2.1:443", true, version, alpn_name(alpn)}, runtime_.clock);
       return driver_;
     };
     TlsConnection::Limits limits;
@@ -153,6 +158,7 @@ class TlsTest : public ::testing::Test {
       if (client.handshake()) {
         std::string plain = client.read();
         if (!plain.empty() && h2 != nullptr) h2->process_bytes(plain, runtime_.clock);
+        if (h2 == nullptr) plain_received_ += plain;
         moved = moved || !plain.empty();
       }
       if (!moved) return;
@@ -169,6 +175,7 @@ class TlsTest : public ::testing::Test {
   const char* version_ = nullptr;
   Client client_handler_;
   std::vector<size_t> record_lengths_;  // every TLS record the server sent
+  std::string plain_received_;          // what the client decrypted, without an HTTP/2 client
 };
 
 TEST_F(TlsTest, AlpnH2ServesHttp2InsideTls) {
@@ -204,12 +211,24 @@ TEST_F(TlsTest, ALargeResponseArrivesWholeThroughFullRecords) {
   EXPECT_LE(record_lengths_.size(), full + 12) << "records: " << record_lengths_.size();
 }
 
-TEST_F(TlsTest, AlpnHttp1IsHandedToTheRuntime) {
+TEST_F(TlsTest, AlpnHttp1IsServedByTheHttp1EngineInsideTheDriver) {
+  auto server = make({}, /*http1=*/true);
+  TlsClient client(kAlpnHttp1, sizeof kAlpnHttp1 - 1);
+  shuttle(*server, client);
+  EXPECT_EQ(server->alpn(), "http/1.1");
+  client.write("GET /x HTTP/1.1\r\nHost: localhost\r\n\r\n");
+  shuttle(*server, client);
+  EXPECT_EQ(plain_received_.substr(0, 17), "HTTP/1.1 200 OK\r\n");
+  EXPECT_EQ(plain_received_.substr(plain_received_.size() - handler_->body.size()), handler_->body);
+  EXPECT_EQ(server->state(), State::kHttp1);  // keep-alive
+}
+
+TEST_F(TlsTest, WithoutAnHttp1EngineAlpnHttp1IsHandedOff) {
   auto server = make();
   TlsClient client(kAlpnHttp1, sizeof kAlpnHttp1 - 1);
   shuttle(*server, client);
   EXPECT_EQ(server->alpn(), "http/1.1");
-  EXPECT_EQ(server->state(), State::kHttp1);
+  EXPECT_EQ(server->state(), State::kHandOff);
   EXPECT_FALSE(server->wants_read());
 }
 

@@ -1,9 +1,9 @@
-#include "host/h2c_upgrade.h"
+#include "http1/h2c_upgrade.h"
 
 #include <algorithm>
 #include <cctype>
 
-namespace h2::host {
+namespace h2::http1 {
 namespace {
 
 int base64url_value(char c) {
@@ -74,4 +74,4 @@ UpgradeCheck check_h2c_upgrade(std::span<const std::string_view> upgrade,
   return UpgradeCheck::kUpgrade;
 }
 
-}  // namespace h2::host
+}  // namespace h2::http1

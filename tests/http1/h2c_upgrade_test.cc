@@ -1,11 +1,11 @@
-// host/h2c_upgrade.h: RFC 7540 §3.2 / §3.2.1 checks of an "Upgrade: h2c" request.
-#include "host/h2c_upgrade.h"
+// http1/h2c_upgrade.h: RFC 7540 §3.2 / §3.2.1 checks of an "Upgrade: h2c" request.
+#include "http1/h2c_upgrade.h"
 
 #include <gtest/gtest.h>
 
 #include "tests/support/fixtures.h"
 
-namespace h2::host {
+namespace h2::http1 {
 namespace {
 
 using Views = std::vector<std::string_view>;
@@ -53,4 +53,4 @@ TEST(Rfc7540_3_2_1, ExactlyOneValidHttp2SettingsIsRequired) {
 }
 
 }  // namespace
-}  // namespace h2::host
+}  // namespace h2::http1

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <utility>
 
-namespace h2::host {
+namespace h2::http1 {
 
 // Decodes the base64url (RFC 4648 §5, padding optional) value of HTTP2-Settings into a SETTINGS
 // frame payload. nullopt when the value is not base64url or the payload is not a whole number of
@@ -27,4 +27,4 @@ UpgradeCheck check_h2c_upgrade(std::span<const std::string_view> upgrade,
                                std::span<const std::string_view> connection,
                                std::span<const std::string_view> settings, std::string* payload);
 
-}  // namespace h2::host
+}  // namespace h2::http1

@@ -1,11 +1,11 @@
-#include "host/http1_request.h"
+#include "http1/request_head.h"
 
 #include <algorithm>
 #include <cctype>
 #include <iterator>
 #include <string_view>
 
-namespace h2::host {
+namespace h2::http1 {
 
 RequestHead read_request_head(const boost::beast::http::request_header<>& head, bool keep_alive,
                               bool upgrade_allowed, uint64_t max_header_fields) {
@@ -49,25 +49,4 @@ RequestHead read_request_head(const boost::beast::http::request_header<>& head, 
   return out;
 }
 
-protocol::UpgradeRequest upgrade_request(serve::Http1Request& request,
-                                         std::vector<protocol::Field>& fields) {
-  fields.clear();
-  for (const auto& [name, value] : request.fields) {
-    if (name == "connection" || name == "upgrade" || name == "http2-settings" ||
-        name == "keep-alive" || name == "transfer-encoding" || name == "host" ||
-        name == "proxy-connection" || name == "te") {
-      continue;
-    }
-    fields.push_back(protocol::Field{name, value, false});
-  }
-  protocol::UpgradeRequest out;
-  out.method = request.method;
-  out.scheme = "http";
-  out.authority = request.host;
-  out.path = request.target;
-  out.headers = fields;
-  out.body = std::move(request.body);
-  return out;
-}
-
-}  // namespace h2::host
+}  // namespace h2::http1
