@@ -146,8 +146,6 @@ struct ConnectionContext {
   // Worker::starting_connection(), from the accept until a session takes over (the starter
   // resets it then): a draining worker waits for connections it accepted.
   std::shared_ptr<void> starting;
-  const char* tls_version = nullptr;  // after the handshake: SSL_get_version's static name
-  const char* alpn = nullptr;         // "h2" / "http/1.1" (static), null without ALPN
 };
 
 // Milliseconds on the steady clock: the time the sans-I/O core is given.

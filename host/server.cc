@@ -4,7 +4,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <openssl/ssl.h>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -34,7 +33,7 @@ struct Server::Listener {
   std::shared_ptr<ListenSocket> socket;  // the descriptor the acceptor was assigned from
   std::optional<tcp::acceptor> tcp_acceptor;
   std::optional<unix_socket::acceptor> unix_acceptor;
-  std::shared_ptr<asio::ssl::context> tls;
+  tls::ServerContext tls;  // TLS listeners: every connection's TlsConnection shares it
   std::string bound;
   std::optional<asio::steady_timer> backoff;  // after a failed accept (e.g. EMFILE)
   bool uring = false;  // accepted and served by the io_uring workers
@@ -148,10 +147,9 @@ std::string Server::start_lwip(const ListenerConfig& config, std::string bound) 
                             std::to_string(config.where.column) + ": ";
   tls::ServerContext tls_context;
   if (config.tls) {  // one context for the listener's life (a reload starts a new process)
-    std::string reason;
-    tls_context = tls::make_server_context(config.tls->certificate, config.tls->key,
-                                           config.protocols, &reason);
-    if (!tls_context) return where + "tls: " + reason;
+    std::string error;
+    tls_context = make_tls_context(config, &error);
+    if (!tls_context) return error;
   }
   lwip_ = std::make_unique<lwip_runtime::Runtime>(config.tap, [this, tls_context,
                                                                protocols = config.protocols] {
@@ -191,13 +189,8 @@ void Server::open_uring_workers() {
       if (!l->uring) continue;
       const int fd = l->tcp_acceptor ? l->tcp_acceptor->native_handle()
                                      : l->unix_acceptor->native_handle();
-      tls::ServerContext tls;
-      if (l->tls) {  // the listener's SSL_CTX, one more reference (tls/tls_connection.h)
-        SSL_CTX_up_ref(l->tls->native_handle());
-        tls = tls::ServerContext(l->tls->native_handle(), SSL_CTX_free);
-      }
       worker->add_listener(fd, !l->tcp_acceptor, l->config.path.string(), l->config.protocols,
-                           std::move(tls));
+                           l->tls);
     }
     uring_workers_.push_back(std::move(worker));
   }
@@ -241,7 +234,7 @@ void Server::accept(Listener& listener) {
         serve::stats().connections_accepted.fetch_add(1, std::memory_order_relaxed);
         asio::post(worker->context(), [socket = std::move(socket), context = std::move(context),
                                        tls = listener.tls]() mutable {
-          start_tcp_connection(std::move(socket), std::move(context), std::move(tls));
+          start_tcp_connection(std::move(socket), std::move(context), tls);
         });
       } else if (ec != asio::error::operation_aborted) {
         H2_LOG(kWarn, "accept on " + listener.bound + " failed: " + ec.message());

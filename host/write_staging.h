@@ -1,5 +1,6 @@
-// Write staging for streams that cannot gather (both the HTTP/2 and the HTTP/1.1 session). Asio's ssl::stream encrypts only the first
-// buffer of a sequence per write_some, so a gather list of [9-byte DATA header, 16 KiB body,
+// Write staging for streams that cannot gather: the client's TLS connections
+// (host/client/client_session.h; the server's TLS is tls/tls_connection.h). Asio's ssl::stream
+// encrypts only the first buffer of a sequence per write_some, so a gather list of [9-byte DATA header, 16 KiB body,
 // ...] became a 9-byte TLS record and a 16 KiB one, each its own send(2): 128 records and
 // sends per 1 MiB response (strace -c, tests/bench: TLS 1 MiB at 0.59x h2o). Copying the views
 // into one contiguous buffer first gives full 16 KiB records, one send each.

@@ -3,7 +3,7 @@
 // stream, no Asio I/O); each request goes to the router as a serve::Http1Exchange whose output
 // the runtime writes.
 //
-// Behaviour (what host/http1_session.h did over Asio, now for every runtime):
+// Behaviour (the same for every runtime):
 //   * one request at a time; pipelined requests wait in the input until the response before
 //     them is written (keep-alive); nothing is read ahead of a request the handler works on;
 //   * request bodies are streamed with backpressure: the handler's read_body() makes the engine

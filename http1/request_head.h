@@ -1,5 +1,5 @@
-// The sans-I/O part of an HTTP/1.1 request's arrival, shared by Http1Connection, the Asio
-// runtime's Http1Session and the HTTP/1.1 fuzz target: Beast's parsed head turned into the
+// The sans-I/O part of an HTTP/1.1 request's arrival, shared by Http1Connection and the HTTP/1.1
+// fuzz target: Beast's parsed head turned into the
 // serve::Http1Request a module sees and the "Upgrade: h2c" decision (RFC 7540 §3.2, kept by
 // RFC 9113 §3.1). serve::to_upgrade_request makes the HTTP/2 request an upgrade continues as.
 #pragma once

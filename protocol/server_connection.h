@@ -124,7 +124,7 @@ class ServerConnection {
   // When on_time() must next be called, or nullopt when no timer is armed. It may be in the
   // past: deadlines an API call started outside a driving call wait for a time, and ask for one
   // by returning the last time given. A runtime then calls on_time(now) at once; arming a timer
-  // for it costs a timer system call per response (host/h2_session.h does the former).
+  // for it costs a timer system call per response (host/asio_connection.h does the former).
   std::optional<uint64_t> next_wakeup_ms() const;
 
   // GOAWAY(2^31-1, NO_ERROR) + PING; on the PING ACK (or timeout) GOAWAY(last stream id);

@@ -1,5 +1,5 @@
-// One server connection's serving policy, sans-I/O: what each runtime used to write again (the
-// Asio session in host/h2_session.h, the io_uring connection in host/uring/). A runtime owns a
+// One server connection's serving policy, sans-I/O, the same for every runtime (Asio in
+// host/asio_connection.h, io_uring in host/uring/, lwIP in lwip_runtime/). A runtime owns a
 // socket (a kernel socket, an lwIP pcb, a test buffer), gives the driver bytes, time and the
 // result of its writes, and carries out what the driver asks; nothing else.
 //

@@ -16,7 +16,7 @@ namespace h2::serve {
 
 class H2Exchange;
 
-// What an H2Exchange needs from its connection (implemented by H2Session). Output readiness and
+// What an H2Exchange needs from its connection (implemented by ConnectionDriver). Output readiness and
 // stream ends come from the core itself (protocol/request_handler.h), not through here.
 class H2Transport {
  public:

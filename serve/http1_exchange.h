@@ -1,6 +1,5 @@
 // The Exchange of one HTTP/1.1 request (serve/exchange.h), sans-I/O like the HTTP/2 core: the
-// connection (http1/http1_connection.h; host/http1_session.h for Asio's TLS) hands it a parsed
-// request and pulls the response bytes from it
+// connection (http1/http1_connection.h) hands it a parsed request and pulls the response bytes from it
 // (pending_output / consume_output) for gather writes; the exchange never touches the socket.
 //
 // Request body: either streamed on demand (read_body -> Http1Transport::request_body ->
@@ -29,8 +28,7 @@
 
 namespace h2::serve {
 
-// What an Http1Exchange needs from the connection that owns it. Implemented by
-// http1::Http1Connection and host's Http1Session.
+// What an Http1Exchange needs from the connection that owns it (http1::Http1Connection).
 class Http1Transport {
  public:
   virtual ~Http1Transport() = default;

@@ -1,5 +1,5 @@
 // An HTTP/2 client connection over an Asio stream (TCP, TLS, Unix socket): the runtime adapter
-// of protocol::ClientConnection, the mirror of host/h2_session.h. One async_read_some at a
+// of protocol::ClientConnection, the mirror of host/asio_connection.h. One async_read_some at a
 // time -> process_bytes; one gather async_write of pending_output -> consume_output; one
 // steady_timer for next_wakeup_ms and the session's own response / idle timeouts.
 //

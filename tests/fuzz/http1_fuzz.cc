@@ -85,7 +85,7 @@ H2_FUZZ_TARGET(http1) {
   }
   if (decided == h2::serve::FirstBytes::kHttp2) return;  // the HTTP/2 core's job (connection)
 
-  // 2. Requests, pipelined, as Http1Session reads them.
+  // 2. Requests, pipelined, as http1::Http1Connection parses them.
   const uint64_t max_fields = (knobs & 1) ? 4 : 128;
   boost::beast::flat_buffer buffer;
   size_t fed = 0;

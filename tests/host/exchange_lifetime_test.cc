@@ -2,15 +2,15 @@
 // destroys the module callbacks it still holds (on_cancel, a pending read), so a handler that
 // captures its own exchange in them (a reference cycle) does not leak it; and a callback that
 // holds the last reference is destroyed only after the exchange stopped using itself. Both
-// adapters (H2Exchange via H2Session, Http1Exchange via Http1Session) over Beast's test stream
-// with the real core; live exchanges are counted with weak_ptrs.
+// exchange types (H2Exchange, and Http1Exchange through the driver's HTTP/1.1 engine) via
+// AsioConnection over Beast's test stream with the real core; live exchanges are counted with
+// weak_ptrs.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <boost/asio/write.hpp>
 
-#include "host/h2_session.h"
-#include "host/http1_session.h"
+#include "host/asio_connection.h"
 #include "tests/host/session_test_support.h"
 
 namespace h2::host {
@@ -76,6 +76,7 @@ struct LifetimeHarness {
     route.module = "cyclic";
     handler = std::make_shared<CyclicHandler>();
     s->router = std::make_shared<Router>(std::vector<Router::Route>{{route, handler}});
+    s->http1 = make_http1_factory(s->config);
     snapshot = s;
   }
   ConnectionContext context() { return ConnectionContext{snapshot, &worker, "test-peer", false}; }
@@ -97,8 +98,8 @@ TEST(ExchangeLifetime, H2ExchangesAreFreedWhenTheirStreamsCompleteNormally) {
   LifetimeHarness h;
   Stream server(h.ioc), client(h.ioc);
   server.connect(client);
-  auto session = std::make_shared<H2Session<Stream>>(std::move(server), h.context());
-  session->start({});
+  auto session = std::make_shared<AsioConnection<Stream>>(std::move(server), h.context());
+  session->start();
   H2Peer peer;
   std::string input = peer.hello();
   input += peer.headers(1, "GET", "/string", true);
@@ -125,8 +126,8 @@ TEST(ExchangeLifetime, H2ResetWhileTheCancelCallbackHoldsTheLastReference) {
   LifetimeHarness h;
   Stream server(h.ioc), client(h.ioc);
   server.connect(client);
-  auto session = std::make_shared<H2Session<Stream>>(std::move(server), h.context());
-  session->start({});
+  auto session = std::make_shared<AsioConnection<Stream>>(std::move(server), h.context());
+  session->start();
   H2Peer peer;
   std::string input = peer.hello();
   input += peer.headers(1, "GET", "/reset-later", true);  // HPACK: encoded in order
@@ -147,8 +148,8 @@ TEST(ExchangeLifetime, H2ExchangeStillOpenIsKeptThenFreedOnCancel) {
   LifetimeHarness h;
   Stream server(h.ioc), client(h.ioc);
   server.connect(client);
-  auto session = std::make_shared<H2Session<Stream>>(std::move(server), h.context());
-  session->start({});
+  auto session = std::make_shared<AsioConnection<Stream>>(std::move(server), h.context());
+  session->start();
   H2Peer peer;
   // The body never ends: the exchange is open, its callbacks must stay.
   send(client, peer.hello() + peer.headers(1, "POST", "/read-then-answer", false) +
@@ -162,9 +163,7 @@ TEST(ExchangeLifetime, H2ExchangeStillOpenIsKeptThenFreedOnCancel) {
 }
 
 void start_http1(LifetimeHarness& h, Stream server) {
-  std::make_shared<Http1Session<Stream>>(std::move(server), h.context(),
-                                         boost::beast::flat_buffer())
-      ->start();
+  std::make_shared<AsioConnection<Stream>>(std::move(server), h.context())->start();
 }
 
 TEST(ExchangeLifetime, Http1ExchangeIsFreedAfterItsResponseOnAKeptAliveConnection) {

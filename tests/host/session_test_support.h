@@ -81,6 +81,7 @@ struct Harness {
     route.module = "test";
     handler = std::make_shared<TestHandler>();
     s->router = std::make_shared<Router>(std::vector<Router::Route>{{route, handler}});
+    s->http1 = make_http1_factory(s->config);
     snapshot = s;
   }
   ConnectionContext context() { return ConnectionContext{snapshot, &worker, "test-peer", false}; }

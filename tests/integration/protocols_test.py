@@ -222,10 +222,9 @@ class TlsTest(HostTestCase):
 
 
     def test_a_large_response_goes_out_in_full_tls_records(self):
-        # Asio's ssl::stream encrypts one buffer per write: a gather list of DATA frame
-        # headers and bodies became a 9-byte record and a 16 KiB one per frame. Staged writes
-        # (host/write_staging.h) give full records: 1 MiB in 64 full ones plus a short one per
-        # 64 KiB chunk of the static module (its 4 DATA frame headers), not 128.
+        # Encrypting each buffer of a gather list alone made a 9-byte record and a 16 KiB one
+        # per DATA frame. tls::TlsConnection fills whole 16 KiB records while more output
+        # follows: 1 MiB in 64 full ones plus a few short ones, not 128.
         with open(os.path.join(self.host.dir, "www", "big.bin"), "wb") as f:
             f.write(os.urandom(1 << 20))
         body, records = fetch_counting_records(self, self.host.port(), "/www/big.bin")

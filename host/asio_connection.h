@@ -1,14 +1,17 @@
-// The HTTP/2 adapter of the Asio runtime: the I/O of one serve::ConnectionDriver (which owns
-// the core, the deadlines, draining and the close sequence) over any Asio AsyncStream (TCP
-// socket, ssl::stream, Unix socket, a test stream). Like Beast's algorithms it is generic over
-// the stream type; host/sessions.cc instantiates it for the stream types h2host uses.
+// One connection on the Asio runtime: the I/O of a serve::ConnectionEngine over any Asio
+// AsyncStream (TCP socket, Unix socket, a test stream). The engine is the connection driver
+// (serve/connection_driver.h: first bytes, HTTP/1.1 and the h2c upgrade, the HTTP/2 core, the
+// deadlines, draining, the close sequence) or, on a TLS listener, tls::TlsConnection holding
+// one. Like Beast's algorithms it is generic over the stream type; host/sessions.cc instantiates
+// it for the stream types h2host uses.
 //
 // Loop: one read at a time (sockets: wait until readable, then read into the worker thread's
-// buffer; other streams: async_read_some into a buffer of the session's own) -> on_bytes; one
-// gather async_write at a time of the driver's pending_output views -> on_written; one
-// steady_timer at the driver's next_wakeup_ms(). Reads and writes overlap. Nothing on this path
-// allocates per request except the Exchange object handed to the module. kLingering is carried
-// out by host/lingering_close.h (TLS close_notify, FIN, read and drop), kClosed closes at once.
+// buffer; other streams: async_read_some into a buffer of the connection's own) -> on_bytes; one
+// gather async_write at a time of the engine's pending_output views -> on_written; one
+// steady_timer at next_wakeup_ms(). Reads and writes overlap (the views stay valid across
+// on_bytes). kLingering: once nothing is left to write, the write side is shut (FIN) and reads
+// go on (the engine drops them) until EOF or its linger deadline; a stream that cannot shut one
+// side (a test stream) closes at once. kClosed and kHandOff (TLS: nothing to speak) close.
 #pragma once
 
 #include <array>
@@ -24,23 +27,22 @@
 #include <string>
 #include <vector>
 
-#include "host/lingering_close.h"
 #include "host/runtime.h"
 #include "host/stream_close.h"
-#include "host/write_staging.h"
 #include "serve/connection_driver.h"
+#include "tls/tls_connection.h"
 
 namespace h2::host {
 
 template <class Stream>
-class H2Session final : public serve::ConnectionRuntime,
-                        public SessionBase,
-                        public std::enable_shared_from_this<H2Session<Stream>> {
+class AsioConnection final : public serve::ConnectionRuntime,
+                             public SessionBase,
+                             public std::enable_shared_from_this<AsioConnection<Stream>> {
  public:
   static constexpr size_t kReadBufferSize = 16 * 1024;
   static constexpr size_t kMaxWriteBytes = 256 * 1024;
 
-  H2Session(Stream stream, ConnectionContext context)
+  AsioConnection(Stream stream, ConnectionContext context)
       : stream_(std::move(stream)), context_(std::move(context)), timer_(stream_.get_executor()) {
     context_.worker->add(this);
     if constexpr (kReadWhenReadable) {
@@ -48,37 +50,40 @@ class H2Session final : public serve::ConnectionRuntime,
       stream_.non_blocking(true, ignored);
     }
   }
-  ~H2Session() override { context_.worker->remove(this); }
+  ~AsioConnection() override { context_.worker->remove(this); }
 
-  // What serves a cleartext connection whose first bytes are an HTTP/1.1 request line: the
-  // stream and every byte read so far (host/connection_start.h gives Http1Session's).
-  using Http1Start = void (*)(Stream&& stream, ConnectionContext context, std::string initial);
-
-  // A new cleartext connection: the driver reads its first bytes (serve/first_bytes.h) and
-  // either serves HTTP/2 here or hands the stream to `http1`.
-  void start_sniffing(Http1Start http1) {
-    http1_ = http1;
-    context_.starting.reset();  // a session from here on: counted as one
-    make_driver(/*skip_sniffing=*/false);
+  // Cleartext: the driver tells the client preface from an HTTP/1.1 request line. With `tls`
+  // (the listener's context): the handshake first, then ALPN picks the protocol.
+  void start(const tls::ServerContext& tls = nullptr) {
+    context_.starting.reset();  // a connection from here on: counted as one
+    const HostConfig& config = context_.snapshot->config;
+    serve::DriverPolicy policy;
+    policy.protocols = context_.protocols;
+    policy.limits =
+        std::shared_ptr<const protocol::ConnectionOptions>(context_.snapshot, &config.limits);
+    policy.preface_ms = config.timeouts.preface_ms;
+    policy.write_ms = config.timeouts.write_ms;
+    policy.shutdown_ms = config.timeouts.shutdown_ms;
+    policy.http1 = context_.snapshot->http1;  // null in some tests: HTTP/1.1 is then refused
+    if (tls) {
+      auto make_driver = [this, policy](const char* version, std::string_view alpn) {
+        std::optional<serve::DriverPolicy> chosen = tls::policy_after_handshake(policy, alpn);
+        if (!chosen) return std::shared_ptr<serve::ConnectionDriver>();
+        return std::make_shared<serve::ConnectionDriver>(
+            *this, context_.snapshot->router, std::move(*chosen),
+            serve::DriverPeer{context_.peer, true, version, tls::alpn_name(alpn)}, now());
+      };
+      engine_ = std::make_shared<tls::TlsConnection>(
+          tls, std::move(make_driver),
+          tls::TlsConnection::Limits{config.timeouts.tls_handshake_ms, config.timeouts.write_ms},
+          now());
+    } else {
+      engine_ = std::make_shared<serve::ConnectionDriver>(*this, context_.snapshot->router,
+                                                          std::move(policy),
+                                                          serve::DriverPeer{context_.peer}, now());
+    }
     pump();
     if (context_.worker->draining()) shutdown_gracefully();  // accepted as the listeners closed
-  }
-
-  // Prior knowledge or ALPN h2: `initial` holds bytes already read (the start of the preface).
-  void start(std::string_view initial) {
-    make_driver(/*skip_sniffing=*/true);
-    feed(initial);
-    pump();
-    if (context_.worker->draining()) shutdown_gracefully();  // accepted as the listeners closed
-  }
-
-  // After "101 Switching Protocols": stream 1 is the upgrading request.
-  void start_upgraded(std::string_view settings_payload, protocol::UpgradeRequest request,
-                      std::string_view initial) {
-    make_driver(/*skip_sniffing=*/false);
-    driver_->start_upgraded(settings_payload, std::move(request), now());
-    feed(initial);
-    pump();
   }
 
   // ---- serve::ConnectionRuntime ----
@@ -96,39 +101,23 @@ class H2Session final : public serve::ConnectionRuntime,
 
   // ---- SessionBase ----
   void shutdown_gracefully() override {
-    if (closed_ || !driver_) return;  // (an HTTP/1.1 hand-off drains in Http1Session)
-    driver_->drain(now());
+    if (closed_) return;
+    engine_->drain(now());
     pump();
   }
   void close_now() override { close(); }
 
  private:
-  void make_driver(bool skip_sniffing) {
-    const HostConfig& config = context_.snapshot->config;
-    serve::DriverPolicy policy;
-    policy.protocols = context_.protocols;
-    policy.limits =
-        std::shared_ptr<const protocol::ConnectionOptions>(context_.snapshot, &config.limits);
-    policy.preface_ms = config.timeouts.preface_ms;
-    policy.write_ms = config.timeouts.write_ms;
-    policy.shutdown_ms = config.timeouts.shutdown_ms;
-    policy.skip_sniffing = skip_sniffing;
-    policy.http1 = context_.snapshot->http1;  // null in some tests: HTTP/1.1 -> Http1Session
-    serve::DriverPeer peer{context_.peer, context_.tls, context_.tls_version, context_.alpn};
-    driver_ = std::make_shared<serve::ConnectionDriver>(*this, context_.snapshot->router, policy,
-                                                        std::move(peer), now());
-  }
-
-  void feed(std::string_view bytes) {
-    if (!bytes.empty()) driver_->on_bytes(bytes, now());
-  }
-
   // Sockets are read when readable into the worker thread's buffer (the way h2o and nginx do
-  // it), so an idle connection holds no read buffer; other streams (TLS, test streams) read
-  // into one of their own, allocated at the first read.
+  // it), so an idle connection holds no read buffer; other streams (test streams) read into one
+  // of their own, allocated at the first read.
   static constexpr bool kReadWhenReadable = requires(Stream & s) {
     s.async_wait(boost::asio::socket_base::wait_read, [](boost::system::error_code) {});
     s.non_blocking(true);
+  };
+  // Streams whose write side can be shut alone (a socket) linger; others close at once.
+  static constexpr bool kCanShutWrite = requires(Stream & s, boost::system::error_code& ec) {
+    s.shutdown(boost::asio::socket_base::shutdown_send, ec);
   };
 
   static std::array<char, kReadBufferSize>& thread_read_buffer() {
@@ -142,7 +131,7 @@ class H2Session final : public serve::ConnectionRuntime,
       stream_.async_wait(boost::asio::socket_base::wait_read,
                          [self = this->shared_from_this()](boost::system::error_code ec) {
                            self->reading_ = false;
-                           if (self->closed_) return self->linger_.read_finished(self);
+                           if (self->closed_) return;
                            size_t n = 0;
                            auto& buffer = thread_read_buffer();
                            if (!ec) {
@@ -157,7 +146,7 @@ class H2Session final : public serve::ConnectionRuntime,
           boost::asio::buffer(*read_buffer_),
           [self = this->shared_from_this()](boost::system::error_code ec, size_t n) {
             self->reading_ = false;
-            if (self->closed_) return self->linger_.read_finished(self);
+            if (self->closed_) return;
             self->on_read(ec, std::string_view(self->read_buffer_->data(), n));
           });
     }
@@ -165,9 +154,10 @@ class H2Session final : public serve::ConnectionRuntime,
 
   void on_read(boost::system::error_code ec, std::string_view bytes) {
     if (ec) {
-      driver_->on_peer_eof(now(), /*failed=*/ec != boost::asio::error::eof);
-    } else {
-      feed(bytes);
+      peer_eof_ = true;
+      engine_->on_peer_eof(now(), /*failed=*/ec != boost::asio::error::eof);
+    } else if (!bytes.empty()) {
+      engine_->on_bytes(bytes, now());
     }
     pump();
   }
@@ -176,46 +166,53 @@ class H2Session final : public serve::ConnectionRuntime,
     // Scratch of this thread: only buffers_ must live while the write is in flight.
     thread_local std::vector<std::string_view> views;
     views.clear();
-    const size_t total = driver_->pending_output(views, write_limit<Stream>(kMaxWriteBytes));
+    const size_t total = engine_->pending_output(views, kMaxWriteBytes);
     if (total == 0) return;
-    prepare_write<Stream>(views, staging_, buffers_);
+    buffers_.clear();
+    for (std::string_view v : views) buffers_.emplace_back(v.data(), v.size());
     writing_ = true;
     boost::asio::async_write(
         stream_, buffers_,
         [self = this->shared_from_this()](boost::system::error_code ec, size_t n) {
           self->writing_ = false;
-          self->staging_.release();
           if (self->closed_) return;
           if (ec) {
-            self->driver_->on_write_failed();
+            self->engine_->on_write_failed();
           } else {
-            self->driver_->on_written(n, steady_now_ms());
+            self->engine_->on_written(n, steady_now_ms());
           }
           self->pump();
         });
   }
 
-  // Starts whatever I/O the driver wants, carries out its close, re-arms the timer.
+  // Starts whatever I/O the engine wants, carries out its close, re-arms the timer.
   void pump() {
-    if (closed_ || !driver_) return;
-    if (!writing_ && driver_->wants_write()) do_write();
-    switch (driver_->state()) {
-      case serve::ConnectionDriver::State::kClosed:
+    if (closed_) return;
+    if (!writing_ && engine_->wants_write()) do_write();
+    switch (engine_->state()) {
+      case serve::ConnectionEngine::State::kClosed:
+      case serve::ConnectionEngine::State::kHandOff:  // TLS: nothing here speaks the client's
         return close();
-      case serve::ConnectionDriver::State::kLingering:
-        if (!writing_) return finish();
+      case serve::ConnectionEngine::State::kLingering:
+        if (!writing_ && !engine_->wants_write() && !write_shut_) {  // TLS: close_notify first
+          if constexpr (kCanShutWrite) {
+            boost::system::error_code ignored;
+            stream_.shutdown(boost::asio::socket_base::shutdown_send, ignored);
+            write_shut_ = true;  // FIN after the last byte; read and drop until EOF
+          } else {
+            return close();
+          }
+        }
         break;
-      case serve::ConnectionDriver::State::kHandOff:
-        return hand_off_http1();
       default:
         break;
     }
-    if (!reading_ && driver_->wants_read()) do_read();
+    if (!reading_ && !peer_eof_ && engine_->wants_read()) do_read();
     arm_timer();
   }
 
   void arm_timer() {
-    const std::optional<uint64_t> due = driver_->next_wakeup_ms();
+    const std::optional<uint64_t> due = engine_->next_wakeup_ms();
     if (due && !timing_now_) {
       const uint64_t now = steady_now_ms();
       if (*due <= now) {
@@ -243,61 +240,36 @@ class H2Session final : public serve::ConnectionRuntime,
   }
 
   void on_timer_at(uint64_t now) {
-    driver_->on_time(now);
+    engine_->on_time(now);
     pump();
   }
 
-  // No read is in flight (the driver stopped wanting bytes when it classified them).
-  void hand_off_http1() {
-    closed_ = true;
-    timer_.cancel();
-    std::string initial = driver_->take_sniffed();
-    driver_.reset();
-    if (http1_ != nullptr) http1_(std::move(stream_), context_, std::move(initial));
-  }
-
-  // The driver's kLingering, by host/lingering_close.h: TLS close_notify, FIN, read and drop
-  // until EOF or its bound, so that the peer's last unread frames do not turn our close into an
-  // RST that destroys the end of the response in the peer's receive buffer.
-  void finish() {
-    if (closed_) return;
-    end_driver();
-    linger_.start(this->shared_from_this(), reading_);
-  }
-
-  // kClosed, failures, close_now(): close the socket at once.
+  // kClosed, failures, close_now(): close the socket at once. Pending handlers see closed_ and
+  // return; the last one releases this object.
   void close() {
-    if (closed_) {
-      linger_.abort();  // close_now() during a lingering close
-      return;
-    }
-    linger_.abort();
-    end_driver();
-  }
-
-  void end_driver() {
+    if (closed_) return;
     closed_ = true;
     timer_.cancel();
     // Ends every open stream through on_stream_closed (modules hear on_cancel, flushes complete
     // with kClosed): the core's contract, nothing to poll.
-    if (driver_) driver_->close_now();
+    engine_->close_now();
+    close_stream(stream_);
   }
 
   Stream stream_;
   ConnectionContext context_;
   boost::asio::steady_timer timer_;
-  LingeringClose<Stream> linger_{stream_};
-  std::shared_ptr<serve::ConnectionDriver> driver_;
+  std::shared_ptr<serve::ConnectionEngine> engine_;
   std::unique_ptr<std::array<char, kReadBufferSize>> read_buffer_;  // streams without async_wait
   std::vector<boost::asio::const_buffer> buffers_;
-  WriteStaging staging_;  // TLS: the write in flight, copied into one buffer
   uint64_t armed_ms_ = 0;
   bool timing_now_ = false;  // inside arm_timer's on_timer_at: no second synchronous round
   bool reading_ = false;
   bool writing_ = false;
+  bool write_shut_ = false;
+  bool peer_eof_ = false;
   bool pump_posted_ = false;
   bool closed_ = false;
-  Http1Start http1_ = nullptr;
 };
 
 }  // namespace h2::host

@@ -1,7 +1,8 @@
-// host/h2_session.h: the HTTP/2 adapter driving the sans-I/O core over an in-memory AsyncStream
-// (Beast's test stream): split reads and writes, faults injected at every I/O operation, peer
-// EOF, timeouts. The core, HPACK and the handler are the real ones.
-#include "host/h2_session.h"
+// host/asio_connection.h: the Asio runtime driving the connection driver over an in-memory
+// AsyncStream (Beast's test stream): split reads and writes, faults injected at every I/O
+// operation, peer EOF, timeouts, HTTP/2 and HTTP/1.1. The core, HPACK, the HTTP/1.1 engine and
+// the handler are the real ones.
+#include "host/asio_connection.h"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +12,8 @@
 #include <functional>
 
 #include "tests/host/session_test_support.h"
-// Beast's test stream is compiled with the rest of Beast in host/asio_impl.cc
+#include "tests/support/http_date.h"
+// Beast's test stream is compiled with the rest of Beast in http1/boost_impl.cc
 // (boost/beast/src.hpp).
 
 namespace h2::host {
@@ -19,18 +21,18 @@ namespace {
 
 using namespace ::h2::serve;  // the module-serving vocabulary the runtime serves
 
+using test::Frame;
 using test::H2Peer;
 using test::Harness;
-using test::Frame;
 using Stream = boost::beast::test::stream;
 
 void send(Stream& client, const std::string& bytes) {
   boost::asio::write(client, boost::asio::buffer(bytes));
 }
 
-std::shared_ptr<H2Session<Stream>> start(Harness& h, Stream server) {
-  auto session = std::make_shared<H2Session<Stream>>(std::move(server), h.context());
-  session->start({});
+std::shared_ptr<AsioConnection<Stream>> start(Harness& h, Stream server) {
+  auto session = std::make_shared<AsioConnection<Stream>>(std::move(server), h.context());
+  session->start();
   return session;
 }
 
@@ -57,7 +59,7 @@ std::vector<Frame> frames_until_ended(Harness& h, H2Peer& peer, Stream& client,
   return frames;
 }
 
-TEST(H2Session, GetWithOneByteReadsAndSevenByteWrites) {
+TEST(AsioConnection, GetWithOneByteReadsAndSevenByteWrites) {
   Harness h;
   Stream server(h.ioc), client(h.ioc);
   server.connect(client);
@@ -82,7 +84,7 @@ TEST(H2Session, GetWithOneByteReadsAndSevenByteWrites) {
   EXPECT_EQ(h.worker.session_count(), 1u);
 }
 
-TEST(H2Session, StreamingResponseWithFlushBackpressure) {
+TEST(AsioConnection, StreamingResponseWithFlushBackpressure) {
   Harness h;
   Stream server(h.ioc), client(h.ioc);
   server.connect(client);
@@ -97,7 +99,7 @@ TEST(H2Session, StreamingResponseWithFlushBackpressure) {
   EXPECT_EQ(h.handler->flushes[0], FlushResult::kWritten);
 }
 
-TEST(H2Session, RequestBodyIsReadThroughTheExchange) {
+TEST(AsioConnection, RequestBodyIsReadThroughTheExchange) {
   Harness h;
   Stream server(h.ioc), client(h.ioc);
   server.connect(client);
@@ -118,7 +120,7 @@ TEST(H2Session, RequestBodyIsReadThroughTheExchange) {
   EXPECT_TRUE(echoed == body);
 }
 
-TEST(H2Session, PeerEofCancelsOpenStreamsAndEndsTheSession) {
+TEST(AsioConnection, PeerEofCancelsOpenStreamsAndEndsTheSession) {
   Harness h;
   Stream server(h.ioc), client(h.ioc);
   server.connect(client);
@@ -136,7 +138,7 @@ TEST(H2Session, PeerEofCancelsOpenStreamsAndEndsTheSession) {
   EXPECT_EQ(h.handler->held[0]->respond_with_string({200, {}}, "late"), ExchangeResult::kClosed);
 }
 
-TEST(H2Session, PrefaceTimeoutClosesASilentConnection) {
+TEST(AsioConnection, PrefaceTimeoutClosesASilentConnection) {
   TimeoutConfig timeouts;
   timeouts.preface_ms = 20;
   Harness h(timeouts);
@@ -147,7 +149,7 @@ TEST(H2Session, PrefaceTimeoutClosesASilentConnection) {
   EXPECT_EQ(h.worker.session_count(), 0u);
 }
 
-TEST(H2Session, GracefulShutdownSendsGoawayAndCloses) {
+TEST(AsioConnection, GracefulShutdownSendsGoawayAndCloses) {
   Harness h;
   Stream server(h.ioc), client(h.ioc);
   server.connect(client);
@@ -169,7 +171,7 @@ TEST(H2Session, GracefulShutdownSendsGoawayAndCloses) {
 // Fault injection: the n-th I/O operation of the server stream fails. Whatever n, the session
 // must end cleanly (no crash, no leak: it unregisters), and a request that reached the handler
 // is either answered or cancelled.
-TEST(H2Session, EveryFailingOperationEndsTheSessionCleanly) {
+TEST(AsioConnection, EveryFailingOperationEndsTheSessionCleanly) {
   for (size_t n = 1; n <= 12; ++n) {
     SCOPED_TRACE("failing operation " + std::to_string(n));
     Harness h;
@@ -226,15 +228,15 @@ class StallingStream {
   std::function<void()> stalled_;
 };
 
-TEST(H2Session, WriteTimeoutClosesAConnectionWhosePeerStoppedReading) {
+TEST(AsioConnection, WriteTimeoutClosesAConnectionWhosePeerStoppedReading) {
   TimeoutConfig timeouts;
   timeouts.write_ms = 40;
   Harness h(timeouts);
   Stream server(h.ioc), client(h.ioc);
   server.connect(client);
-  auto session =
-      std::make_shared<H2Session<StallingStream>>(StallingStream(std::move(server)), h.context());
-  session->start({});
+  auto session = std::make_shared<AsioConnection<StallingStream>>(StallingStream(std::move(server)),
+                                                                  h.context());
+  session->start();
   H2Peer peer;
   send(client, peer.hello() + peer.headers(1, "GET", "/hold", true));
   session.reset();
@@ -243,6 +245,64 @@ TEST(H2Session, WriteTimeoutClosesAConnectionWhosePeerStoppedReading) {
   h.run(200);
   EXPECT_EQ(h.worker.session_count(), 0u);
   EXPECT_EQ(h.handler->cancelled, static_cast<int>(h.handler->held.size()));
+}
+
+// HTTP/1.1 through the same connection: the driver's engine (http1/http1_connection.h).
+TEST(AsioConnection, Http1KeepAliveWithThreeByteReads) {
+  Harness h;
+  Stream server(h.ioc), client(h.ioc);
+  server.connect(client);
+  server.read_size(3);
+  start(h, std::move(server));
+  send(client, "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n");
+  h.run();
+  EXPECT_EQ(h2::test::without_date(client.str()),
+            "HTTP/1.1 200 OK\r\nserver: h2host\r\ncontent-type: text/plain\r\ncontent-length: 8\r\n"
+            "\r\nhello /aHTTP/1.1 200 OK\r\nserver: h2host\r\ncontent-type: text/plain\r\n"
+            "content-length: 8\r\n\r\nhello /b");
+  EXPECT_EQ(h.worker.session_count(), 1u);  // still open: keep-alive
+}
+
+TEST(AsioConnection, Http1ChunkedRequestBodyIsDecoded) {
+  Harness h;
+  Stream server(h.ioc), client(h.ioc);
+  server.connect(client);
+  start(h, std::move(server));
+  send(client,
+       "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+       "3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n");
+  h.run();
+  EXPECT_EQ(h2::test::without_date(client.str()),
+            "HTTP/1.1 200 OK\r\nserver: h2host\r\ncontent-length: 7\r\n\r\nabcdefg");
+}
+
+TEST(AsioConnection, Http1EveryFailingOperationEndsTheConnectionCleanly) {
+  for (size_t n = 1; n <= 8; ++n) {
+    SCOPED_TRACE("failing operation " + std::to_string(n));
+    Harness h;
+    boost::beast::test::fail_count fc(n);
+    Stream server(h.ioc, fc), client(h.ioc);
+    server.connect(client);
+    server.read_size(8);
+    start(h, std::move(server));
+    send(client, "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /hold HTTP/1.1\r\nHost: x\r\n\r\n");
+    h.run();
+    // The first request takes 4 reads and a write: a later failure comes after its answer.
+    if (n >= 6) {
+      EXPECT_NE(client.str().find("hello /a"), std::string::npos);
+    }
+    if (h.worker.session_count() != 0) {
+      client.close();
+      h.run();
+    }
+    // A held exchange is cancelled once the connection is gone.
+    if (h.worker.session_count() != 0) {
+      for (auto& ex : h.handler->held) ex->respond_with_string({200, {}}, "late");
+      h.run();
+    }
+    EXPECT_EQ(h.handler->cancelled + (h.worker.session_count() == 0 ? 0 : 1),
+              static_cast<int>(h.handler->held.size()));
+  }
 }
 
 }  // namespace
