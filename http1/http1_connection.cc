@@ -149,7 +149,7 @@ void Http1Connection::on_head() {
   if (upgrade_candidate) parser_->body_limit(limits_.max_upgrade_body_bytes);
   // RFC 9110 §10.1.1: the client waits for this before sending the body.
   if (!parser_->is_done() && boost::beast::iequals(req[http::field::expect], "100-continue")) {
-    preamble_ += "HTTP/1.1 100 Continue\r\n\r\n";
+    preamble_.emplace_back("HTTP/1.1 100 Continue\r\n\r\n");
     runtime_.wake();
   }
   if (upgrade_candidate) {
@@ -253,7 +253,8 @@ void Http1Connection::on_request() {
   if (head.verdict == RequestHead::Verdict::kUpgrade && !closing_) {
     upgrade_.request = std::move(request);
     upgrade_.http2_settings = std::move(head.settings_payload);
-    preamble_ += "HTTP/1.1 101 Switching Protocols\r\nconnection: Upgrade\r\nupgrade: h2c\r\n\r\n";
+    preamble_.emplace_back(
+        "HTTP/1.1 101 Switching Protocols\r\nconnection: Upgrade\r\nupgrade: h2c\r\n\r\n");
     phase_ = Phase::kSwitching;
     runtime_.wake();
     return;
@@ -311,14 +312,16 @@ void Http1Connection::fail_body(boost::system::error_code ec) {
 // ---- output ----
 
 bool Http1Connection::output_pending() const {
-  return preamble_pos_ < preamble_.size() || (exchange_ && exchange_->has_output());
+  return !preamble_.empty() || (exchange_ && exchange_->has_output());
 }
 
 size_t Http1Connection::pending_output(std::vector<std::string_view>& out, size_t max_bytes) {
   size_t total = 0;
-  if (preamble_pos_ < preamble_.size()) {
-    const std::string_view view =
-        std::string_view(preamble_).substr(preamble_pos_).substr(0, max_bytes);
+  size_t skip = preamble_pos_;
+  for (const std::string& piece : preamble_) {
+    if (total >= max_bytes) break;
+    const std::string_view view = std::string_view(piece).substr(skip, max_bytes - total);
+    skip = 0;
     out.push_back(view);
     total += view.size();
   }
@@ -334,15 +337,20 @@ void Http1Connection::on_written(size_t n, uint64_t now) {
     write_waiting_since_ = 0;
     progress_ms_ = now;
   }
-  const size_t from_preamble = std::min(n, preamble_.size() - preamble_pos_);
-  preamble_pos_ += from_preamble;
-  if (preamble_pos_ == preamble_.size()) {
-    preamble_.clear();
+  while (n > 0 && !preamble_.empty()) {
+    const size_t left = preamble_.front().size() - preamble_pos_;
+    if (n < left) {
+      preamble_pos_ += n;
+      n = 0;
+      break;
+    }
+    n -= left;
+    preamble_.pop_front();
     preamble_pos_ = 0;
   }
-  if (n > from_preamble && exchange_) {
+  if (n > 0 && exchange_) {
     auto exchange = exchange_;  // flush callbacks run the handler
-    exchange->consume_output(n - from_preamble);
+    exchange->consume_output(n);
   }
   after_write();
 }

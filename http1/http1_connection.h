@@ -27,6 +27,7 @@
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -128,8 +129,10 @@ class Http1Connection final : public serve::Http1Engine,
   std::optional<Parser> parser_;
   std::string in_;  // received, not yet parsed: from in_pos_
   size_t in_pos_ = 0;
-  std::string preamble_;  // "100 Continue" / "101 Switching Protocols", written before the rest
-  size_t preamble_pos_ = 0;
+  // "100 Continue" / "101 Switching Protocols", written before the exchange's output. Pieces
+  // never move (a deque of strings): a view handed out stays valid while more is queued.
+  std::deque<std::string> preamble_;
+  size_t preamble_pos_ = 0;  // bytes of preamble_.front() already written
   std::shared_ptr<serve::Http1Exchange> exchange_;
   size_t head_field_count_ = 0;
   std::string upgrade_body_;

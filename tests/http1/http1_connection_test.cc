@@ -236,6 +236,30 @@ TEST_F(Http1Test, Rfc7540_3_2_UpgradeAnswers101ThenStream1OverHttp2) {
   EXPECT_EQ(hello_->requests, 1);
 }
 
+// The runtime may read while a write is in flight: the "100 Continue" being written stays
+// valid while the body arrives and the "101" is queued behind it (ASan checks the views).
+TEST_F(Http1Test, OutputViewsSurviveMoreOutputQueuedBehindThem) {
+  auto driver = make();
+  driver->on_bytes(
+      "POST /up HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+      "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABk\r\nExpect: 100-continue\r\n"
+      "Content-Length: 3\r\n\r\n",
+      runtime_.clock);
+  std::vector<std::string_view> views;
+  driver->pending_output(views, SIZE_MAX);
+  ASSERT_EQ(views.size(), 1u);
+  driver->on_bytes("abc", runtime_.clock);  // the whole body: the 101 is queued
+  EXPECT_EQ(views[0], "HTTP/1.1 100 Continue\r\n\r\n");
+  driver->on_written(13, runtime_.clock);  // a partial write: "HTTP/1.1 100 "
+  views.clear();
+  driver->pending_output(views, SIZE_MAX);
+  ASSERT_EQ(views.size(), 2u);
+  EXPECT_EQ(views[0], "Continue\r\n\r\n");
+  EXPECT_EQ(views[1].substr(0, 12), "HTTP/1.1 101");
+  driver->on_written(views[0].size() + views[1].size(), runtime_.clock);
+  EXPECT_EQ(driver->state(), State::kHttp2);
+}
+
 TEST_F(Http1Test, UpgradeIsNotOfferedOnAnHttp1OnlyListener) {
   auto driver = make({/*http2=*/false, /*http1=*/true});
   driver->on_bytes(
