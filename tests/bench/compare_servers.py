@@ -187,8 +187,9 @@ before the run: {busy_before or 'nothing else'}.
   concurrent streams, loopback only, the same docroot (13 B `small.txt`, 1 MiB `1mib.bin`), the
   same certificate (`build/tls/cert.pem`, ALPN h2). h2host routes `/echo` (POST) to the `echo`
   module and `/` to the `static` module through the SDK, as any deployment would.
-- **TLS rows: h2host's TLS listeners are served by Asio in both h2host rows** (io_uring serves
-  cleartext h2c only), so `h2host-io_uring` there is a second Asio measurement.
+- TLS rows: both h2host runtimes serve TLS through tls/tls_connection.h (OpenSSL over memory
+  buffers, records encrypted straight into the buffers that are written); the listener offers h2
+  only (ALPN), like the other servers here.
 - Each workload starts fresh servers, warms each up, then runs round-robin over the servers;
   columns are per-column medians over the runs. Any failed, errored or non-2xx request stops
   the run.
