@@ -76,7 +76,7 @@ class DynamicTable {
 
   uint32_t limit_;
   uint32_t capacity_;
-  static constexpr uint32_t kFirstAllocation = 256;  // table bytes the first arena can hold
+  static constexpr uint32_t kFirstAllocation = 128;  // table bytes the first arena can hold
   uint32_t allocated_limit_ = 0;
   std::vector<char> arena_;  // 2 * allocated_limit_ bytes
   std::vector<Slot> ring_;   // power of two >= allocated_limit_ / 32 + 1

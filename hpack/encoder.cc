@@ -55,15 +55,15 @@ Encoder::Encoder(const EncoderOptions& options)
   }
 }
 
-// The index arrays grow with the live entries (doubling from 16, at most the entries our cap
-// allows): a connection whose responses index three fields holds 1 KiB, not 12. Growing
-// rebuilds the chains from the table, oldest entry first, leaving out `skip_id` (the entry being
-// inserted, linked by the caller).
+// The index arrays grow with the live entries (doubling from 8, at most the entries our cap
+// allows): a connection whose responses index three fields holds 384 bytes of index, not 12 KiB.
+// Growing rebuilds the chains from the table, oldest entry first, leaving out `skip_id` (the entry
+// being inserted, linked by the caller).
 void Encoder::grow_index(size_t live_entries, uint64_t skip_id) {
   if (live_entries <= links_.size()) return;
   const size_t max_entries = std::bit_ceil(
       static_cast<size_t>(options_.max_table_size / DynamicTable::kEntryOverhead + 1));
-  const size_t size = std::min(max_entries, std::max<size_t>(16, std::bit_ceil(live_entries)));
+  const size_t size = std::min(max_entries, std::max<size_t>(8, std::bit_ceil(live_entries)));
   links_.assign(size, Link{});
   name_buckets_.assign(size, 0);
   full_buckets_.assign(size, 0);
@@ -193,8 +193,8 @@ void Encoder::encode_field(const HeaderField& field, std::string& out) {
     encode_integer(match.full_index, 7, 0x80, out);  // RFC 7541 §6.1
     return;
   }
-  const bool use_table = table_.count() > 0 || indexing == Indexing::kIncremental ||
-                         indexing == Indexing::kOnRepeat;
+  const bool use_table =
+      table_.count() > 0 || indexing == Indexing::kIncremental || indexing == Indexing::kOnRepeat;
   uint64_t name_hash = 0;
   uint64_t full_hash = 0;
   if (use_table) {
@@ -217,7 +217,7 @@ void Encoder::encode_field(const HeaderField& field, std::string& out) {
       encode_integer(name_index, 6, 0x40, out);  // RFC 7541 §6.2.1
       break;
     case Indexing::kWithout:
-    case Indexing::kOnRepeat:  // resolved above; never reaches here
+    case Indexing::kOnRepeat:                    // resolved above; never reaches here
       encode_integer(name_index, 4, 0x00, out);  // RFC 7541 §6.2.2
       break;
     case Indexing::kNever:

@@ -65,13 +65,23 @@ Core::Core(RequestHandler* handler, const ConnectionOptions& options, uint64_t n
     : handler_(handler),
       options_(options),
       decoder_(this),
-      hpack_decoder_(decoder_options(options)),
       closed_(options.closed_stream_memory),
       now_ms_(now_ms),
       last_activity_ms_(now_ms),
       reset_tokens_(options.reset_budget),
       reset_window_start_ms_(now_ms) {
   send_preface();
+}
+
+Core::HeaderCodec& Core::codec() {
+  if (!codec_) {
+    codec_ = std::make_unique<HeaderCodec>(decoder_options(options_));
+    if (peer_table_min_ != UINT32_MAX) {
+      codec_->encoder.set_peer_max_table_size(peer_table_min_);
+      codec_->encoder.set_peer_max_table_size(peer_table_last_);
+    }
+  }
+  return *codec_;
 }
 
 Core::~Core() {
@@ -162,7 +172,7 @@ void Core::close_stream(Stream* s, ErrorCode code, ClosedHow how, StreamEnd end)
     late_data = static_cast<uint32_t>(std::max<int64_t>(s->recv.available(), 0));
   }
   s->state = StreamState::kClosed;
-  scheduler_.unlink(s);
+  if (scheduler_) scheduler_->unlink(s);
   if (s->counted) {
     (s->pushed ? open_push_streams_ : open_client_streams_)--;
     s->counted = false;
@@ -236,8 +246,7 @@ void Core::leave_driving() {
 void Core::leave_api() {
   // Still counted as inside the call while on_output_ready runs: driving calls made from it
   // are refused like those from any other callback.
-  if (api_depth_ == 1 && driving_ == 0 && !detached_ && !output_notified_ &&
-      wants_write()) {
+  if (api_depth_ == 1 && driving_ == 0 && !detached_ && !output_notified_ && wants_write()) {
     output_notified_ = true;
     guarded([&] { handler_->on_output_ready(); });
   }
@@ -312,7 +321,8 @@ bool Core::count_window_update() {
 }
 
 bool Core::count_priority_frame() {
-  const uint64_t allowed = uint64_t{options_.max_priority_frames_per_stream} * (streams_opened_ + 1);
+  const uint64_t allowed =
+      uint64_t{options_.max_priority_frames_per_stream} * (streams_opened_ + 1);
   if (++priority_frames_received_ <= allowed) return true;
   connection_error(ErrorCode::kEnhanceYourCalm, "PRIORITY flood");
   return false;
@@ -351,10 +361,10 @@ bool Core::wants_write() const {
   // that only calls pending_output() while wants_write() holds still delivers them.
   if (!output_.empty() || !closed_notes_.empty()) return true;
   if (failed_ || detached_) return false;
-  return scheduler_.pick([&](SchedNode* n) {
-    auto* s = static_cast<Stream*>(n);
-    return s->body_bytes == 0 || (s->send.available() > 0 && conn_send_.available() > 0);
-  }) != nullptr;
+  return pick_scheduled([&](SchedNode* n) {
+           auto* s = static_cast<Stream*>(n);
+           return s->body_bytes == 0 || (s->send.available() > 0 && conn_send_.available() > 0);
+         }) != nullptr;
 }
 
 bool Core::is_closed() const {

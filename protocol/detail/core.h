@@ -231,11 +231,35 @@ class Core final : public FrameVisitor, public hpack::HeaderSink {
   size_t refused_reentrant_calls_ = 0;
 
   FrameDecoder decoder_;
-  hpack::Decoder hpack_decoder_;
-  hpack::Encoder hpack_encoder_;
-  HeadCache head_cache_;
+  // HPACK state and header-block scratch (about 800 bytes), made at the first header block in
+  // either direction: a connection that has not carried a request yet holds none of it.
+  struct HeaderCodec {
+    explicit HeaderCodec(const hpack::DecoderOptions& options) : decoder(options) {}
+    hpack::Decoder decoder;
+    hpack::Encoder encoder;
+    HeadCache head_cache;
+    std::string block_scratch;
+    std::vector<hpack::HeaderField> field_scratch;
+  };
+  HeaderCodec& codec();
+  std::unique_ptr<HeaderCodec> codec_;
+  // The peer's SETTINGS_HEADER_TABLE_SIZE changes before the codec exists: its first block
+  // signals the smallest and the last (RFC 7541 §4.2), as if the encoder had seen each one.
+  uint32_t peer_table_min_ = UINT32_MAX;
+  uint32_t peer_table_last_ = 0;
   OutputQueue output_;
-  PriorityScheduler scheduler_;
+  // Streams with something to send (RFC 9218 order), made when the first one queues a body that
+  // does not go out with its head: a connection serving small responses never makes it.
+  std::unique_ptr<PriorityScheduler> scheduler_;
+  PriorityScheduler& scheduler() {
+    if (!scheduler_) scheduler_ = std::make_unique<PriorityScheduler>();
+    return *scheduler_;
+  }
+  bool nothing_scheduled() const { return !scheduler_ || scheduler_->empty(); }
+  template <typename Pred>
+  SchedNode* pick_scheduled(Pred&& eligible) const {
+    return scheduler_ ? scheduler_->pick(std::forward<Pred>(eligible)) : nullptr;
+  }
   ClosedStreams closed_;
   StreamTable streams_;
   std::vector<Stream*> free_streams_;  // recycled, capacity kept (no allocation per request)
@@ -315,8 +339,6 @@ class Core final : public FrameVisitor, public hpack::HeaderSink {
   RingQueue<uint64_t> control_release_at_;  // output positions of queued control frames
 
   // scratch, reused
-  std::string block_scratch_;
-  std::vector<hpack::HeaderField> field_scratch_;
   std::vector<Holder> released_scratch_;
   std::string closed_reason_;
   std::vector<std::pair<uint32_t, Priority>> idle_priorities_;  // PRIORITY_UPDATE before HEADERS

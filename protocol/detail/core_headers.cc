@@ -17,7 +17,7 @@ void Core::on_headers_start(const FrameHeader& h, const std::optional<PrioritySp
   block_refused_ = false;
   block_target_ = BlockTarget::kDiscard;
   block_stream_ = nullptr;
-  hpack_decoder_.begin_block(this);
+  codec().decoder.begin_block(this);
   // RFC 9113 §5.3.1: self-dependency is a stream error (the block is still decoded for HPACK).
   bool self_dependent = priority && priority->stream_dependency == id;
 
@@ -101,7 +101,7 @@ void Core::on_continuation_start(const FrameHeader&) {
 
 void Core::on_header_block_fragment(std::string_view fragment) {
   if (!in_block_) return;
-  hpack::Error e = hpack_decoder_.process_bytes(fragment);
+  hpack::Error e = codec().decoder.process_bytes(fragment);
   if (e != hpack::Error::kOk) {
     // RFC 9113 §4.3: a decoding error is a connection error COMPRESSION_ERROR.
     connection_error(ErrorCode::kCompressionError, hpack::error_name(e));
@@ -123,7 +123,7 @@ void Core::on_header_frame_end(const FrameHeader& h) {
 
 void Core::end_block() {
   in_block_ = false;
-  hpack::Error e = hpack_decoder_.end_block();
+  hpack::Error e = codec().decoder.end_block();
   Stream* s = block_stream_;
   block_stream_ = nullptr;
   if (e != hpack::Error::kOk && hpack::is_connection_error(e)) {
@@ -134,8 +134,8 @@ void Core::end_block() {
   if (s == nullptr) {
     // A refused request may have its body in flight: up to a stream window of it (ours, or the
     // default while our SETTINGS are not acknowledged) is ignored like any late DATA (§5.1).
-    const uint32_t in_flight = std::max<uint32_t>(options_.initial_stream_window,
-                                                  kDefaultInitialWindowSize);
+    const uint32_t in_flight =
+        std::max<uint32_t>(options_.initial_stream_window, kDefaultInitialWindowSize);
     if (block_refused_) stream_error(id, block_refuse_code_, in_flight);
     return;
   }

@@ -89,8 +89,13 @@ void Core::apply_peer_settings(std::span<const Setting> settings) {
   const bool ok = peer_.apply(
       settings,
       [&](uint32_t size) {
-        hpack_encoder_.set_peer_max_table_size(size);
-        head_cache_.invalidate();  // the next block starts with a table size update
+        if (codec_) {
+          codec_->encoder.set_peer_max_table_size(size);
+          codec_->head_cache.invalidate();  // the next block starts with a table size update
+        } else {
+          peer_table_min_ = std::min(peer_table_min_, size);
+          peer_table_last_ = size;
+        }
       },
       [&](int64_t delta) {
         for (auto& [id, s] : streams_) {
@@ -178,7 +183,7 @@ void Core::on_priority_update(const FrameHeader&, uint32_t id, std::string_view 
   if (!count_priority_frame()) return;
   // RFC 9218 §7.1. The frame layer rejected id 0 and non-zero frame stream ids.
   if (Stream* s = find(id)) {
-    scheduler_.reprioritize(s, parse_priority_field(value, s->priority));
+    scheduler().reprioritize(s, parse_priority_field(value, s->priority));
     return;
   }
   if ((id & 1) && idle(id)) {
@@ -243,10 +248,10 @@ void Core::on_data_start(const FrameHeader& h) {
     // §6.1. A stream we no longer remember (evicted from the ring) may still have DATA in flight:
     // a stream window of it is tolerated after this reset, as for a refused stream.
     const bool forgotten = closed_.lookup(h.stream_id) == ClosedHow::kUnknown;
-    return stream_error(h.stream_id, ErrorCode::kStreamClosed,
-                        forgotten ? std::max<uint32_t>(options_.initial_stream_window,
-                                                       kDefaultInitialWindowSize)
-                                  : 0);
+    return stream_error(
+        h.stream_id, ErrorCode::kStreamClosed,
+        forgotten ? std::max<uint32_t>(options_.initial_stream_window, kDefaultInitialWindowSize)
+                  : 0);
   }
   if (s->state == StreamState::kReservedLocal) {
     // §5.1 reserved (local): only RST_STREAM, PRIORITY, WINDOW_UPDATE may be received.

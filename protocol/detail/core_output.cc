@@ -10,10 +10,9 @@ namespace h2::protocol::detail {
 Stream* Core::create_stream(uint32_t id) {
   // RFC 9113 §6.5.3 / §6.9.2: until the client acknowledges our SETTINGS it may send a stream
   // the default window; a smaller setting of ours takes effect at the ACK (on_settings).
-  const uint32_t recv_window = awaiting_settings_ack_
-                                   ? std::max(options_.initial_stream_window,
-                                              kDefaultInitialWindowSize)
-                                   : options_.initial_stream_window;
+  const uint32_t recv_window =
+      awaiting_settings_ack_ ? std::max(options_.initial_stream_window, kDefaultInitialWindowSize)
+                             : options_.initial_stream_window;
   Stream* s;
   if (free_streams_.empty()) {
     s = new Stream(id, recv_window, peer_.initial_window);
@@ -83,15 +82,15 @@ void Core::consume_output(size_t written) {
 
 void Core::frame_data(size_t budget) {
   while (output_.size() < budget) {
-    SchedNode* node = scheduler_.pick([&](SchedNode* n) {
+    SchedNode* node = pick_scheduled([&](SchedNode* n) {
       auto* s = static_cast<Stream*>(n);
       return s->body_bytes == 0 || (s->send.available() > 0 && conn_send_.available() > 0);
     });
     if (node == nullptr) {
       // Bodies left behind a closed connection window start its stall clock.
-      if (conn_send_.available() <= 0 && scheduler_.pick([](SchedNode* n) {
-            return static_cast<Stream*>(n)->body_bytes > 0;
-          }) != nullptr) {
+      if (conn_send_.available() <= 0 && pick_scheduled([](SchedNode* n) {
+                                           return static_cast<Stream*>(n)->body_bytes > 0;
+                                         }) != nullptr) {
         note_connection_stall();
       }
       return;
@@ -101,7 +100,7 @@ void Core::frame_data(size_t budget) {
     frame_one(s);
     if (s->state != StreamState::kClosed) {
       update_schedule(s);
-      scheduler_.rotate(s);
+      scheduler_->rotate(s);
     }
     drop(s);
   }
@@ -152,17 +151,18 @@ bool Core::frame_one(Stream* s) {
   if (last) {
     if (s->send_trailers) {
       // Encoded now, right before queueing: HPACK blocks must go out in encoding order.
-      field_scratch_.clear();
+      HeaderCodec& c = codec();
+      c.field_scratch.clear();
       std::string_view storage = s->trailer_storage;
       for (const auto& [name_size, value_size, sensitive] : s->trailer_sizes) {
-        field_scratch_.push_back(
+        c.field_scratch.push_back(
             {storage.substr(0, name_size), storage.substr(name_size, value_size), sensitive});
         storage.remove_prefix(name_size + value_size);
       }
-      block_scratch_.clear();
-      head_cache_.invalidate();
-      hpack_encoder_.encode(field_scratch_, block_scratch_);
-      queue_header_frames(s->id, block_scratch_, true, 0);
+      c.block_scratch.clear();
+      c.head_cache.invalidate();
+      c.encoder.encode(c.field_scratch, c.block_scratch);
+      queue_header_frames(s->id, c.block_scratch, true, 0);
     }
     s->response = ResponseState::kDone;
     on_local_end(s);
@@ -183,7 +183,7 @@ void Core::complete_flushes(Stream* s) {
 
 // END_STREAM was queued (RFC 9113 §5.1).
 void Core::on_local_end(Stream* s) {
-  scheduler_.unlink(s);
+  if (scheduler_) scheduler_->unlink(s);
   if (s->state == StreamState::kOpen) {
     // RFC 9113 §8.1: the response is complete before the request. RST_STREAM(NO_ERROR), queued
     // after the END_STREAM, asks the client to stop sending a body nobody will read, and the
@@ -202,10 +202,10 @@ void Core::update_schedule(Stream* s) {
   const bool window_closed = waiting && s->body_bytes > 0 && s->send.available() <= 0;
   note_stream_stall(s, window_closed);
   if (waiting && !window_closed) {
-    scheduler_.link(s);
+    scheduler().link(s);
     if (s->body_bytes > 0 && conn_send_.available() <= 0) note_connection_stall();
   } else {
-    scheduler_.unlink(s);
+    if (scheduler_) scheduler_->unlink(s);
   }
 }
 
@@ -215,7 +215,8 @@ void Core::note_stream_stall(Stream* s, bool stalled) {
   if (!stalled || options_.flow_control_stall_timeout_ms == 0) return;
   s->stalled_since_ms = stamp();
   // Lazy: the check runs at the earliest deadline any stream may have, and recomputes.
-  if (!stream_stall_check_ms_) stream_stall_check_ms_ = now_ms_ + options_.flow_control_stall_timeout_ms;
+  if (!stream_stall_check_ms_)
+    stream_stall_check_ms_ = now_ms_ + options_.flow_control_stall_timeout_ms;
 }
 
 void Core::note_connection_stall() {
@@ -262,9 +263,10 @@ void Core::fire_stall_timers() {
   const uint64_t timeout = options_.flow_control_stall_timeout_ms;
   if (connection_stalled_since_ms_ && now_ms_ - *connection_stalled_since_ms_ >= timeout) {
     connection_stalled_since_ms_.reset();
-    const bool bodies_wait = conn_send_.available() <= 0 && scheduler_.pick([](SchedNode* n) {
-      return static_cast<Stream*>(n)->body_bytes > 0;
-    }) != nullptr;
+    const bool bodies_wait =
+        conn_send_.available() <= 0 && pick_scheduled([](SchedNode* n) {
+                                         return static_cast<Stream*>(n)->body_bytes > 0;
+                                       }) != nullptr;
     if (bodies_wait) {
       return connection_error(ErrorCode::kEnhanceYourCalm,
                               "connection flow-control window closed for too long");

@@ -33,13 +33,14 @@ const std::string& Core::encode_head(uint16_t status, std::span<const Field> hea
   status_digits_[0] = static_cast<char>('0' + status / 100);
   status_digits_[1] = static_cast<char>('0' + status / 10 % 10);
   status_digits_[2] = static_cast<char>('0' + status % 10);
-  field_scratch_.clear();
-  field_scratch_.push_back({":status", std::string_view(status_digits_, 3)});
-  for (const Field& f : headers) field_scratch_.push_back({f.name, f.value, f.sensitive});
-  block_scratch_.clear();
-  hpack_encoder_.encode(field_scratch_, block_scratch_);
-  head_cache_.store(status, headers, block_scratch_);
-  return block_scratch_;
+  HeaderCodec& c = codec();
+  c.field_scratch.clear();
+  c.field_scratch.push_back({":status", std::string_view(status_digits_, 3)});
+  for (const Field& f : headers) c.field_scratch.push_back({f.name, f.value, f.sensitive});
+  c.block_scratch.clear();
+  c.encoder.encode(c.field_scratch, c.block_scratch);
+  c.head_cache.store(status, headers, c.block_scratch);
+  return c.block_scratch;
 }
 
 Result Core::respond_head(Stream* s, const Response& response, bool informational,
@@ -51,10 +52,9 @@ Result Core::respond_head(Stream* s, const Response& response, bool informationa
   bool is_1xx = response.status >= 100 && response.status < 200;
   // A head identical to the cached one was validated when it was encoded: checked once, not
   // per response (the cache compares every name and value octet).
-  const std::string* cached = head_cache_.lookup(response.status, response.headers);
+  const std::string* cached = codec().head_cache.lookup(response.status, response.headers);
   if (response.status < 100 || response.status > 999 || informational != is_1xx ||
-      response.status == 101 ||
-      (cached == nullptr && !valid_response_fields(response.headers))) {
+      response.status == 101 || (cached == nullptr && !valid_response_fields(response.headers))) {
     return Result::kInvalidArgument;
   }
   const std::string& block =
@@ -81,7 +81,7 @@ Result Core::respond_body(Stream* s, const Response& response, Holder holder,
   // HEAD: the head alone, END_STREAM on it; the body (and its owner) is dropped here.
   if (body.empty() || (s != nullptr && s->head_only)) return respond_head(s, response, false, true);
   if (Result r = respond_head(s, response, false, false); r != Result::kOk) return r;
-  if (body.size() <= kCopyThreshold && scheduler_.empty() && s->send.available() >= 0 &&
+  if (body.size() <= kCopyThreshold && nothing_scheduled() && s->send.available() >= 0 &&
       static_cast<size_t>(s->send.available()) >= body.size() &&
       conn_send_.available() >= static_cast<int64_t>(body.size())) {
     // Small body, nothing competing, window open: one DATA frame copied next to the HEADERS.
@@ -106,7 +106,7 @@ Result Core::respond_body(Stream* s, const Response& response, Holder holder,
   s->body_bytes = body.size();
   s->body_accepted = body.size();
   s->response = ResponseState::kEnding;
-  if (scheduler_.empty()) {
+  if (nothing_scheduled()) {
     // Nothing competes for the connection: frame now (saves a scheduler round trip).
     frame_one(s);
     if (s->state != StreamState::kClosed) update_schedule(s);
@@ -253,16 +253,17 @@ PushResult Core::push(Stream* parent, std::string_view method, std::string_view 
   s->request_fields.finish(false, &s->head);
   s->head.stream_id = id;
   s->head_only = s->head.method == "HEAD";
-  field_scratch_.clear();
-  field_scratch_.push_back({":method", s->head.method});
-  field_scratch_.push_back({":scheme", s->head.scheme});
-  if (!s->head.authority.empty()) field_scratch_.push_back({":authority", s->head.authority});
-  field_scratch_.push_back({":path", s->head.path});
-  for (const Field& f : s->head.headers) field_scratch_.push_back({f.name, f.value});
-  block_scratch_.clear();
-  head_cache_.invalidate();
-  hpack_encoder_.encode(field_scratch_, block_scratch_);
-  queue_header_frames(parent->id, block_scratch_, false, id);
+  HeaderCodec& c = codec();
+  c.field_scratch.clear();
+  c.field_scratch.push_back({":method", s->head.method});
+  c.field_scratch.push_back({":scheme", s->head.scheme});
+  if (!s->head.authority.empty()) c.field_scratch.push_back({":authority", s->head.authority});
+  c.field_scratch.push_back({":path", s->head.path});
+  for (const Field& f : s->head.headers) c.field_scratch.push_back({f.name, f.value});
+  c.block_scratch.clear();
+  c.head_cache.invalidate();
+  c.encoder.encode(c.field_scratch, c.block_scratch);
+  queue_header_frames(parent->id, c.block_scratch, false, id);
   s->delivered = true;
   return {Result::kOk, Reqd(this, s)};
 }

@@ -26,6 +26,36 @@ H2_SCRIPT_TEST(Rfc7541_4_2, PeerHeaderTableSizeZeroIsHonoured) {
   }
 }
 
+// The HPACK state is made at the first header block (an idle connection holds none): changes of
+// the peer's table size before it must still all be signalled, the smallest first, then the last.
+TEST(Rfc7541_4_2, TableSizeChangesBeforeTheFirstBlockAreSignalledSmallestThenLast) {
+  struct Answer final : protocol::RequestHandler {
+    void on_request(Reqd& r) override { r.respond_with_string({200, {}}, "ok"); }
+  } handler;
+  protocol::ServerConnection conn(&handler, {}, 0);
+  FrameBuilder b;
+  b.preface().settings({{1, 0}}).settings({{1, 4096}});
+  b.headers(1, Harness::literal_block(Harness::get_fields()),
+            flags::kEndHeaders | flags::kEndStream);
+  conn.process_bytes(b.take(), 0);
+  std::vector<std::string_view> views;
+  conn.pending_output(views, SIZE_MAX);
+  std::string out;
+  for (auto v : views) out.append(v);
+  // Frames: SETTINGS, 2 x SETTINGS ACK, then HEADERS on stream 1.
+  size_t at = 0;
+  std::string_view block;
+  while (at + 9 <= out.size()) {
+    const size_t n = (size_t(uint8_t(out[at])) << 16) | (size_t(uint8_t(out[at + 1])) << 8) |
+                     uint8_t(out[at + 2]);
+    if (out[at + 3] == 0x1 && out[at + 8] == 1) block = std::string_view(out).substr(at + 9, n);
+    at += 9 + n;
+  }
+  ASSERT_GE(block.size(), 4u);
+  // RFC 7541 §6.3: size update to 0 (0x20), then to 4096 (0x3f 0xe1 0x1f).
+  EXPECT_EQ(block.substr(0, 4), std::string_view("\x20\x3f\xe1\x1f", 4));
+}
+
 H2_SCRIPT_TEST(Rfc9113_6_2, PaddedHeadersWithPriorityAreAccepted) {
   h.handshake();
   FrameBuilder b;
