@@ -86,7 +86,6 @@ Core::HeaderCodec& Core::codec() {
 
 Core::~Core() {
   for (auto& [id, s] : streams_) delete s;
-  for (Stream* s : free_streams_) delete s;
 }
 
 void Core::send_preface() {

@@ -27,6 +27,14 @@
 
 namespace h2::protocol::detail {
 
+// Scratch for encoding one header block, shared by the connections of a thread: encoding runs
+// no callback, so two uses never overlap, and a connection holds none of it.
+struct EncodeScratch {
+  std::string block;
+  std::vector<hpack::HeaderField> fields;
+};
+EncodeScratch& encode_scratch();
+
 class Core final : public FrameVisitor, public hpack::HeaderSink {
  public:
   // Opaque data of the PING of a graceful shutdown (RFC 9113 §6.8).
@@ -231,15 +239,13 @@ class Core final : public FrameVisitor, public hpack::HeaderSink {
   size_t refused_reentrant_calls_ = 0;
 
   FrameDecoder decoder_;
-  // HPACK state and header-block scratch (about 800 bytes), made at the first header block in
-  // either direction: a connection that has not carried a request yet holds none of it.
+  // HPACK state (about 740 bytes), made at the first header block in either direction: a
+  // connection that has not carried a request yet holds none of it.
   struct HeaderCodec {
     explicit HeaderCodec(const hpack::DecoderOptions& options) : decoder(options) {}
     hpack::Decoder decoder;
     hpack::Encoder encoder;
     HeadCache head_cache;
-    std::string block_scratch;
-    std::vector<hpack::HeaderField> field_scratch;
   };
   HeaderCodec& codec();
   std::unique_ptr<HeaderCodec> codec_;
@@ -262,7 +268,6 @@ class Core final : public FrameVisitor, public hpack::HeaderSink {
   }
   ClosedStreams closed_;
   StreamTable streams_;
-  std::vector<Stream*> free_streams_;  // recycled, capacity kept (no allocation per request)
 
   // connection state
   size_t preface_matched_ = 0;

@@ -7,6 +7,29 @@
 #include "protocol/frame/frame_writer.h"
 
 namespace h2::protocol::detail {
+namespace {
+
+// Streams are recycled across the connections of a thread (their buffers' capacity kept: no
+// allocation per request), not per connection: an idle connection holds none.
+#ifdef __SANITIZE_ADDRESS__
+constexpr size_t kPooledStreams = 0;  // every stream really freed: AddressSanitizer sees misuse
+#else
+constexpr size_t kPooledStreams = 256;
+#endif
+// Trivially destructible, so readable until the thread ends: a core destroyed after the pool
+// (a thread_local destroyed first at thread exit) frees its streams itself.
+thread_local bool stream_pool_gone = false;
+struct StreamPool {
+  std::vector<Stream*> free;
+  ~StreamPool() {
+    stream_pool_gone = true;
+    for (Stream* s : free) delete s;
+  }
+};
+thread_local StreamPool stream_pool;
+
+}  // namespace
+
 Stream* Core::create_stream(uint32_t id) {
   // RFC 9113 §6.5.3 / §6.9.2: until the client acknowledges our SETTINGS it may send a stream
   // the default window; a smaller setting of ours takes effect at the ACK (on_settings).
@@ -14,11 +37,11 @@ Stream* Core::create_stream(uint32_t id) {
       awaiting_settings_ack_ ? std::max(options_.initial_stream_window, kDefaultInitialWindowSize)
                              : options_.initial_stream_window;
   Stream* s;
-  if (free_streams_.empty()) {
+  if (stream_pool_gone || stream_pool.free.empty()) {
     s = new Stream(id, recv_window, peer_.initial_window);
   } else {
-    s = free_streams_.back();
-    free_streams_.pop_back();
+    s = stream_pool.free.back();
+    stream_pool.free.pop_back();
     s->reinit(id, recv_window, peer_.initial_window);
   }
   s->in_map = true;
@@ -30,13 +53,8 @@ Stream* Core::create_stream(uint32_t id) {
 void Core::free_stream(Stream* s) {
   s->on_chunk = nullptr;
   s->on_eof = nullptr;
-#ifdef __SANITIZE_ADDRESS__
-  constexpr size_t kPool = 0;  // every stream really freed: AddressSanitizer sees misuse
-#else
-  constexpr size_t kPool = 32;
-#endif
-  if (free_streams_.size() < kPool && s->body.empty()) {
-    free_streams_.push_back(s);
+  if (!stream_pool_gone && stream_pool.free.size() < kPooledStreams && s->body.empty()) {
+    stream_pool.free.push_back(s);
   } else {
     delete s;
   }
@@ -152,17 +170,18 @@ bool Core::frame_one(Stream* s) {
     if (s->send_trailers) {
       // Encoded now, right before queueing: HPACK blocks must go out in encoding order.
       HeaderCodec& c = codec();
-      c.field_scratch.clear();
+      EncodeScratch& scratch = encode_scratch();
+      scratch.fields.clear();
       std::string_view storage = s->trailer_storage;
       for (const auto& [name_size, value_size, sensitive] : s->trailer_sizes) {
-        c.field_scratch.push_back(
+        scratch.fields.push_back(
             {storage.substr(0, name_size), storage.substr(name_size, value_size), sensitive});
         storage.remove_prefix(name_size + value_size);
       }
-      c.block_scratch.clear();
+      scratch.block.clear();
       c.head_cache.invalidate();
-      c.encoder.encode(c.field_scratch, c.block_scratch);
-      queue_header_frames(s->id, c.block_scratch, true, 0);
+      c.encoder.encode(scratch.fields, scratch.block);
+      queue_header_frames(s->id, scratch.block, true, 0);
     }
     s->response = ResponseState::kDone;
     on_local_end(s);

@@ -29,18 +29,24 @@ Result Core::check_usable(const Stream* s) const {
   return Result::kOk;
 }
 
+EncodeScratch& encode_scratch() {
+  thread_local EncodeScratch scratch;
+  return scratch;
+}
+
 const std::string& Core::encode_head(uint16_t status, std::span<const Field> headers) {
   status_digits_[0] = static_cast<char>('0' + status / 100);
   status_digits_[1] = static_cast<char>('0' + status / 10 % 10);
   status_digits_[2] = static_cast<char>('0' + status % 10);
   HeaderCodec& c = codec();
-  c.field_scratch.clear();
-  c.field_scratch.push_back({":status", std::string_view(status_digits_, 3)});
-  for (const Field& f : headers) c.field_scratch.push_back({f.name, f.value, f.sensitive});
-  c.block_scratch.clear();
-  c.encoder.encode(c.field_scratch, c.block_scratch);
-  c.head_cache.store(status, headers, c.block_scratch);
-  return c.block_scratch;
+  EncodeScratch& scratch = encode_scratch();
+  scratch.fields.clear();
+  scratch.fields.push_back({":status", std::string_view(status_digits_, 3)});
+  for (const Field& f : headers) scratch.fields.push_back({f.name, f.value, f.sensitive});
+  scratch.block.clear();
+  c.encoder.encode(scratch.fields, scratch.block);
+  c.head_cache.store(status, headers, scratch.block);
+  return scratch.block;
 }
 
 Result Core::respond_head(Stream* s, const Response& response, bool informational,
@@ -254,16 +260,17 @@ PushResult Core::push(Stream* parent, std::string_view method, std::string_view 
   s->head.stream_id = id;
   s->head_only = s->head.method == "HEAD";
   HeaderCodec& c = codec();
-  c.field_scratch.clear();
-  c.field_scratch.push_back({":method", s->head.method});
-  c.field_scratch.push_back({":scheme", s->head.scheme});
-  if (!s->head.authority.empty()) c.field_scratch.push_back({":authority", s->head.authority});
-  c.field_scratch.push_back({":path", s->head.path});
-  for (const Field& f : s->head.headers) c.field_scratch.push_back({f.name, f.value});
-  c.block_scratch.clear();
+  EncodeScratch& scratch = encode_scratch();
+  scratch.fields.clear();
+  scratch.fields.push_back({":method", s->head.method});
+  scratch.fields.push_back({":scheme", s->head.scheme});
+  if (!s->head.authority.empty()) scratch.fields.push_back({":authority", s->head.authority});
+  scratch.fields.push_back({":path", s->head.path});
+  for (const Field& f : s->head.headers) scratch.fields.push_back({f.name, f.value});
+  scratch.block.clear();
   c.head_cache.invalidate();
-  c.encoder.encode(c.field_scratch, c.block_scratch);
-  queue_header_frames(parent->id, c.block_scratch, false, id);
+  c.encoder.encode(scratch.fields, scratch.block);
+  queue_header_frames(parent->id, scratch.block, false, id);
   s->delivered = true;
   return {Result::kOk, Reqd(this, s)};
 }
