@@ -160,17 +160,26 @@ void Http1Connection::on_head() {
   on_request();
 }
 
+// The next piece of the body into the body buffer (made at the first): the input consumed;
+// *got is the body bytes the buffer now holds.
+size_t Http1Connection::parse_body_piece(boost::system::error_code& ec, size_t* got) {
+  if (!body_buffer_) body_buffer_ = std::make_unique<char[]>(kBodyBufferBytes);
+  auto& body = parser_->get().body();
+  body.data = body_buffer_.get();
+  body.size = kBodyBufferBytes;
+  const size_t n = feed(ec);
+  *got = kBodyBufferBytes - body.size;
+  return n;
+}
+
 bool Http1Connection::read_upgrade_body() {
   if (parser_->is_done()) {
     on_request();
     return true;
   }
-  if (!body_buffer_) body_buffer_ = std::make_unique<char[]>(kBodyBufferBytes);
-  auto& body = parser_->get().body();
-  body.data = body_buffer_.get();
-  body.size = kBodyBufferBytes;
   boost::system::error_code ec;
-  const size_t n = feed(ec);
+  size_t got = 0;
+  const size_t n = parse_body_piece(ec, &got);
   if (ec == http::error::need_more) {
     if (peer_eof_) finish(Outcome::kFailed);
     return false;
@@ -179,7 +188,6 @@ bool Http1Connection::read_upgrade_body() {
     fail_request(ec);
     return false;
   }
-  const size_t got = kBodyBufferBytes - body.size;
   upgrade_body_.append(body_buffer_.get(), got);
   return n > 0 || parser_->is_done();
 }
@@ -193,12 +201,9 @@ bool Http1Connection::deliver_body() {
     exchange->deliver_eof(trailers());
     return true;
   }
-  if (!body_buffer_) body_buffer_ = std::make_unique<char[]>(kBodyBufferBytes);
-  auto& body = parser_->get().body();
-  body.data = body_buffer_.get();
-  body.size = kBodyBufferBytes;
   boost::system::error_code ec;
-  const size_t n = feed(ec);
+  size_t got = 0;
+  const size_t n = parse_body_piece(ec, &got);
   if (ec == http::error::need_more) {
     if (peer_eof_) fail_body(http::error::partial_message);
     return false;
@@ -207,7 +212,6 @@ bool Http1Connection::deliver_body() {
     fail_body(ec);
     return false;
   }
-  const size_t got = kBodyBufferBytes - body.size;
   if (got > 0) {
     body_wanted_ = false;
     progress_ms_ = now_;

@@ -109,6 +109,7 @@ class Http1Connection final : public serve::Http1Engine,
   void response_done();
   void new_parser();
   size_t feed(boost::system::error_code& ec);
+  size_t parse_body_piece(boost::system::error_code& ec, size_t* got);
   std::vector<std::pair<std::string, std::string>> trailers() const;
   void finish(Outcome outcome);
   bool output_pending() const;
