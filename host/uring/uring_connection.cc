@@ -115,15 +115,17 @@ void UringConnection::on_receive(const io_uring_cqe& cqe) {
 // ---- send ----
 
 void UringConnection::send() {
-  views_.clear();
-  const size_t total = engine_->pending_output(views_, kMaxWriteBytes);
+  // The views are scratch of the worker's thread: only the iovecs must live until completion.
+  thread_local std::vector<std::string_view> views;
+  views.clear();
+  const size_t total = engine_->pending_output(views, kMaxWriteBytes);
   if (total == 0) return;
   iovecs_.clear();
   // sendmsg takes at most IOV_MAX pieces; the rest goes in the next send (on_written accepts
   // any prefix of what pending_output gave).
-  const size_t pieces = std::min<size_t>(views_.size(), IOV_MAX);
+  const size_t pieces = std::min<size_t>(views.size(), IOV_MAX);
   for (size_t i = 0; i < pieces; ++i) {
-    iovecs_.push_back({const_cast<char*>(views_[i].data()), views_[i].size()});
+    iovecs_.push_back({const_cast<char*>(views[i].data()), views[i].size()});
   }
   msg_ = {};
   msg_.msg_iov = iovecs_.data();
@@ -145,11 +147,8 @@ void UringConnection::on_sent(const io_uring_cqe& cqe) {
   } else {
     engine_->on_written(static_cast<size_t>(cqe.res), now());
   }
-  // A long iovec list is kept only while bytes are in flight.
-  if (iovecs_.capacity() > 64) {
-    iovecs_ = {};
-    views_ = {};
-  }
+  // The iovec list is kept only while output follows (an idle connection holds none).
+  if (iovecs_.capacity() > 64 || !engine_->wants_write()) iovecs_ = {};
   pump();
 }
 

@@ -89,8 +89,7 @@ class UringConnection final : public serve::ConnectionRuntime,
   bool write_shut_ = false;
   bool closed_ = false;
   bool pump_deferred_ = false;
-  std::vector<std::string_view> views_;
-  std::vector<iovec> iovecs_;
+  std::vector<iovec> iovecs_;  // the send in flight
   msghdr msg_{};
 
   UringWorker::TimerKey timer_;
