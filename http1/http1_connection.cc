@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/core/string.hpp>
+#include <boost/beast/http/rfc7230.hpp>
 #include <cctype>
 
 #include "http1/request_head.h"
@@ -14,7 +15,7 @@ namespace {
 
 namespace http = boost::beast::http;
 constexpr size_t kBodyBufferBytes = 64 * 1024;
-// Pipelined bytes kept unparsed before reading stops (a head is bounded by Beast's limit).
+// HTTP/2 bytes kept while the 101 is written before reading stops.
 constexpr size_t kMaxUnparsedBytes = 64 * 1024;
 constexpr serve::HeaderField kPlain[] = {{"content-type", "text/plain; charset=utf-8"}};
 
@@ -55,6 +56,7 @@ void Http1Connection::new_parser() {
   parser_->header_limit(
       static_cast<uint32_t>(std::min<uint64_t>(limits_.max_header_bytes, UINT32_MAX)));
   parser_->body_limit(limits_.max_body_bytes);
+  head_bytes_ = 0;
 }
 
 // ---- input ----
@@ -76,7 +78,7 @@ void Http1Connection::on_peer_eof(uint64_t now) {
   if (outcome_ != Outcome::kServing) return;
   // A request whose body is complete is still answered (HTTP/1.1 allows a half-close); the
   // steps below see the EOF where they need more bytes.
-  if (phase_ == Phase::kSwitching) return finish(Outcome::kFailed);
+  if (phase_ == Phase::kSwitching) return;  // carried into HTTP/2 with the upgrade
   advance();
 }
 
@@ -126,7 +128,16 @@ bool Http1Connection::parse_head() {
     return false;
   }
   boost::system::error_code ec;
-  feed(ec);
+  const size_t n = feed(ec);
+  // Beast consumes whole field lines of an unfinished head and checks its header_limit only
+  // against the bytes of one call: the head's total is bounded here (RFC 6585 §5: 431).
+  if (!parser_->is_header_done()) {
+    head_bytes_ += n;
+    if (head_bytes_ + (in_.size() - in_pos_) > limits_.max_header_bytes) {
+      reject(431, "request header too large\n");
+      return false;
+    }
+  }
   if (ec == http::error::need_more) {
     if (peer_eof_) {
       H2_LOG(kDebug, "http/1.1 connection from " + peer_ + ": closed inside a request head");
@@ -144,11 +155,18 @@ bool Http1Connection::parse_head() {
 
 void Http1Connection::on_head() {
   const auto& req = parser_->get();
-  // RFC 7540 §3.2: only cleartext connections upgrade, and the body is bounded before the 101.
-  const bool upgrade_candidate = upgrade_allowed_ && req.count(http::field::upgrade) != 0;
+  const bool http11 = req.version() >= 11;  // RFC 9110 §7.8, §10.1.1: not for HTTP/1.0
+  // RFC 7540 §3.2: only cleartext connections upgrade, to h2c, and the body is read whole (and
+  // bounded) before the 101; a larger declared body is served over HTTP/1.1 instead.
+  const auto declared = parser_->content_length();
+  upgrading_ = upgrade_allowed_ && http11 &&
+               http::token_list(req[http::field::upgrade]).exists("h2c") &&
+               (!declared || *declared <= limits_.max_upgrade_body_bytes);
+  const bool upgrade_candidate = upgrading_;
   if (upgrade_candidate) parser_->body_limit(limits_.max_upgrade_body_bytes);
   // RFC 9110 §10.1.1: the client waits for this before sending the body.
-  if (!parser_->is_done() && boost::beast::iequals(req[http::field::expect], "100-continue")) {
+  if (http11 && !parser_->is_done() &&
+      boost::beast::iequals(req[http::field::expect], "100-continue")) {
     preamble_.emplace_back("HTTP/1.1 100 Continue\r\n\r\n");
     runtime_.wake();
   }
@@ -241,7 +259,7 @@ std::vector<std::pair<std::string, std::string>> Http1Connection::trailers() con
 void Http1Connection::on_request() {
   progress_ms_ = now_;
   RequestHead head = read_request_head(parser_->get().base(), parser_->get().keep_alive(),
-                                       upgrade_allowed_, limits_.max_header_fields);
+                                       upgrading_, limits_.max_header_fields);
   head_field_count_ = head.field_count;
   if (head.verdict == RequestHead::Verdict::kTooManyFields) {
     return reject(431, "too many request header fields\n");
@@ -363,6 +381,8 @@ void Http1Connection::after_write() {
   if (outcome_ != Outcome::kServing) return;
   if (phase_ == Phase::kSwitching && preamble_.empty()) {
     upgrade_.rest = in_.substr(in_pos_);  // the client's preface may already be here
+    upgrade_.peer_eof = peer_eof_;
+    upgrade_.draining = closing_;
     in_.clear();
     in_pos_ = 0;
     return finish(Outcome::kUpgrade);
@@ -395,6 +415,7 @@ void Http1Connection::on_time(uint64_t now) {
   due_now_ = false;
   if (outcome_ != Outcome::kServing) return;
   run_timers();
+  after_write();  // a response that completed outside on_written
   if (outcome_ != Outcome::kServing) return;
   if (write_waiting_since_ != 0) {
     if (now >= write_waiting_since_ + limits_.write_ms) {
@@ -424,12 +445,13 @@ std::optional<uint64_t> Http1Connection::next_wakeup_ms() const {
 }
 
 bool Http1Connection::wants_read() const {
-  if (outcome_ != Outcome::kServing || in_.size() - in_pos_ >= kMaxUnparsedBytes) return false;
+  if (outcome_ != Outcome::kServing) return false;
   switch (phase_) {
-    case Phase::kHead:
-    case Phase::kUpgradeBody:
-    case Phase::kSwitching:
+    case Phase::kHead:         // bounded by max_header_bytes
+    case Phase::kUpgradeBody:  // bounded by max_upgrade_body_bytes
       return true;
+    case Phase::kSwitching:  // the client's first HTTP/2 frames, until the 101 is written
+      return in_.size() - in_pos_ < kMaxUnparsedBytes;
     case Phase::kExchange:
       return body_wanted_;  // backpressure: nothing is read ahead of the handler
   }
@@ -444,7 +466,8 @@ void Http1Connection::drain(uint64_t now) {
   now_ = now;
   closing_ = true;
   // Idle between requests (no byte of the next one yet): close now; otherwise after it.
-  if (outcome_ == Outcome::kServing && phase_ == Phase::kHead && in_pos_ == in_.size()) {
+  if (outcome_ == Outcome::kServing && phase_ == Phase::kHead && in_pos_ == in_.size() &&
+      !parser_->got_some()) {
     finish(Outcome::kDone);
   }
 }
@@ -456,6 +479,9 @@ void Http1Connection::finish(Outcome outcome) {
 // ---- serve::Http1Transport ----
 
 void Http1Connection::output_ready() {
+  // A response can complete without queuing a byte (close_body() after its last write was
+  // written): on_time() then moves on to the next request.
+  if (exchange_ && exchange_->finished()) due_now_ = true;
   runtime_.wake();
 }
 

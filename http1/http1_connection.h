@@ -136,6 +136,8 @@ class Http1Connection final : public serve::Http1Engine,
   size_t preamble_pos_ = 0;  // bytes of preamble_.front() already written
   std::shared_ptr<serve::Http1Exchange> exchange_;
   size_t head_field_count_ = 0;
+  uint64_t head_bytes_ = 0;  // of the head being parsed, consumed so far
+  bool upgrading_ = false;   // the request asks for h2c and may get it
   std::string upgrade_body_;
   serve::H2cUpgrade upgrade_;
   bool body_wanted_ = false;  // the handler asked for the next body piece

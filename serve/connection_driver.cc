@@ -88,9 +88,12 @@ void ConnectionDriver::start_http2(std::string_view initial, uint64_t now) {
 }
 
 void ConnectionDriver::start_http1(uint64_t now) {
-  const Http1Start start{runtime_, router_, peer_,
+  const Http1Start start{runtime_,
+                         router_,
+                         peer_,
                          /*upgrade_allowed=*/!peer_.tls && policy_.protocols.http2,
-                         /*draining=*/drain_deadline_ != 0, now};
+                         /*draining=*/drain_deadline_ != 0,
+                         now};
   drain_deadline_ = 0;
   http1_ = policy_.http1->make(start);
   const std::string initial = std::exchange(sniffed_, std::string());
@@ -129,6 +132,11 @@ void ConnectionDriver::settle_http1() {
     received_ += upgrade.rest.size();
     core_->process_bytes(upgrade.rest, now_);
   }
+  if (upgrade.peer_eof) {
+    peer_eof_ = true;
+    core_->on_peer_eof();
+  }
+  if (upgrade.draining) drain(now_);
   after_output_change();
 }
 
@@ -331,7 +339,7 @@ std::string ConnectionDriver::take_sniffed() {
 void ConnectionDriver::end(State next) {
   state_ = next;
   timers_.reset();
-  core_.reset();  // every open stream ends through on_stream_closed
+  core_.reset();   // every open stream ends through on_stream_closed
   http1_.reset();  // and an HTTP/1.1 exchange in progress hears on_cancel
   sniffed_ = std::string();
 }

@@ -38,6 +38,8 @@ struct H2cUpgrade {
   Http1Request request;        // becomes stream 1 (its body whole, bounded before the 101)
   std::string http2_settings;  // the decoded HTTP2-Settings value: a SETTINGS payload
   std::string rest;            // bytes read after the request (the client's preface, ...)
+  bool peer_eof = false;       // the client sent everything it will (a half-close)
+  bool draining = false;       // drain() came while the 101 was written
 };
 
 class Http1Engine {

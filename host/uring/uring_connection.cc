@@ -207,17 +207,19 @@ void UringConnection::shutdown_gracefully() {
 
 void UringConnection::close_now() {
   if (!serving()) return;
-  engine_->close_now();
-  pump();
+  close();
 }
 
 void UringConnection::close() {
   if (closed_) return;
   closed_ = true;
+  // The socket is shut first (ending the pending receive and send at once): a send armed for
+  // poll then fails with EPIPE when it is retried (cancel_receive's submission may run it)
+  // instead of reading the output that close_now() below frees.
+  if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
   worker_.cancel_timer(timer_);
   engine_->close_now();  // no-op when the driver closed itself
   if (receiving_) cancel_receive();
-  if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);  // ends the pending receive and send at once
   maybe_release();
 }
 

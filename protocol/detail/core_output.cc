@@ -16,6 +16,7 @@ constexpr size_t kPooledStreams = 0;  // every stream really freed: AddressSanit
 #else
 constexpr size_t kPooledStreams = 256;
 #endif
+constexpr size_t kPooledBytes = 4096;
 // Trivially destructible, so readable until the thread ends: a core destroyed after the pool
 // (a thread_local destroyed first at thread exit) frees its streams itself.
 thread_local bool stream_pool_gone = false;
@@ -53,7 +54,12 @@ Stream* Core::create_stream(uint32_t id) {
 void Core::free_stream(Stream* s) {
   s->on_chunk = nullptr;
   s->on_eof = nullptr;
-  if (!stream_pool_gone && stream_pool.free.size() < kPooledStreams && s->body.empty()) {
+  // A stream whose buffers grew past kPooledBytes (a large request head, an upload the handler
+  // read late) is freed: the pool must not pin a peak's memory for the thread's life.
+  const size_t kept = s->body_buffer.capacity() + s->trailer_storage.capacity() +
+                      s->request_fields.capacity_bytes() + s->trailer_fields.capacity_bytes();
+  if (!stream_pool_gone && stream_pool.free.size() < kPooledStreams && s->body.empty() &&
+      kept <= kPooledBytes) {
     stream_pool.free.push_back(s);
   } else {
     delete s;

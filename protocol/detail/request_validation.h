@@ -39,6 +39,11 @@ class RequestFields {
   void begin(bool trailers);
   // One decoded field; records the first violation and keeps collecting.
   void add(std::string_view name, std::string_view value);
+  // Heap bytes the fields keep between requests (what a pooled stream would carry).
+  size_t capacity_bytes() const {
+    return arena_.capacity() + entries_.capacity() * sizeof(Entry) +
+           fields_.capacity() * sizeof(Field);
+  }
   // Ends the block: final checks, then fills `head` (request blocks only) with views into this
   // object's storage, which is not modified again.
   Malformed finish(bool connect_protocol_enabled, RequestHead* head);

@@ -188,6 +188,37 @@ TEST_F(Http1Test, HeadOverMaxHeaderBytesGets431) {
   EXPECT_EQ(driver->state(), State::kLingering);
 }
 
+// Beast (1.81) consumes the whole field lines of an unfinished head and checks its limit per
+// call: a client that always leaves one byte of the next line pending is bounded all the same.
+TEST_F(Http1Test, AHeadSentLineByLineIsBoundedByMaxHeaderBytes) {
+  limits_.max_header_bytes = 256;
+  auto driver = make();
+  driver->on_bytes("GET / HTTP/1.1\r\nx", runtime_.clock);
+  for (int i = 0; i < 100 && driver->state() == State::kHttp1 && driver->wants_read(); ++i) {
+    driver->on_bytes("-field-line: value\r\nx", runtime_.clock);
+  }
+  EXPECT_EQ(take(*driver).substr(0, 13), "HTTP/1.1 431 ");
+  EXPECT_EQ(driver->state(), State::kLingering);
+  EXPECT_EQ(hello_->requests, 0);
+}
+
+// A response can end without a last byte (close_body() after everything was written): the
+// connection still moves on to the next request.
+TEST_F(Http1Test, AResponseEndedWithoutALastByteLetsTheNextRequestIn) {
+  auto driver = make();
+  driver->on_bytes("GET /hold HTTP/1.1\r\nHost: x\r\n\r\nGET /a HTTP/1.1\r\nHost: x\r\n\r\n",
+                   runtime_.clock);
+  ASSERT_TRUE(hold_->held);
+  const serve::HeaderField length[] = {{"content-length", "4"}};
+  hold_->held->respond_streaming({200, length});
+  hold_->held->write("late");
+  EXPECT_EQ(take(*driver), "HTTP/1.1 200 OK\r\nserver: h2host\r\ncontent-length: 4\r\n\r\nlate");
+  EXPECT_EQ(hello_->requests, 0);
+  hold_->held->close_body();  // from a posted task: no byte queued
+  EXPECT_EQ(take(*driver), kHello);
+  EXPECT_EQ(hello_->requests, 1);
+}
+
 TEST_F(Http1Test, StreamedBodyOverTheLimitGets413) {
   limits_.max_body_bytes = 4;
   auto driver = make();
@@ -260,6 +291,64 @@ TEST_F(Http1Test, OutputViewsSurviveMoreOutputQueuedBehindThem) {
   EXPECT_EQ(driver->state(), State::kHttp2);
 }
 
+// Only h2c is an upgrade here, and only with a body small enough to read before the 101:
+// anything else is an ordinary request whose body is streamed (RFC 7540 §3.2 lets a server
+// ignore an upgrade).
+TEST_F(Http1Test, OtherUpgradesAndLargeBodiesAreServedOverHttp11) {
+  limits_.max_upgrade_body_bytes = 16;
+  auto websocket = make();
+  websocket->on_bytes(
+      "POST /hold HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+      "Connection: Upgrade\r\nContent-Length: 100000\r\n\r\nabc",
+      runtime_.clock);
+  ASSERT_TRUE(hold_->held);  // at once: the body is not read whole first
+  EXPECT_FALSE(websocket->wants_read());
+
+  auto large = make();
+  large->on_bytes(
+      "POST /echo HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+      "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABk\r\nContent-Length: 20\r\n\r\n"
+      "01234567890123456789",
+      runtime_.clock);
+  EXPECT_EQ(take(*large),
+            "HTTP/1.1 200 OK\r\nserver: h2host\r\ncontent-length: 20\r\n\r\n01234567890123456789");
+  EXPECT_EQ(large->state(), State::kHttp1);
+}
+
+// RFC 9110 §7.8 and §10.1.1: an HTTP/1.0 request's Upgrade and Expect are ignored.
+TEST_F(Http1Test, Http10RequestsGetNeither101Nor100) {
+  auto driver = make();
+  driver->on_bytes(
+      "GET /up HTTP/1.0\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+      "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABk\r\n\r\n",
+      runtime_.clock);
+  EXPECT_EQ(take(*driver).substr(0, 13), "HTTP/1.1 200 ");
+  auto expect = make();
+  expect->on_bytes(
+      "POST /echo HTTP/1.0\r\nHost: x\r\nContent-Length: 2\r\n"
+      "Expect: 100-continue\r\n\r\n",
+      runtime_.clock);
+  EXPECT_EQ(take(*expect), "");
+  expect->on_bytes("ok", runtime_.clock);
+  EXPECT_EQ(take(*expect).substr(0, 13), "HTTP/1.1 200 ");
+}
+
+// A client that sends its request, its preface and a half-close at once: the EOF reaches the
+// HTTP/2 core, which answers stream 1 and then closes.
+TEST_F(Http1Test, APeerEofBeforeThe101IsCarriedIntoHttp2) {
+  auto driver = make();
+  driver->on_bytes(
+      "GET /up HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+      "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABk\r\n\r\n" +
+          std::string("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") + std::string("\0\0\0\4\0\0\0\0\0", 9),
+      runtime_.clock);
+  driver->on_peer_eof(runtime_.clock, false);
+  EXPECT_EQ(driver->state(), State::kHttp1);
+  const std::string out = take(*driver);
+  EXPECT_NE(out.find(std::string("\0\0\5\0\1\0\0\0\1hello", 14)), std::string::npos);
+  EXPECT_EQ(driver->state(), State::kClosed);
+}
+
 TEST_F(Http1Test, UpgradeIsNotOfferedOnAnHttp1OnlyListener) {
   auto driver = make({/*http2=*/false, /*http1=*/true});
   driver->on_bytes(
@@ -329,6 +418,16 @@ TEST_F(Http1Test, DrainClosesAnIdleConnectionAndFinishesARequestInProgress) {
   hold_->held->respond_with_string({200, {}}, "late");
   EXPECT_EQ(take(*busy), "HTTP/1.1 200 OK\r\nserver: h2host\r\ncontent-length: 4\r\n\r\nlate");
   EXPECT_EQ(busy->state(), State::kLingering);
+}
+
+TEST_F(Http1Test, DrainDuringAHalfReceivedHeadServesThatRequest) {
+  auto driver = make();
+  driver->on_bytes("GET / HTTP/1.1\r\nHost: x\r\n", runtime_.clock);
+  driver->drain(runtime_.clock);
+  EXPECT_EQ(driver->state(), State::kHttp1);
+  driver->on_bytes("\r\n", runtime_.clock);
+  EXPECT_EQ(take(*driver), kHello);
+  EXPECT_EQ(driver->state(), State::kLingering);
 }
 
 TEST_F(Http1Test, DrainBeforeTheFirstBytesServesOneRequest) {
