@@ -140,15 +140,6 @@ void ConnectionDriver::settle_http1() {
   after_output_change();
 }
 
-void ConnectionDriver::start_upgraded(std::string_view http2_settings,
-                                      protocol::UpgradeRequest request, uint64_t now) {
-  if (state_ != State::kSniffing) return;
-  now_ = now;
-  sniffed_ = std::string();
-  state_ = State::kHttp2;
-  core_.emplace(this, limits_or_defaults(policy_), now, http2_settings, std::move(request));
-}
-
 void ConnectionDriver::on_peer_eof(uint64_t now, bool failed) {
   now_ = now;
   peer_eof_ = true;

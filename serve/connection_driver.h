@@ -105,12 +105,6 @@ class ConnectionDriver final : public ConnectionEngine,
 
   State state() const override;
 
-  // h2c by Upgrade (RFC 9113 §3.1 points to RFC 7540 §3.2): the runtime answered an HTTP/1.1
-  // request with 101; the core starts with that request as stream 1 and `http2_settings` (the
-  // decoded HTTP2-Settings value) as the client's settings. Only in kSniffing: -> kHttp2.
-  void start_upgraded(std::string_view http2_settings, protocol::UpgradeRequest request,
-                      uint64_t now);
-
   // Bytes the peer sent, in order. Dropped in kLingering / kClosed.
   void on_bytes(std::string_view bytes, uint64_t now) override;
   // The peer will send nothing more (EOF, or a read error: `failed`).

@@ -142,7 +142,10 @@ class LwipHostCase(unittest.TestCase):
         insecure = ["-k"] if self.tls else []
         r = self.ns.run(["curl", "-sS", *insecure, "--max-time", str(timeout), *args],
                         timeout=timeout + 10)
-        self.assertEqual(r.returncode, 0, r.stderr)
+        # The server's side of a failure goes with it (its error log, debug lines included).
+        self.assertEqual(r.returncode, 0,
+                         r.stderr.decode(errors="replace") + "\nh2host log:\n" +
+                         self.host.log_text()[-4000:])
         return r.stdout
 
 
