@@ -11,7 +11,13 @@ namespace {
 
 // Streams are recycled across the connections of a thread (their buffers' capacity kept: no
 // allocation per request), not per connection: an idle connection holds none.
-#ifdef __SANITIZE_ADDRESS__
+// GCC defines __SANITIZE_ADDRESS__; clang (14) only answers __has_feature(address_sanitizer).
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define H2_ADDRESS_SANITIZER 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(H2_ADDRESS_SANITIZER)
 constexpr size_t kPooledStreams = 0;  // every stream really freed: AddressSanitizer sees misuse
 #else
 constexpr size_t kPooledStreams = 256;
