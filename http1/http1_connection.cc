@@ -62,6 +62,7 @@ void Http1Connection::new_parser() {
 // ---- input ----
 
 void Http1Connection::on_bytes(std::string_view bytes, uint64_t now) {
+  const Driving driving(*this);
   now_ = now;
   if (outcome_ != Outcome::kServing) return;
   if (in_pos_ > 0 && in_pos_ >= in_.size() / 2) {
@@ -73,6 +74,7 @@ void Http1Connection::on_bytes(std::string_view bytes, uint64_t now) {
 }
 
 void Http1Connection::on_peer_eof(uint64_t now) {
+  const Driving driving(*this);
   now_ = now;
   peer_eof_ = true;
   if (outcome_ != Outcome::kServing) return;
@@ -159,16 +161,14 @@ void Http1Connection::on_head() {
   // RFC 7540 §3.2: only cleartext connections upgrade, to h2c, and the body is read whole (and
   // bounded) before the 101; a larger declared body is served over HTTP/1.1 instead.
   const auto declared = parser_->content_length();
-  upgrading_ = upgrade_allowed_ && http11 &&
-               http::token_list(req[http::field::upgrade]).exists("h2c") &&
-               (!declared || *declared <= limits_.max_upgrade_body_bytes);
-  const bool upgrade_candidate = upgrading_;
+  const bool upgrade_candidate = upgrade_allowed_ && http11 &&
+                                 http::token_list(req[http::field::upgrade]).exists("h2c") &&
+                                 (!declared || *declared <= limits_.max_upgrade_body_bytes);
   if (upgrade_candidate) parser_->body_limit(limits_.max_upgrade_body_bytes);
   // RFC 9110 §10.1.1: the client waits for this before sending the body.
   if (http11 && !parser_->is_done() &&
       boost::beast::iequals(req[http::field::expect], "100-continue")) {
-    preamble_.emplace_back("HTTP/1.1 100 Continue\r\n\r\n");
-    runtime_.wake();
+    preamble_.emplace_back("HTTP/1.1 100 Continue\r\n\r\n");  // inside a driving call
   }
   if (upgrade_candidate) {
     phase_ = Phase::kUpgradeBody;
@@ -258,8 +258,10 @@ std::vector<std::pair<std::string, std::string>> Http1Connection::trailers() con
 
 void Http1Connection::on_request() {
   progress_ms_ = now_;
+  // An upgrade candidate's body was read whole (kUpgradeBody); any other request may not upgrade.
+  const bool upgrading = phase_ == Phase::kUpgradeBody;
   RequestHead head = read_request_head(parser_->get().base(), parser_->get().keep_alive(),
-                                       upgrading_, limits_.max_header_fields);
+                                       upgrading, limits_.max_header_fields);
   head_field_count_ = head.field_count;
   if (head.verdict == RequestHead::Verdict::kTooManyFields) {
     return reject(431, "too many request header fields\n");
@@ -278,7 +280,6 @@ void Http1Connection::on_request() {
     preamble_.emplace_back(
         "HTTP/1.1 101 Switching Protocols\r\nconnection: Upgrade\r\nupgrade: h2c\r\n\r\n");
     phase_ = Phase::kSwitching;
-    runtime_.wake();
     return;
   }
   start_exchange(std::move(request));
@@ -354,6 +355,7 @@ size_t Http1Connection::pending_output(std::vector<std::string_view>& out, size_
 }
 
 void Http1Connection::on_written(size_t n, uint64_t now) {
+  const Driving driving(*this);
   now_ = now;
   if (n > 0) {
     write_waiting_since_ = 0;
@@ -411,6 +413,7 @@ void Http1Connection::run_timers() {
 }
 
 void Http1Connection::on_time(uint64_t now) {
+  const Driving driving(*this);
   now_ = now;
   due_now_ = false;
   if (outcome_ != Outcome::kServing) return;
@@ -463,6 +466,7 @@ bool Http1Connection::wants_write() const {
 }
 
 void Http1Connection::drain(uint64_t now) {
+  const Driving driving(*this);
   now_ = now;
   closing_ = true;
   // Idle between requests (no byte of the next one yet): close now; otherwise after it.
@@ -478,16 +482,22 @@ void Http1Connection::finish(Outcome outcome) {
 
 // ---- serve::Http1Transport ----
 
+// Inside a driving call the runtime pumps (and reads next_wakeup_ms()) when the call returns: a
+// wake() there would cost it a second, posted pump per response.
+void Http1Connection::wake() {
+  if (driving_ == 0) runtime_.wake();
+}
+
 void Http1Connection::output_ready() {
   // A response can complete without queuing a byte (close_body() after its last write was
   // written): on_time() then moves on to the next request.
   if (exchange_ && exchange_->finished()) due_now_ = true;
-  runtime_.wake();
+  wake();
 }
 
 void Http1Connection::abort() {
   finish(Outcome::kFailed);
-  runtime_.wake();
+  wake();
 }
 
 void Http1Connection::schedule(uint64_t delay_ms, std::function<void()> fn) {
@@ -495,7 +505,7 @@ void Http1Connection::schedule(uint64_t delay_ms, std::function<void()> fn) {
   const uint64_t due = runtime_.now() + delay_ms;
   const bool earlier = timers_.empty() || due < timers_.begin()->first;
   timers_.emplace(due, std::move(fn));
-  if (earlier) runtime_.wake();
+  if (earlier) wake();
 }
 
 std::shared_ptr<serve::Loop> Http1Connection::loop() const {
@@ -507,7 +517,7 @@ void Http1Connection::request_body() {
   body_wanted_ = true;
   progress_ms_ = runtime_.now();
   due_now_ = true;  // delivered from on_time (or on_bytes), never inside read_body()
-  runtime_.wake();
+  wake();
 }
 
 }  // namespace h2::http1

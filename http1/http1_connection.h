@@ -21,7 +21,8 @@
 //
 // Modules' timers (Http1Transport::schedule) run from on_time(); "soon" work (a body piece
 // asked for by read_body(), a flush's completion) is due at once: next_wakeup_ms() returns a
-// time in the past and ConnectionRuntime::wake() makes the runtime come back.
+// time in the past and, outside the runtime's own calls, ConnectionRuntime::wake() makes the
+// runtime come back (inside them it pumps when the call returns anyway).
 #pragma once
 
 #include <boost/beast/http/buffer_body.hpp>
@@ -114,6 +115,14 @@ class Http1Connection final : public serve::Http1Engine,
   void finish(Outcome outcome);
   bool output_pending() const;
   void run_timers();
+  void wake();
+  // Marks a driving call (the runtime's): notifications inside it are not needed.
+  struct Driving {
+    explicit Driving(Http1Connection& c) : connection(c) { ++connection.driving_; }
+    ~Driving() { --connection.driving_; }
+    Http1Connection& connection;
+  };
+  uint32_t driving_ = 0;
 
   const Limits limits_;
   serve::ConnectionRuntime& runtime_;
@@ -137,7 +146,6 @@ class Http1Connection final : public serve::Http1Engine,
   std::shared_ptr<serve::Http1Exchange> exchange_;
   size_t head_field_count_ = 0;
   uint64_t head_bytes_ = 0;  // of the head being parsed, consumed so far
-  bool upgrading_ = false;   // the request asks for h2c and may get it
   std::string upgrade_body_;
   serve::H2cUpgrade upgrade_;
   bool body_wanted_ = false;  // the handler asked for the next body piece

@@ -119,6 +119,19 @@ TEST_F(Http1Test, PipelinedRequestsAreAnsweredInOrderOnOneConnection) {
   EXPECT_TRUE(driver->wants_read());
 }
 
+// Output made inside the runtime's call is pumped when the call returns: no wake() (a posted
+// pump per response on Asio); output made outside (a posted task) wakes the runtime.
+TEST_F(Http1Test, OnlyOutputFromOutsideTheRuntimesCallsWakesIt) {
+  auto driver = make();
+  driver->on_bytes("GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /hold HTTP/1.1\r\nHost: x\r\n\r\n",
+                   runtime_.clock);
+  EXPECT_EQ(take(*driver), kHello);
+  EXPECT_EQ(runtime_.wakes, 0);
+  ASSERT_TRUE(hold_->held);
+  hold_->held->respond_with_string({200, {}}, "late");
+  EXPECT_EQ(runtime_.wakes, 1);
+}
+
 TEST_F(Http1Test, ChunkedBodyIsStreamedOnDemandWithItsTrailers) {
   auto driver = make();
   driver->on_bytes(
