@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "host/gather_write.h"
 #include "host/runtime.h"
 #include "host/stream_close.h"
 #include "serve/connection_driver.h"
@@ -172,7 +173,7 @@ class AsioConnection final : public serve::ConnectionRuntime,
     for (std::string_view v : views) buffers_.emplace_back(v.data(), v.size());
     writing_ = true;
     boost::asio::async_write(
-        stream_, buffers_,
+        stream_, buffers_, TransferAllInWritesOf{kMaxWriteBytes},
         [self = this->shared_from_this()](boost::system::error_code ec, size_t n) {
           self->writing_ = false;
           if (self->closed_) return;

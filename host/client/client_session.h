@@ -20,6 +20,7 @@
 
 #include "host/client/client_forwarder.h"
 #include "host/runtime.h"
+#include "host/gather_write.h"
 #include "host/write_staging.h"
 #include "protocol/client_connection.h"
 
@@ -130,7 +131,7 @@ class StreamSession final : public Session,
     prepare_write<Stream>(views_, staging_, buffers_);
     writing_ = true;
     boost::asio::async_write(
-        stream_, buffers_,
+        stream_, buffers_, TransferAllInWritesOf{kMaxWriteBytes},
         [self = this->shared_from_this()](boost::system::error_code ec, size_t n) {
           self->writing_ = false;
           self->staging_.release();

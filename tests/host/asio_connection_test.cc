@@ -8,6 +8,7 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
+#include <algorithm>
 #include <chrono>
 #include <functional>
 
@@ -245,6 +246,55 @@ TEST(AsioConnection, WriteTimeoutClosesAConnectionWhosePeerStoppedReading) {
   h.run(200);
   EXPECT_EQ(h.worker.session_count(), 0u);
   EXPECT_EQ(h.handler->cancelled, static_cast<int>(h.handler->held.size()));
+}
+
+// Writes through a test stream, recording how many bytes each write_some was offered.
+class RecordingStream {
+ public:
+  using executor_type = boost::asio::any_io_executor;
+  explicit RecordingStream(Stream inner, std::vector<size_t>& offered)
+      : inner_(std::move(inner)), offered_(&offered) {}
+  executor_type get_executor() { return inner_.get_executor(); }
+  template <class Buffers, class Handler>
+  void async_read_some(const Buffers& buffers, Handler&& handler) {
+    inner_.async_read_some(buffers, std::forward<Handler>(handler));
+  }
+  template <class Buffers, class Handler>
+  void async_write_some(const Buffers& buffers, Handler&& handler) {
+    offered_->push_back(boost::asio::buffer_size(buffers));
+    inner_.async_write_some(buffers, std::forward<Handler>(handler));
+  }
+  void close() { inner_.close(); }
+
+ private:
+  Stream inner_;
+  std::vector<size_t>* offered_;
+};
+
+// Output ready beyond 64 KiB goes to the stream in one write_some (one sendmsg on a socket),
+// not in 64 KiB pieces (Asio's default for async_write): each write wakes the reader.
+TEST(AsioConnection, ReadyOutputIsOfferedInWritesLargerThan64KiB) {
+  Harness h;
+  Stream server(h.ioc), client(h.ioc);
+  server.connect(client);
+  std::vector<size_t> offered;
+  auto session = std::make_shared<AsioConnection<RecordingStream>>(
+      RecordingStream(std::move(server), offered), h.context());
+  session->start();
+  H2Peer peer;
+  // RFC 9113 §6.5.2 / §6.9: a 1 MiB stream window and 1 MiB more for the connection.
+  const std::string big_window("\x00\x04\x00\x10\x00\x00", 6);  // INITIAL_WINDOW_SIZE
+  const std::string increment("\x00\x10\x00\x00", 4);             // WINDOW_UPDATE 1 MiB
+  send(client, std::string(test::kPreface) + test::frame(0x4, 0, 0, big_window) +
+                   test::frame(0x4, 0x1, 0, "") + test::frame(0x8, 0, 0, increment) +
+                   peer.headers(1, "GET", "/big", true));
+  bool ended = false;
+  const auto frames = frames_until_ended(h, peer, client, {1});
+  EXPECT_EQ(H2Peer::response(frames, 1, &ended).second.size(), size_t{200 << 10});
+  EXPECT_TRUE(ended);
+  ASSERT_FALSE(offered.empty());
+  EXPECT_GT(*std::max_element(offered.begin(), offered.end()), size_t{64 << 10});
+  EXPECT_LE(offered.size(), 3u);  // the SETTINGS, then the response in one or two writes
 }
 
 // HTTP/1.1 through the same connection: the driver's engine (http1/http1_connection.h).

@@ -21,8 +21,8 @@ namespace beast = boost::beast;
 using namespace ::h2::serve;
 
 // Answers by path: "/hold" keeps the exchange without answering (to observe cancellation),
-// "/stream" streams three pieces with flushes, "/echo" echoes the request body, anything else
-// answers "hello <path>".
+// "/stream" streams three pieces with flushes, "/echo" echoes the request body, "/big" answers
+// 200 KiB of 'b', anything else answers "hello <path>".
 class TestHandler final : public Handler {
  public:
   void handle(std::shared_ptr<Exchange> ex) override {
@@ -50,6 +50,10 @@ class TestHandler final : public Handler {
       return;
     }
     static constexpr HeaderField kFields[] = {{"content-type", "text/plain"}};
+    if (path == "/big") {
+      ex->respond_with_string({200, kFields}, std::string(200 << 10, 'b'));
+      return;
+    }
     ex->respond_with_string({200, kFields}, "hello " + path);
   }
 
