@@ -28,12 +28,21 @@ class Driving {
 
 ServerConnection::ServerConnection(RequestHandler* handler, const ConnectionOptions& options,
                                    uint64_t now_ms)
-    : core_(new detail::Core(handler, options, now_ms)) {}
+    : ServerConnection(handler, SharedOptions(std::make_shared<const ConnectionOptions>(options)),
+                       now_ms) {}
 
 ServerConnection::ServerConnection(RequestHandler* handler, const ConnectionOptions& options,
                                    uint64_t now_ms, std::string_view http2_settings,
                                    UpgradeRequest request)
-    : ServerConnection(handler, options, now_ms) {
+    : ServerConnection(handler, SharedOptions(std::make_shared<const ConnectionOptions>(options)),
+                       now_ms, http2_settings, std::move(request)) {}
+
+ServerConnection::ServerConnection(RequestHandler* handler, SharedOptions options, uint64_t now_ms)
+    : core_(new detail::Core(handler, std::move(options.options), now_ms)) {}
+
+ServerConnection::ServerConnection(RequestHandler* handler, SharedOptions options, uint64_t now_ms,
+                                   std::string_view http2_settings, UpgradeRequest request)
+    : ServerConnection(handler, std::move(options), now_ms) {
   Driving driving(core_);
   core_->start_upgrade(http2_settings, std::move(request));
 }
@@ -58,7 +67,6 @@ ServerConnection::~ServerConnection() {
     core_->release();
   }
 }
-
 
 size_t ServerConnection::process_bytes(std::string_view bytes, uint64_t now_ms) {
   Driving driving(core_);

@@ -7,7 +7,8 @@
 //   ServerConnection conn(&handler, options, now_ms());
 //   loop:
 //     if (conn.wants_read()) { n = read(sock, buf);
-//                              n == 0 ? conn.on_peer_eof() : conn.process_bytes({buf, n}, now_ms()); }
+//                              n == 0 ? conn.on_peer_eof() : conn.process_bytes({buf, n},
+//                              now_ms()); }
 //     while (conn.wants_write()) { std::vector<std::string_view> v;
 //                                  conn.pending_output(v, 256 * 1024);
 //                                  w = writev(sock, v); conn.consume_output(w); }
@@ -55,6 +56,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -79,6 +81,14 @@ struct UpgradeRequest {
   std::string body;                // the whole HTTP/1.1 request body, if any (moved in)
 };
 
+// Options shared by many connections instead of copied into each (136 bytes per idle
+// connection). Non-null. Explicit, so that `{}` still means default options.
+struct SharedOptions {
+  explicit SharedOptions(std::shared_ptr<const ConnectionOptions> shared)
+      : options(std::move(shared)) {}
+  std::shared_ptr<const ConnectionOptions> options;
+};
+
 class ServerConnection {
  public:
   // `handler` must outlive the connection. `now_ms` starts the idle and SETTINGS timers.
@@ -89,6 +99,12 @@ class ServerConnection {
   // (is_closed() after its GOAWAY is written). The host has already sent "101 Switching
   // Protocols"; the client preface is still expected first on the input.
   ServerConnection(RequestHandler* handler, const ConnectionOptions& options, uint64_t now_ms,
+                   std::string_view http2_settings, UpgradeRequest request);
+  // The same two with options shared instead of copied: a runtime serving many connections
+  // under one configuration hands each the same immutable options. The connection keeps its
+  // reference for its whole life.
+  ServerConnection(RequestHandler* handler, SharedOptions options, uint64_t now_ms);
+  ServerConnection(RequestHandler* handler, SharedOptions options, uint64_t now_ms,
                    std::string_view http2_settings, UpgradeRequest request);
   ServerConnection(ServerConnection&& other) noexcept;
   ServerConnection& operator=(ServerConnection&& other) noexcept;

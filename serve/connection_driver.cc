@@ -15,9 +15,9 @@ uint64_t earliest(std::optional<uint64_t> a, uint64_t b) {
   return a ? std::min(*a, b) : b;
 }
 
-const protocol::ConnectionOptions& limits_or_defaults(const DriverPolicy& policy) {
-  static const protocol::ConnectionOptions defaults;
-  return policy.limits ? *policy.limits : defaults;
+protocol::SharedOptions limits_or_defaults(const DriverPolicy& policy) {
+  static const auto defaults = std::make_shared<const protocol::ConnectionOptions>();
+  return protocol::SharedOptions(policy.limits ? policy.limits : defaults);
 }
 
 }  // namespace

@@ -61,14 +61,16 @@ std::string_view stream_end_name(StreamEnd end) {
 
 namespace h2::protocol::detail {
 
-Core::Core(RequestHandler* handler, const ConnectionOptions& options, uint64_t now_ms)
+Core::Core(RequestHandler* handler, std::shared_ptr<const ConnectionOptions> options,
+           uint64_t now_ms)
     : handler_(handler),
-      options_(options),
+      shared_options_(std::move(options)),
+      options_(*shared_options_),
       decoder_(this),
-      closed_(options.closed_stream_memory),
+      closed_(options_.closed_stream_memory),
       now_ms_(now_ms),
       last_activity_ms_(now_ms),
-      reset_tokens_(options.reset_budget),
+      reset_tokens_(options_.reset_budget),
       reset_window_start_ms_(now_ms) {
   send_preface();
 }

@@ -220,5 +220,37 @@ H2_SCRIPT_TEST(Rfc7541_2_3, RepeatedResponseHeadsStayInSyncWithThePeer) {
   EXPECT_EQ(heads, 40u);
 }
 
+// SharedOptions: the connection keeps a reference to the caller's options for its whole life
+// (no copy per connection) and serves by them: the server preface's SETTINGS (RFC 9113 §6.5.2)
+// carry SETTINGS_MAX_CONCURRENT_STREAMS (0x3) from them.
+TEST(ConnectionOptions, SharedOptionsAreReferencedForTheConnectionsLifeAndApplied) {
+  struct Answer final : protocol::RequestHandler {
+    void on_request(Reqd& r) override { r.respond_with_string({200, {}}, "ok"); }
+  } handler;
+  auto options = std::make_shared<protocol::ConnectionOptions>();
+  options->max_concurrent_streams = 7;
+  {
+    protocol::ServerConnection conn(&handler, protocol::SharedOptions(options), 0);
+    EXPECT_EQ(options.use_count(), 2);
+    std::vector<std::string_view> views;
+    conn.pending_output(views, SIZE_MAX);
+    std::string out;
+    for (auto v : views) out.append(v);
+    ASSERT_GE(out.size(), 9u);
+    ASSERT_EQ(out[3], 0x4);  // SETTINGS
+    const size_t n = (size_t(uint8_t(out[0])) << 16) | (size_t(uint8_t(out[1])) << 8) |
+                     uint8_t(out[2]);
+    bool found = false;
+    for (size_t at = 9; at + 6 <= 9 + n; at += 6) {
+      if (out[at] == 0 && out[at + 1] == 0x3) {
+        found = true;
+        EXPECT_EQ(uint8_t(out[at + 5]), 7);
+      }
+    }
+    EXPECT_TRUE(found);
+  }
+  EXPECT_EQ(options.use_count(), 1);
+}
+
 }  // namespace
 }  // namespace h2::test
