@@ -7,8 +7,9 @@
 //
 // Loop: one read at a time (sockets: wait until readable, then read into the worker thread's
 // buffer; other streams: async_read_some into a buffer of the connection's own) -> on_bytes; one
-// gather async_write at a time of the engine's pending_output views -> on_written; one
-// steady_timer at next_wakeup_ms(). Reads and writes overlap (the views stay valid across
+// gather async_write at a time of the engine's pending_output views -> on_written;
+// next_wakeup_ms() queued in the worker's deadline heap (host/worker_deadlines.h: one system
+// timer per worker, none per connection). Reads and writes overlap (the views stay valid across
 // on_bytes). kLingering: once nothing is left to write, the write side is shut (FIN) and reads
 // go on (the engine drops them) until EOF or its linger deadline; a stream that cannot shut one
 // side (a test stream) closes at once. kClosed and kHandOff (TLS: nothing to speak) close.
@@ -18,7 +19,6 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/socket_base.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 #include <chrono>
@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "host/deadline_heap.h"
 #include "host/gather_write.h"
 #include "host/runtime.h"
 #include "host/stream_close.h"
@@ -38,25 +39,32 @@ namespace h2::host {
 template <class Stream>
 class AsioConnection final : public serve::ConnectionRuntime,
                              public SessionBase,
+                             private DeadlineHeap::Entry,
                              public std::enable_shared_from_this<AsioConnection<Stream>> {
  public:
   static constexpr size_t kReadBufferSize = 16 * 1024;
   static constexpr size_t kMaxWriteBytes = 256 * 1024;
 
   AsioConnection(Stream stream, ConnectionContext context)
-      : stream_(std::move(stream)), context_(std::move(context)), timer_(stream_.get_executor()) {
+      : stream_(std::move(stream)), context_(std::move(context)) {
     context_.worker->add(this);
     if constexpr (kReadWhenReadable) {
       boost::system::error_code ignored;  // set once: read_some after a wait never blocks
       stream_.non_blocking(true, ignored);
     }
   }
-  ~AsioConnection() override { context_.worker->remove(this); }
+  ~AsioConnection() override {
+    context_.worker->deadlines().cancel(*this);
+    context_.worker->remove(this);
+  }
 
   // Cleartext: the driver tells the client preface from an HTTP/1.1 request line. With `tls`
   // (the listener's context): the handshake first, then ALPN picks the protocol.
   void start(const tls::ServerContext& tls = nullptr) {
     context_.starting.reset();  // a connection from here on: counted as one
+    // Owned by itself until close(): while a handler works on a request nothing else may hold
+    // it (no read wanted, nothing to write; the worker's deadline heap holds no reference).
+    self_ = this->shared_from_this();
     const HostConfig& config = context_.snapshot->config;
     serve::DriverPolicy policy;
     policy.protocols = context_.protocols;
@@ -227,17 +235,19 @@ class AsioConnection final : public serve::ConnectionRuntime,
         return;
       }
     }
-    // Lazy: a deadline that moved later (the write deadline moves with every write) keeps the
-    // timer armed at the earlier time; it fires there, finds nothing due and re-arms. Re-arming
-    // on every write cost a timerfd_settime system call per write.
-    if (!due || (armed_ms_ != 0 && *due >= armed_ms_)) return;
-    armed_ms_ = *due;
-    timer_.expires_at(std::chrono::steady_clock::time_point(std::chrono::milliseconds(*due)));
-    timer_.async_wait([self = this->shared_from_this(), due = *due](boost::system::error_code ec) {
-      if (ec || self->closed_ || self->armed_ms_ != due) return;
-      self->armed_ms_ = 0;
-      self->on_timer_at(steady_now_ms());
-    });
+    // Lazy: a deadline that moved later (the write deadline moves with every write) stays
+    // queued at the earlier time; it comes due there, finds nothing due and is queued again.
+    // Moving it on every write cost a heap operation per write (and, with a timer per
+    // connection, a timerfd_settime system call).
+    if (!due || (queued() && *due >= this->due())) return;
+    context_.worker->deadlines().schedule(*this, *due);
+  }
+
+  // DeadlineHeap::Entry: the worker's timer found this connection's deadline due.
+  void on_due(uint64_t now) override {
+    if (closed_) return;
+    auto self = this->shared_from_this();  // the engine's callbacks may release the last owner
+    on_timer_at(now);
   }
 
   void on_timer_at(uint64_t now) {
@@ -250,20 +260,20 @@ class AsioConnection final : public serve::ConnectionRuntime,
   void close() {
     if (closed_) return;
     closed_ = true;
-    timer_.cancel();
+    context_.worker->deadlines().cancel(*this);
     // Ends every open stream through on_stream_closed (modules hear on_cancel, flushes complete
     // with kClosed): the core's contract, nothing to poll.
     engine_->close_now();
     close_stream(stream_);
+    self_.reset();  // last: may destroy this connection
   }
 
   Stream stream_;
   ConnectionContext context_;
-  boost::asio::steady_timer timer_;
   std::shared_ptr<serve::ConnectionEngine> engine_;
+  std::shared_ptr<AsioConnection> self_;  // from start() until close()
   std::unique_ptr<std::array<char, kReadBufferSize>> read_buffer_;  // streams without async_wait
   std::vector<boost::asio::const_buffer> buffers_;
-  uint64_t armed_ms_ = 0;
   bool timing_now_ = false;  // inside arm_timer's on_timer_at: no second synchronous round
   bool reading_ = false;
   bool writing_ = false;

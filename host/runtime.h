@@ -11,9 +11,11 @@
 #include <optional>
 #include <string>
 #include <unordered_set>
+#include <vector>
 
 #include "host/address_limit.h"
 #include "host/config.h"
+#include "host/worker_deadlines.h"
 #include "serve/exchange.h"
 #include "serve/http1_engine.h"
 #include "serve/module_registry.h"
@@ -83,11 +85,24 @@ class Worker {
   // A worker on an io_context owned elsewhere: a worker process's one loop, which also runs its
   // acceptors and signals (host/server.h, ServerRole::kWorkerProcess).
   Worker(unsigned index, boost::asio::io_context& shared) : index_(index), context_(&shared) {}
-  ~Worker() { loop_->stop(); }
+  ~Worker() {
+    loop_->stop();
+    // Connections own themselves until closed: close what is left (a stop without draining).
+    const std::vector<SessionBase*> open(sessions_.begin(), sessions_.end());
+    for (SessionBase* session : open) {
+      if (sessions_.count(session) != 0) session->close_now();
+    }
+    // An owned io_context goes first, its timer before it: connections its queued handlers
+    // still hold are destroyed while the session set and the deadline heap they leave exist.
+    deadlines_.stop();
+    owned_.reset();
+  }
   boost::asio::io_context& context() { return *context_; }
   bool owns_context() const { return owned_.has_value(); }
   unsigned index() const { return index_; }
   const std::shared_ptr<AsioLoop>& loop() const { return loop_; }
+  // The one timer of the worker's connections' deadlines.
+  WorkerDeadlines& deadlines() { return deadlines_; }
 
   void add(SessionBase* session) {
     sessions_.insert(session);
@@ -132,6 +147,7 @@ class Worker {
   std::optional<boost::asio::io_context> owned_;
   boost::asio::io_context* context_;
   std::shared_ptr<AsioLoop> loop_ = std::make_shared<AsioLoop>(*context_);
+  WorkerDeadlines deadlines_{*context_};
   std::unordered_set<SessionBase*> sessions_;
 };
 

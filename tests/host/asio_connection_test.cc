@@ -313,6 +313,26 @@ TEST(AsioConnection, Http1KeepAliveWithThreeByteReads) {
   EXPECT_EQ(h.worker.session_count(), 1u);  // still open: keep-alive
 }
 
+// A connection lives until it closes, whatever is pending: while a handler holds an HTTP/1.1
+// request the connection reads nothing, writes nothing and may have no deadline, and nothing
+// but itself owns it (the worker's deadline heap holds no reference). It answers later.
+TEST(AsioConnection, Http1ConnectionOutlivesAHandlerThatAnswersLater) {
+  Harness h;
+  Stream server(h.ioc), client(h.ioc);
+  server.connect(client);
+  start(h, std::move(server));
+  send(client, "GET /hold HTTP/1.1\r\nHost: x\r\n\r\n");
+  h.run(20);
+  ASSERT_EQ(h.handler->held.size(), 1u);
+  EXPECT_EQ(h.worker.session_count(), 1u);
+  EXPECT_EQ(h.handler->cancelled, 0);
+  h.handler->held[0]->respond_with_string({200, {}}, "later");
+  h.handler->held.clear();
+  h.run(20);
+  EXPECT_EQ(h2::test::without_date(client.str()),
+            "HTTP/1.1 200 OK\r\nserver: h2host\r\ncontent-length: 5\r\n\r\nlater");
+}
+
 TEST(AsioConnection, Http1ChunkedRequestBodyIsDecoded) {
   Harness h;
   Stream server(h.ioc), client(h.ioc);
