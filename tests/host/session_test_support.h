@@ -105,6 +105,9 @@ struct Harness {
       ioc.restart();
       ioc.poll();
     }
+    // Exchanges the handler kept pin their (detached) cores, which share the snapshot's
+    // limits, and the snapshot owns the handler: let them go.
+    handler->held.clear();
   }
   boost::asio::io_context ioc;
   Worker worker{0, ioc};
