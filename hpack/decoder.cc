@@ -61,7 +61,9 @@ Error Decoder::end_block() {
   if (result == Error::kOk && !pending_.empty()) result = Error::kTruncatedBlock;
   if (result == Error::kOk) result = list_error_;
   if (is_connection_error(result)) error_ = result;
-  pending_.clear();
+  // A representation cut by a fragment boundary (a large cookie split across CONTINUATION
+  // frames) is not kept for the connection's life.
+  std::string().swap(pending_);
   sink_ = nullptr;
   return result;
 }
@@ -225,14 +227,17 @@ Decoder::Step Decoder::decode_literal(const uint8_t* begin, const uint8_t* end, 
   if (const Step s = read_integer(p, begin, end, prefix_bits, &name_index, needed);
       s != Step::kDone)
     return s;
+  // Per thread, not per decoder: a connection that once received a 4 KiB cookie would keep a
+  // 4 KiB buffer for its whole life (bounded here by max_string_length per thread).
+  thread_local std::string name_buffer, value_buffer;
   std::string_view name, value;
   if (name_index == 0) {
-    const Step s = read_string(p, begin, end, name_buffer_, &name, needed);
+    const Step s = read_string(p, begin, end, name_buffer, &name, needed);
     if (s != Step::kDone) return s;
   } else if (!lookup(name_index, &name, &value)) {
     return fail(Error::kIndexOutOfRange);
   }
-  const Step s = read_string(p, begin, end, value_buffer_, &value, needed);
+  const Step s = read_string(p, begin, end, value_buffer, &value, needed);
   if (s != Step::kDone) return s;
   emit(name, value);  // before insert(): eviction may reuse the bytes `name` points to
   if (index) table_.insert(name, value);

@@ -29,6 +29,8 @@ class HeaderSink {
  public:
   virtual ~HeaderSink() = default;
   // Called once per field as soon as it is complete. The views are valid only for the call.
+  // Huffman-decoded strings live in a per-thread buffer (a connection keeps none between
+  // blocks), so on_header must not decode with another Decoder on the same thread.
   virtual void on_header(std::string_view name, std::string_view value) = 0;
 };
 
@@ -106,8 +108,6 @@ class Decoder {
   size_t field_count_ = 0;
   std::string pending_;  // a representation cut by a fragment boundary
   size_t pending_needed_ = 0;
-  std::string name_buffer_;   // Huffman-decoded name
-  std::string value_buffer_;  // Huffman-decoded value
 };
 
 }  // namespace h2::hpack

@@ -70,10 +70,13 @@ bool DynamicTable::insert(std::string_view name, std::string_view value) {
     return false;
   }
   if ((!name.empty() && in_arena(name.data())) || (!value.empty() && in_arena(value.data()))) {
-    scratch_.assign(name);
-    scratch_.append(value);
-    name = std::string_view(scratch_).substr(0, name.size());
-    value = std::string_view(scratch_).substr(name.size());
+    // A name/value in our own arena (an indexed name, a re-inserted entry): copied aside, since
+    // eviction may reuse those bytes. Per thread: used only within this call.
+    thread_local std::string scratch;
+    scratch.assign(name);
+    scratch.append(value);
+    name = std::string_view(scratch).substr(0, name.size());
+    value = std::string_view(scratch).substr(name.size());
   }
   while (size_ + entry_size > capacity_) evict_oldest();
   if (ring_.empty() || size_ + entry_size > allocated_limit_) {

@@ -89,7 +89,6 @@ class DynamicTable {
   uint32_t tail_ = 0;
   uint32_t wrap_end_ = 0;
   bool wrapped_ = false;
-  std::string scratch_;  // copy of a name/value that points into the arena during insert()
 };
 
 }  // namespace h2::hpack

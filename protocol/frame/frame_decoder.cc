@@ -392,6 +392,9 @@ void FrameDecoder::finish_frame() {
       break;
     case FrameType::kSettings:
       visitor_->on_settings(h, settings_);
+      // A connection sees two or three SETTINGS frames in its life: their entries are not kept
+      // (64 bytes per idle connection).
+      settings_ = {};
       break;
     case FrameType::kPing:
       visitor_->on_ping(h, uint64_t{read32(fixed_.data())} << 32 | read32(fixed_.data() + 4));
