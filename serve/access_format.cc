@@ -12,14 +12,16 @@ namespace {
 enum Field {
   kTime, kClientAddress, kClientPort, kMethod, kAuthority, kPath, kProtocol, kStatus,
   kBytesSent, kBytesReceived, kDurationUs, kStreamId, kScheme, kReferer, kUserAgent,
-  kTlsVersion, kAlpn, kModule, kRoute, kFieldCount
+  kTlsVersion, kAlpn, kModule, kRoute, kUpstreamAddr, kUpstreamStatus, kUpstreamResponseTime,
+  kFieldCount
 };
 
 constexpr std::array<std::string_view, kFieldCount> kNames = {
     "time",        "client_address", "client_port", "method",     "authority",
     "path",        "protocol",       "status",      "bytes_sent", "bytes_received",
     "duration_us", "stream_id",      "scheme",      "referer",    "user_agent",
-    "tls_version", "alpn",           "module",      "route"};
+    "tls_version", "alpn",           "module",      "route",      "upstream_addr",
+    "upstream_status", "upstream_response_time"};
 
 bool name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
@@ -113,6 +115,9 @@ void AccessTemplate::render(const AccessRecord& r, std::string_view time, std::s
       case kAlpn: append_log_escaped(out, r.alpn); break;
       case kModule: append_log_escaped(out, r.module); break;
       case kRoute: append_log_escaped(out, r.route); break;
+      case kUpstreamAddr: append_log_escaped(out, upstream_addresses(r.upstreams)); break;
+      case kUpstreamStatus: out += upstream_statuses(r.upstreams); break;
+      case kUpstreamResponseTime: out += upstream_response_times(r.upstreams); break;
       default: break;
     }
   }

@@ -40,9 +40,11 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "protocol/reqd.h"
 #include "serve/loop.h"
+#include "serve/upstream_note.h"
 
 namespace h2::serve {
 
@@ -118,6 +120,7 @@ struct AccessNotes {
   // The matched route's (dispatch_request), copied: the exchange may outlive the routing table,
   // and holding the table would make its last release run module code on a module's thread.
   std::string module, route;
+  std::vector<UpstreamNote> upstreams;
 };
 
 class Exchange {

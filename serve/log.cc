@@ -92,8 +92,9 @@ void Log::write(LogLevel level, std::string_view message) {
   char stamp[32];
   const size_t n = format_time(stamp, sizeof stamp, "%Y/%m/%d %H:%M:%S");
   char head[96];
-  const int h = std::snprintf(head, sizeof head, "%.*s [%s] %d#%u: ", static_cast<int>(n), stamp,
-                              log_level_name(level), static_cast<int>(getpid()), generation_.load());
+  const int h =
+      std::snprintf(head, sizeof head, "%.*s [%s] %d#%u: ", static_cast<int>(n), stamp,
+                    log_level_name(level), static_cast<int>(getpid()), generation_.load());
   std::string line(head, h > 0 ? std::min<size_t>(static_cast<size_t>(h), sizeof head - 1) : 0);
   line.append(message);
   line += '\n';
@@ -182,6 +183,10 @@ std::string format_access_line(const AccessRecord& r, AccessFormat format, std::
     field("alpn", r.alpn);
     field("module", r.module);
     field("route", r.route);
+    field("upstream_addr", r.upstreams.empty() ? "" : upstream_addresses(r.upstreams));
+    field("upstream_status", r.upstreams.empty() ? "" : upstream_statuses(r.upstreams));
+    field("upstream_response_time",
+          r.upstreams.empty() ? "" : upstream_response_times(r.upstreams));
     out += "}\n";
     return out;
   }
@@ -229,7 +234,48 @@ AccessRecord access_record_of(const Exchange& ex) {
   if (notes.alpn != nullptr) record.alpn = notes.alpn;
   record.module = notes.module;
   record.route = notes.route;
+  record.upstreams = notes.upstreams;
   return record;
+}
+
+namespace {
+
+template <typename Item>
+std::string joined(std::span<const UpstreamNote> notes, Item item) {
+  if (notes.empty()) return "-";
+  std::string out;
+  for (const UpstreamNote& n : notes) {
+    if (!out.empty()) out += ", ";
+    item(out, n);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string upstream_addresses(std::span<const UpstreamNote> notes) {
+  return joined(notes, [](std::string& out, const UpstreamNote& n) {
+    out += n.address.empty() ? std::string_view("-") : std::string_view(n.address);
+  });
+}
+
+std::string upstream_statuses(std::span<const UpstreamNote> notes) {
+  return joined(notes, [](std::string& out, const UpstreamNote& n) {
+    out += n.status > 0 ? std::to_string(n.status) : "-";
+  });
+}
+
+std::string upstream_response_times(std::span<const UpstreamNote> notes) {
+  return joined(notes, [](std::string& out, const UpstreamNote& n) {
+    if (n.response_ms < 0) {
+      out += '-';
+      return;
+    }
+    char text[32];
+    std::snprintf(text, sizeof text, "%lld.%03lld", static_cast<long long>(n.response_ms / 1000),
+                  static_cast<long long>(n.response_ms % 1000));
+    out += text;
+  });
 }
 
 uint64_t elapsed_us(std::chrono::steady_clock::time_point since) {
@@ -247,8 +293,8 @@ void Log::access(const AccessRecord& record) {
     std::lock_guard lock(mutex_);
     custom = access_template_;
   }
-  const std::string line = format_access_line(record, access_format_.load(),
-                                              std::string_view(stamp, n), custom.get());
+  const std::string line =
+      format_access_line(record, access_format_.load(), std::string_view(stamp, n), custom.get());
   std::lock_guard lock(mutex_);
   std::FILE* file = access_.load();
   if (file == nullptr) return;

@@ -9,8 +9,11 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <span>
 #include <string_view>
 #include <utility>
+
+#include "serve/upstream_note.h"
 
 
 namespace h2::serve {
@@ -46,7 +49,14 @@ struct AccessRecord {
   uint64_t bytes_received = 0;         // request body bytes
   std::string_view tls_version, alpn;  // "TLSv1.3", "h2"; empty on cleartext / without ALPN
   std::string_view module, route;      // empty when no route matched (404, 405)
+  std::span<const UpstreamNote> upstreams;  // the module's upstream requests, in order
 };
+
+// $upstream_addr, $upstream_status, $upstream_response_time (seconds, millisecond resolution)
+// as nginx writes them: one value per upstream request, ", " between; "-" for none or unknown.
+std::string upstream_addresses(std::span<const UpstreamNote> notes);
+std::string upstream_statuses(std::span<const UpstreamNote> notes);
+std::string upstream_response_times(std::span<const UpstreamNote> notes);
 
 
 class AccessTemplate;

@@ -1,9 +1,11 @@
 #include "serve/sdk_upstream.h"
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <utility>
 
+#include "serve/log.h"
 #include "serve/module_library.h"
 #include "serve/sdk_handles.h"
 #include "serve/upstream.h"
@@ -40,12 +42,46 @@ struct h2_upstream {
   void* head_ctx = nullptr;
   bool head_done = false;
   bool released = false;
+  // The access log's note of this request (AccessNotes::upstreams), while the log is on.
+  std::weak_ptr<h2::serve::Exchange> exchange;
+  std::chrono::steady_clock::time_point opened;
+  int note = -1;  // its index in the exchange's notes, once the head (or failure) came
 
   void head(int event) {
     if (head_done) return;
-    if (event != H2_UPSTREAM_INFORMATIONAL) head_done = true;
+    if (event != H2_UPSTREAM_INFORMATIONAL) {
+      head_done = true;
+      note_head(event);
+    }
     const h2::serve::RunningRoute running(route);
     head_fn(head_ctx, this, event);
+  }
+
+  void note_head(int event) {
+    const std::shared_ptr<h2::serve::Exchange> ex = exchange.lock();
+    if (!ex) return;
+    h2::serve::UpstreamNote n;
+    n.address = std::string(call->peer());
+    if (event == H2_UPSTREAM_RESPONSE) {
+      n.status = call->status();
+    } else if (!released) {  // nginx's values for a request that got no response
+      n.status = call->error() == h2::serve::UpstreamError::kTimeout ? 504 : 502;
+    }
+    auto& notes = ex->access_notes.upstreams;
+    note = static_cast<int>(notes.size());
+    notes.push_back(std::move(n));
+    if (event != H2_UPSTREAM_RESPONSE || call->ended_with_head()) note_end();
+  }
+
+  // The response ended (its last byte, a failure, or the module let it go): its time.
+  void note_end() {
+    const std::shared_ptr<h2::serve::Exchange> ex = note >= 0 ? exchange.lock() : nullptr;
+    if (!ex) return;
+    auto& notes = ex->access_notes.upstreams;
+    if (static_cast<size_t>(note) >= notes.size() || notes[note].response_ms >= 0) return;
+    notes[note].response_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::steady_clock::now() - opened)
+                                  .count();
   }
 };
 
@@ -84,6 +120,10 @@ int upstream_open(h2_exchange* ex, const h2_upstream_request* request, h2_upstre
   up->route = ex->route;
   up->head_fn = fn;
   up->head_ctx = ctx;
+  if (Log::access_enabled()) {
+    up->exchange = ex->exchange;
+    up->opened = std::chrono::steady_clock::now();
+  }
   h2_upstream* raw = up.get();
   UpstreamCall::Events events;
   events.on_informational = [raw] { raw->head(H2_UPSTREAM_INFORMATIONAL); };
@@ -114,11 +154,14 @@ h2_header upstream_header_at(h2_upstream* up, std::size_t index) {
 }
 
 int upstream_read(h2_upstream* up, h2_read_fn fn, void* ctx) {
-  auto once = std::make_shared<ReadOnce>(fn, ctx, up->module, up->route, H2_READ_CANCELLED,
-                                         nullptr, 0);
+  auto once =
+      std::make_shared<ReadOnce>(fn, ctx, up->module, up->route, H2_READ_CANCELLED, nullptr, 0);
   ExchangeResult r = up->call->read_body(
       [once](std::string_view chunk) { once->fire(H2_READ_CHUNK, chunk.data(), chunk.size()); },
-      [once] { once->fire(H2_READ_EOF, nullptr, 0); });
+      [once, up] {
+        up->note_end();  // before the module hears of it (it may release the handle)
+        once->fire(H2_READ_EOF, nullptr, 0);
+      });
   if (r != ExchangeResult::kOk) once->fire(H2_READ_CANCELLED, nullptr, 0);
   return result(r);
 }
@@ -158,6 +201,7 @@ void upstream_release(h2_upstream* up) {
   if (up == nullptr) return;
   up->released = true;
   up->head(H2_UPSTREAM_FAILED);  // the last call of head_fn when it had none yet
+  up->note_end();
   std::unique_ptr<h2_upstream> owned(up);
   owned->call.reset();  // cancels upstream; a pending read's guard reports H2_READ_CANCELLED
 }

@@ -81,6 +81,10 @@ class UpstreamCall {
 
   virtual UpstreamError error() const = 0;
   virtual std::string_view reason() const = 0;
+  // Where the request went, for the access log's $upstream_addr: the connection's peer
+  // ("ip:port", "[v6]:port", "unix:/path"), or the origin's "host:port" while no connection
+  // carried it (connecting, or the connection failed).
+  virtual std::string_view peer() const = 0;
 };
 
 class UpstreamClient {

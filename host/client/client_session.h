@@ -50,10 +50,14 @@ class Session {
   virtual void close() = 0;
   // Why the connection failed, when it did ("response timeout", an I/O error).
   const std::string& failure() const { return failure_; }
+  // The address connected to: "ip:port", "[v6]:port" or "unix:/path" (set by async_connect).
+  const std::string& peer() const { return peer_; }
+  void set_peer(std::string peer) { peer_ = std::move(peer); }
 
  protected:
   std::optional<protocol::ClientConnection> conn_;
   std::string failure_;
+  std::string peer_;
   bool closed_ = false;
 };
 

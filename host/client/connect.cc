@@ -149,7 +149,7 @@ std::shared_ptr<Session> start_session(Stream stream, protocol::ClientHandler* h
 
 void handshake(std::shared_ptr<Attempt<tcp::socket>> attempt, tcp::socket socket,
                const Url& url, const ConnectOptions& o, protocol::ClientHandler* handler,
-               const SessionOptions& so) {
+               const SessionOptions& so, std::string peer) {
   std::string error;
   auto context = make_client_context(o, &error);
   if (!context) return attempt->fail(error);
@@ -169,7 +169,7 @@ void handshake(std::shared_ptr<Attempt<tcp::socket>> attempt, tcp::socket socket
   attempt->arm(o.tls_timeout_ms, stream->next_layer());
   stream->async_handshake(
       asio::ssl::stream_base::client,
-      [attempt, stream, context, handler, so](boost::system::error_code ec) {
+      [attempt, stream, context, handler, so, peer](boost::system::error_code ec) {
         if (attempt->finished) return;
         if (attempt->timed_out) return attempt->fail("TLS handshake timeout");
         if (ec) {
@@ -188,7 +188,9 @@ void handshake(std::shared_ptr<Attempt<tcp::socket>> attempt, tcp::socket socket
           return attempt->fail("the server did not select h2 through ALPN (got " +
                                (alpn.empty() ? std::string("none") : std::string(alpn)) + ")");
         }
-        attempt->succeed(start_session(std::move(*stream), handler, so));
+        auto session = start_session(std::move(*stream), handler, so);
+        session->set_peer(peer);
+        attempt->succeed(std::move(session));
       });
 }
 
@@ -206,7 +208,9 @@ void async_connect(asio::any_io_executor executor, const Url& url, const Connect
                             if (attempt->finished) return;
                             if (attempt->timed_out) return attempt->fail("connect timeout");
                             if (ec) return attempt->fail("connect to " + path + ": " + ec.message());
-                            attempt->succeed(start_session(std::move(*socket), handler, so));
+                            auto session = start_session(std::move(*socket), handler, so);
+                            session->set_peer("unix:" + path);
+                            attempt->succeed(std::move(session));
                           });
     return;
   }
@@ -220,13 +224,21 @@ void async_connect(asio::any_io_executor executor, const Url& url, const Connect
         if (attempt->finished) return;
         if (attempt->timed_out) return attempt->fail("connect timeout (resolving)");
         if (ec) return attempt->fail("resolve " + url.host + ": " + ec.message());
-        asio::async_connect(*socket, endpoints, [=](boost::system::error_code ec, auto) {
+        asio::async_connect(*socket, endpoints, [=](boost::system::error_code ec,
+                                                    const tcp::endpoint& to) {
           if (attempt->finished) return;
           if (attempt->timed_out) return attempt->fail("connect timeout");
           if (ec) return attempt->fail("connect to " + url.origin() + ": " + ec.message());
           socket->set_option(tcp::no_delay(true), ec);
-          if (!url.tls) return attempt->succeed(start_session(std::move(*socket), handler, so));
-          handshake(attempt, std::move(*socket), url, o, handler, so);
+          const std::string address = to.address().to_string();
+          const std::string peer = (to.address().is_v6() ? "[" + address + "]" : address) + ":" +
+                                   std::to_string(to.port());
+          if (!url.tls) {
+            auto session = start_session(std::move(*socket), handler, so);
+            session->set_peer(peer);
+            return attempt->succeed(std::move(session));
+          }
+          handshake(attempt, std::move(*socket), url, o, handler, so, peer);
         });
       });
 }

@@ -22,7 +22,7 @@ struct Url {
   std::string path = "/"; // path and query, never empty
   // :authority as the URL wrote it (RFC 9113 §8.3.1), default ports dropped.
   std::string authority() const;
-  // host:port, the key of a connection to this origin.
+  // scheme://host:port, the key of a connection to this origin.
   std::string origin() const;
 };
 

@@ -72,6 +72,7 @@ struct UpstreamCallState : std::enable_shared_from_this<UpstreamCallState> {
   std::vector<serve::Exchange::FlushCallback> flushes;
   serve::UpstreamError error = serve::UpstreamError::kNone;
   std::string reason;
+  std::string peer;  // serve::UpstreamCall::peer()
 
   // Starts the request on `conn` (stream, early body, end); false when submit refused it.
   bool submit_on(protocol::ClientConnection& conn, const std::shared_ptr<UpstreamConnection>& c);
@@ -115,6 +116,7 @@ class UpstreamCallHandle final : public serve::UpstreamCall {
   serve::ExchangeResult end(std::span<const serve::HeaderField> trailers) override;
   serve::UpstreamError error() const override { return state_->error; }
   std::string_view reason() const override { return state_->reason; }
+  std::string_view peer() const override { return state_->peer; }
 
  private:
   void post_flush(serve::Exchange::FlushCallback done, serve::FlushResult result);

@@ -112,6 +112,7 @@ class UpstreamConnection final : public protocol::ClientHandler,
 
   void submit(const std::shared_ptr<UpstreamCallState>& call) {
     if (call->finished) return;  // cancelled while waiting for the connection
+    call->peer = session_->peer();
     if (call->submit_on(session_->connection(), shared_from_this())) {
       active_[call.get()] = call;
       return;
@@ -255,6 +256,13 @@ std::unique_ptr<serve::UpstreamCall> UpstreamPool::open(const serve::UpstreamReq
   call->origin_key = std::string(call->url.tls ? "https://" : "http://") + call->url.origin() +
                      "|" + call->connect.unix_socket + "|" +
                      (request.verify_peer ? "v" : "k") + "|" + call->connect.ca_file;
+  if (!call->connect.unix_socket.empty()) {
+    call->peer = "unix:" + call->connect.unix_socket;
+  } else {
+    const bool v6 = call->url.host.find(':') != std::string::npos;
+    call->peer = (v6 ? "[" + call->url.host + "]" : call->url.host) + ":" +
+                 std::to_string(call->url.port);
+  }
   call->method = std::string(request.method);
   call->authority =
       request.authority.empty() ? call->url.authority() : std::string(request.authority);

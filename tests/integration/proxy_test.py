@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import unittest
 
 import grpc
@@ -64,6 +65,11 @@ FRONT_CONFIG = """
       - {prefix: /test.Svc/, module: proxy, config: {upstream: "http://127.0.0.1:@GRPC@"}}
       - {prefix: /, module: proxy, config: {upstream: "http://127.0.0.1:@H2C@"}}
     timeouts: {shutdown_ms: 2000}
+    logs:
+      error_log: @LOG@
+      level: info
+      access_log: @ACCESS@
+      access_format: '$path $status $upstream_addr $upstream_status $upstream_response_time'
 """ % (MODULE_DIR, CERT)
 
 
@@ -120,10 +126,11 @@ class ProxyTest(unittest.TestCase):
         cls.h2o.start()
         cls.h2o.wait_ready()
         cls.grpc, grpc_port = grpc_server()
+        cls.down_port = bench_servers.free_port()
         config = (FRONT_CONFIG.replace("@H2C@", str(cls.backend.port(0)))
                   .replace("@TLS@", str(cls.backend.port(1)))
                   .replace("@SOCK@", os.path.join(cls.backend.dir, "backend.sock"))
-                  .replace("@DOWN@", str(bench_servers.free_port()))
+                  .replace("@DOWN@", str(cls.down_port))
                   .replace("@H2O@", str(cls.h2o.port))
                   .replace("@GRPC@", str(grpc_port)))
         cls.front = Host(config)
@@ -212,6 +219,33 @@ class ProxyTest(unittest.TestCase):
         self.assertTrue(r.stdout.endswith(" 504"), r.stdout)
         # The front stays up and serves the next request.
         self.assertEqual(self.curl(self.url("/x")), "backend (HTTP/2)\n")
+
+    def access_line(self, path, timeout=10):
+        """The front's access-log line for `path` (written when the exchange ends)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if os.path.exists(self.front.access):
+                with open(self.front.access) as f:
+                    for line in f:
+                        if line.startswith(path + " "):
+                            return line.rstrip("\n")
+            time.sleep(0.02)
+        self.fail("no access-log line for %s" % path)
+
+    def test_access_log_names_the_upstream_its_status_and_response_time(self):
+        # nginx's $upstream_addr, $upstream_status, $upstream_response_time (seconds, ms).
+        self.assertEqual(self.curl(self.url("/x?log=1")), "backend (HTTP/2)\n")
+        line = self.access_line("/x?log=1")
+        self.assertRegex(line, r"^/x\?log=1 200 127\.0\.0\.1:%d 200 \d+\.\d{3}$"
+                         % self.backend.port(0))
+        # Refused: nginx's 502 for the upstream's status, the address it tried.
+        run(["curl", "-s", self.url("/down/log")])
+        self.assertRegex(self.access_line("/down/log"),
+                         r"^/down/log 502 127\.0\.0\.1:%d 502 \d+\.\d{3}$" % self.down_port)
+        # A Unix socket upstream: its path.
+        self.assertEqual(self.curl(self.url("/unix/log")), "backend (HTTP/2)\n")
+        self.assertRegex(self.access_line("/unix/log"),
+                         r"^/unix/log 200 unix:\S+backend\.sock 200 \d+\.\d{3}$")
 
     def test_upstream_crash_mid_request_is_502_and_the_next_request_reconnects(self):
         r = run(["curl", "-s", "-w", " %{http_code}", self.url("/crash")])

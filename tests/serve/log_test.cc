@@ -3,7 +3,6 @@
 #include "serve/log.h"
 
 #include <gtest/gtest.h>
-
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -66,7 +65,8 @@ TEST(AccessLog, JsonHasEveryFieldEscaped) {
             "\"path\":\"/a?b=1\",\"protocol\":\"HTTP/2.0\",\"status\":200,\"bytes_sent\":16,"
             "\"bytes_received\":3,\"duration_us\":1500,\"stream_id\":7,\"scheme\":\"https\","
             "\"referer\":\"https://x/\",\"user_agent\":\"a\\\"b\\\\c\\u0001\","
-            "\"tls_version\":\"TLSv1.3\",\"alpn\":\"h2\",\"module\":\"static\",\"route\":\"/a*\"}\n");
+            "\"tls_version\":\"TLSv1.3\",\"alpn\":\"h2\",\"module\":\"static\",\"route\":\"/a*\","
+            "\"upstream_addr\":\"\",\"upstream_status\":\"\",\"upstream_response_time\":\"\"}\n");
 }
 
 TEST(AccessLog, ACustomTemplateExpandsEveryNamedField) {
@@ -79,7 +79,28 @@ TEST(AccessLog, ACustomTemplateExpandsEveryNamedField) {
   r.referer = {};  // empty: "-"
   EXPECT_EQ(format_access_line(r, AccessFormat::kCustom, kTime, &*t),
             "03/Dec/2026:11:26:48 +0000|::1|51234|GET|example.com|/a?b=1|HTTP/2.0|200|16|3|1500|"
-            "7|https|-|agent \\x22q\\x22|TLSv1.3|h2|static|/a*|\n");
+            "7|https|-|agent \\x22q\\x22|TLSv1.3|h2|static|/a*|-|-|-|\n");
+}
+
+// nginx's $upstream_addr, $upstream_status and $upstream_response_time: one value per upstream
+// request in order, ", " between; a request that failed before a response shows nginx's 502 /
+// 504, one still running when the line is written shows "-" for its time.
+TEST(AccessLog, UpstreamFieldsListEveryUpstreamRequestInOrder) {
+  std::string error;
+  auto t = AccessTemplate::parse("$upstream_addr|$upstream_status|$upstream_response_time", &error);
+  ASSERT_TRUE(t) << error;
+  const UpstreamNote notes[] = {
+      {"127.0.0.1:8080", 504, 1500}, {"[::1]:8081", 200, 12}, {"unix:/run/b.sock", 0, -1}};
+  AccessRecord r = record();
+  r.upstreams = notes;
+  EXPECT_EQ(format_access_line(r, AccessFormat::kCustom, kTime, &*t),
+            "127.0.0.1:8080, [::1]:8081, unix:/run/b.sock|504, 200, -|1.500, 0.012, -\n");
+  const std::string json = format_access_line(r, AccessFormat::kJson, kTime);
+  EXPECT_NE(json.find("\"upstream_addr\":\"127.0.0.1:8080, [::1]:8081, unix:/run/b.sock\","
+                      "\"upstream_status\":\"504, 200, -\","
+                      "\"upstream_response_time\":\"1.500, 0.012, -\"}"),
+            std::string::npos)
+      << json;
 }
 
 TEST(AccessLog, ACustomTemplateKeepsLiteralsAndTakesBareNames) {
@@ -133,9 +154,12 @@ TEST(AccessLog, LinesFromProcessesSharingTheFileNeverInterleave) {
   int count = 0;
   while (std::getline(in, line)) {
     ++count;
-    const bool a = line.find("\"GET /" + std::string(20000, 'a') + " HTTP/2.0\"") != std::string::npos;
-    const bool b = line.find("\"GET /" + std::string(20000, 'b') + " HTTP/2.0\"") != std::string::npos;
-    ASSERT_TRUE(a != b) << "line " << count << " is not one whole line (" << line.size() << " bytes)";
+    const bool a =
+        line.find("\"GET /" + std::string(20000, 'a') + " HTTP/2.0\"") != std::string::npos;
+    const bool b =
+        line.find("\"GET /" + std::string(20000, 'b') + " HTTP/2.0\"") != std::string::npos;
+    ASSERT_TRUE(a != b) << "line " << count << " is not one whole line (" << line.size()
+                        << " bytes)";
   }
   EXPECT_EQ(count, 2 * kLines);
   config.access_log.clear();
