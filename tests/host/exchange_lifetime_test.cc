@@ -87,14 +87,7 @@ struct LifetimeHarness {
   // Connections live on ioc and register with worker (its deadlines on ioc too): the
   // destructor ends them while the worker is alive (it must outlive its connections).
   ~LifetimeHarness() {
-    for (int i = 0; i < 1000 && worker.session_count() > 0; ++i) {
-      std::vector<SessionBase*> open(worker.sessions().begin(), worker.sessions().end());
-      for (SessionBase* s : open) {
-        if (worker.sessions().count(s) != 0) s->close_now();
-      }
-      ioc.restart();
-      ioc.poll();
-    }
+    test::end_sessions(worker, ioc);
   }
   boost::asio::io_context ioc;
   Worker worker{0, ioc};

@@ -74,6 +74,19 @@ class TestHandler final : public Handler {
   std::vector<std::shared_ptr<Exchange>> held;
 };
 
+// Closes the worker's sessions and runs `ioc` until they are gone (bounded): a test harness's
+// destructor, while the worker they register with is still alive.
+inline void end_sessions(Worker& worker, boost::asio::io_context& ioc) {
+  for (int i = 0; i < 1000 && worker.session_count() > 0; ++i) {
+    std::vector<SessionBase*> open(worker.sessions().begin(), worker.sessions().end());
+    for (SessionBase* s : open) {
+      if (worker.sessions().count(s) != 0) s->close_now();
+    }
+    ioc.restart();
+    ioc.poll();
+  }
+}
+
 struct Harness {
   explicit Harness(TimeoutConfig timeouts = {}) {
     auto s = std::make_shared<Snapshot>();
@@ -97,14 +110,7 @@ struct Harness {
   // Connections live on ioc and register with worker (its deadlines on ioc too): the
   // destructor ends them while the worker is alive (it must outlive its connections).
   ~Harness() {
-    for (int i = 0; i < 1000 && worker.session_count() > 0; ++i) {
-      std::vector<SessionBase*> open(worker.sessions().begin(), worker.sessions().end());
-      for (SessionBase* s : open) {
-        if (worker.sessions().count(s) != 0) s->close_now();
-      }
-      ioc.restart();
-      ioc.poll();
-    }
+    end_sessions(worker, ioc);
     // Exchanges the handler kept pin their (detached) cores, which share the snapshot's
     // limits, and the snapshot owns the handler: let them go.
     handler->held.clear();
