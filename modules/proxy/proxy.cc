@@ -31,7 +31,13 @@ struct Route {
   std::uint64_t response_timeout_ms = 0;
   bool verify = true;
   std::string ca_file;
+  std::string via;  // "": no Via; else the pseudonym this proxy adds (RFC 9110 §7.6.3)
 };
+
+// RFC 9110 §7.6.3: received-protocol, the version of the message as this proxy received it.
+std::string_view received_protocol(h2::HttpVersion version) {
+  return version == h2::HttpVersion::kHttp2 ? "2" : "1.1";
+}
 
 bool hop_by_hop(std::string_view name, std::string_view value) {
   return name == "connection" || name == "keep-alive" || name == "proxy-connection" ||
@@ -84,7 +90,7 @@ class ProxyStream : public std::enable_shared_from_this<ProxyStream> {
  private:
   void build_request_fields() {
     std::string connection(ex_.header("connection").value_or(""));
-    std::string xff, fwd;
+    std::string xff, fwd, via;
     const std::vector<h2::Header> headers = ex_.headers();
     store_.reserve(2 * headers.size() + 8);  // + the forwarding fields
     for (const h2::Header& h : headers) {
@@ -100,7 +106,14 @@ class ProxyStream : public std::enable_shared_from_this<ProxyStream> {
       if (route_.forwarded && (h.name == "x-forwarded-proto" || h.name == "x-forwarded-host")) {
         continue;
       }
+      if (!route_.via.empty() && h.name == "via") {
+        via.append(h.value).append(", ");
+        continue;
+      }
       add(h.name, h.value);
+    }
+    if (!route_.via.empty()) {
+      add("via", via.append(received_protocol(ex_.version())).append(" ").append(route_.via));
     }
     if (route_.forwarded) {
       std::string_view client = client_address(ex_.peer());
@@ -192,9 +205,18 @@ class ProxyStream : public std::enable_shared_from_this<ProxyStream> {
   void relay_head() {
     const std::vector<h2::Header> head = up_.headers();
     std::vector<h2::Header> fields;
-    fields.reserve(head.size());
+    fields.reserve(head.size() + 1);
+    std::string via;
     for (const h2::Header& h : head) {
-      if (!hop_by_hop(h.name, h.value)) fields.push_back(h);
+      if (hop_by_hop(h.name, h.value)) continue;
+      if (!route_.via.empty() && h.name == "via") {
+        via.append(h.value).append(", ");
+        continue;
+      }
+      fields.push_back(h);
+    }
+    if (!route_.via.empty()) {  // the upstream's response came over HTTP/2
+      fields.push_back(h2::Header{"via", via.append("2 ").append(route_.via)});
     }
     if (up_.ended_with_head()) {
       // One HEADERS frame with END_STREAM, as the upstream sent it: gRPC reads a status in
@@ -278,7 +300,9 @@ class ProxyModule final : public h2::Module {
       {"connect_timeout_ms", H2_KEY_INT, "10000", "resolve + connect + TLS handshake"},
       {"response_timeout_ms", H2_KEY_INT, "60000", "from the request to the response head"},
       {"verify", H2_KEY_BOOL, "true", "https: verify the certificate and name"},
-      {"ca_file", H2_KEY_STRING, "", "https: PEM CA file (empty: the system trust store)"}};
+      {"ca_file", H2_KEY_STRING, "", "https: PEM CA file (empty: the system trust store)"},
+      {"via", H2_KEY_STRING, "",
+       "add Via with this pseudonym to requests and responses (empty: none)"}};
   static constexpr auto kModuleConfigKeys = h2::kNoConfigKeys;
 
   std::unique_ptr<h2::Handler> create_handler(const h2::Config& config) override {
@@ -298,6 +322,11 @@ class ProxyModule final : public h2::Module {
     route.response_timeout_ms = positive(config, "response_timeout_ms");
     route.verify = config["verify"].as_bool(true);
     route.ca_file = std::string(config["ca_file"].as_string());
+    route.via = std::string(config["via"].as_string());
+    if (route.via.find_first_of(" \t,;()\"") != std::string::npos) {
+      throw std::runtime_error("proxy: via must be one token, a pseudonym like h2host (got \"" +
+                               route.via + "\")");
+    }
     return std::make_unique<ProxyHandler>(std::move(route));
   }
 

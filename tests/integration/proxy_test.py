@@ -59,6 +59,7 @@ FRONT_CONFIG = """
                                                  response_timeout_ms: 300, strip_prefix: /slow}}
       - {prefix: /renamed/, module: proxy, config: {upstream: "http://127.0.0.1:@H2C@",
                                                     authority: upstream, forwarded: false,
+                                                    via: h2edge,
                                                     strip_prefix: /renamed}}
       - {prefix: /h2o/, module: proxy, config: {upstream: "http://127.0.0.1:@H2O@",
                                                 strip_prefix: /h2o}}
@@ -198,6 +199,16 @@ class ProxyTest(unittest.TestCase):
         self.assertIn(":authority: 127.0.0.1:%d\n" % self.backend.port(0), renamed)
         self.assertIn(":path: /headers\n", renamed)
         self.assertNotIn("x-forwarded-for", renamed)
+
+    def test_via_is_added_both_ways_when_configured(self):
+        # RFC 9110 §7.6.3: received-protocol and the proxy's pseudonym, after what came before.
+        out = self.curl("-i", "-H", "Via: 1.1 client-side", self.url("/renamed/headers"))
+        self.assertIn("via: 1.1 client-side, 1.1 h2edge\n", out)  # the request at the backend
+        self.assertRegex(out, r"(?m)^via: 2 h2edge$")  # the response, at the client
+        out = run(["curl", "-sS", "-i", "--http2-prior-knowledge",
+                   self.url("/renamed/headers")]).stdout
+        self.assertIn("via: 2 h2edge\n", out)
+        self.assertNotIn("via:", self.curl(self.url("/headers")))  # not configured: none
 
     def test_tls_upstream_verified_and_refused_without_the_ca(self):
         self.assertEqual(self.curl(self.url("/tls/x")), "backend (HTTP/2)\n")
