@@ -128,10 +128,10 @@ TEST(AsioConnection, PeerEofCancelsOpenStreamsAndEndsTheSession) {
   start(h, std::move(server));
   H2Peer peer;
   send(client, peer.hello() + peer.headers(1, "GET", "/hold", false));
-  h.run();
+  h.run_until([&] { return h.handler->requests == 1; });
   ASSERT_EQ(h.handler->requests, 1);
   client.close();  // the peer goes away with the stream open
-  h.run();
+  h.run_until([&] { return h.worker.session_count() == 0; });
   EXPECT_EQ(h.handler->cancelled, 1);
   EXPECT_EQ(h.worker.session_count(), 0u);
   ASSERT_EQ(h.handler->held.size(), 1u);
@@ -146,7 +146,7 @@ TEST(AsioConnection, PrefaceTimeoutClosesASilentConnection) {
   Stream server(h.ioc), client(h.ioc);
   server.connect(client);
   start(h, std::move(server));
-  h.run(150);
+  h.run_until([&] { return h.worker.session_count() == 0; });
   EXPECT_EQ(h.worker.session_count(), 0u);
 }
 
@@ -161,10 +161,14 @@ TEST(AsioConnection, GracefulShutdownSendsGoawayAndCloses) {
   session->shutdown_gracefully();
   session.reset();
   // Draining waits until the connection was quiet for one check (100 ms) before the GOAWAY.
-  h.run(400);
-  std::vector<test::Frame> frames = peer.take(client);
-  const auto goaway =
-      std::find_if(frames.begin(), frames.end(), [](auto& f) { return f.type == 0x7; });
+  std::vector<test::Frame> frames;
+  auto is_goaway = [](const test::Frame& f) { return f.type == 0x7; };
+  h.run_until([&] {
+    auto more = peer.take(client);
+    frames.insert(frames.end(), more.begin(), more.end());
+    return std::any_of(frames.begin(), frames.end(), is_goaway);
+  });
+  const auto goaway = std::find_if(frames.begin(), frames.end(), is_goaway);
   ASSERT_NE(goaway, frames.end());
   EXPECT_EQ(goaway->payload.substr(0, 4), std::string("\x7f\xff\xff\xff", 4));  // RFC 9113 §6.8
 }
@@ -186,10 +190,10 @@ TEST(AsioConnection, EveryFailingOperationEndsTheSessionCleanly) {
     input += peer.headers(1, "GET", "/hold", false);
     input += peer.headers(3, "GET", "/a", true);
     send(client, input);
-    h.run(100);
+    h.run(100);  // the request and the faults' reach, as far as they go
     if (h.worker.session_count() != 0) {
       client.close();  // the fault was never reached: end the connection from the peer
-      h.run(100);
+      h.run_until([&] { return h.worker.session_count() == 0; });
     }
     EXPECT_EQ(h.worker.session_count(), 0u);
     EXPECT_EQ(h.handler->cancelled, static_cast<int>(h.handler->held.size()));
@@ -243,7 +247,7 @@ TEST(AsioConnection, WriteTimeoutClosesAConnectionWhosePeerStoppedReading) {
   session.reset();
   h.run(20);
   EXPECT_EQ(h.worker.session_count(), 1u);  // the SETTINGS write is stalled, not yet timed out
-  h.run(200);
+  h.run_until([&] { return h.worker.session_count() == 0; });
   EXPECT_EQ(h.worker.session_count(), 0u);
   EXPECT_EQ(h.handler->cancelled, static_cast<int>(h.handler->held.size()));
 }
@@ -305,7 +309,7 @@ TEST(AsioConnection, Http1KeepAliveWithThreeByteReads) {
   server.read_size(3);
   start(h, std::move(server));
   send(client, "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n");
-  h.run();
+  h.run_until([&] { return client.str().find("hello /b") != std::string::npos; });
   EXPECT_EQ(h2::test::without_date(client.str()),
             "HTTP/1.1 200 OK\r\nserver: h2host\r\ncontent-type: text/plain\r\ncontent-length: 8\r\n"
             "\r\nhello /aHTTP/1.1 200 OK\r\nserver: h2host\r\ncontent-type: text/plain\r\n"
@@ -322,13 +326,13 @@ TEST(AsioConnection, Http1ConnectionOutlivesAHandlerThatAnswersLater) {
   server.connect(client);
   start(h, std::move(server));
   send(client, "GET /hold HTTP/1.1\r\nHost: x\r\n\r\n");
-  h.run(20);
+  h.run_until([&] { return !h.handler->held.empty(); });
   ASSERT_EQ(h.handler->held.size(), 1u);
   EXPECT_EQ(h.worker.session_count(), 1u);
   EXPECT_EQ(h.handler->cancelled, 0);
   h.handler->held[0]->respond_with_string({200, {}}, "later");
   h.handler->held.clear();
-  h.run(20);
+  h.run_until([&] { return client.str().find("later") != std::string::npos; });
   EXPECT_EQ(h2::test::without_date(client.str()),
             "HTTP/1.1 200 OK\r\nserver: h2host\r\ncontent-length: 5\r\n\r\nlater");
 }
@@ -341,7 +345,7 @@ TEST(AsioConnection, Http1ChunkedRequestBodyIsDecoded) {
   send(client,
        "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
        "3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n");
-  h.run();
+  h.run_until([&] { return client.str().find("abcdefg") != std::string::npos; });
   EXPECT_EQ(h2::test::without_date(client.str()),
             "HTTP/1.1 200 OK\r\nserver: h2host\r\ncontent-length: 7\r\n\r\nabcdefg");
 }
@@ -363,7 +367,7 @@ TEST(AsioConnection, Http1EveryFailingOperationEndsTheConnectionCleanly) {
     }
     if (h.worker.session_count() != 0) {
       client.close();
-      h.run();
+      h.run_until([&] { return h.worker.session_count() == 0; });
     }
     // A held exchange is cancelled once the connection is gone.
     if (h.worker.session_count() != 0) {

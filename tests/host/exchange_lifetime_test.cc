@@ -159,11 +159,11 @@ TEST(ExchangeLifetime, H2ExchangeStillOpenIsKeptThenFreedOnCancel) {
   // The body never ends: the exchange is open, its callbacks must stay.
   send(client, peer.hello() + peer.headers(1, "POST", "/read-then-answer", false) +
                    H2Peer::data(1, "part", false));
-  h.run();
+  test::run_loop_until(h.ioc, [&] { return h.handler->live() == 1; });
   EXPECT_EQ(h.handler->live(), 1u);
   // RST_STREAM(1, CANCEL) from the peer: on_cancel runs, then the cycle is gone.
   send(client, test::frame(0x3, 0, 1, std::string("\0\0\0\x08", 4)));
-  h.run();
+  test::run_loop_until(h.ioc, [&] { return h.handler->live() == 0; });
   EXPECT_EQ(h.handler->live(), 0u);
 }
 
@@ -177,7 +177,7 @@ TEST(ExchangeLifetime, Http1ExchangeIsFreedAfterItsResponseOnAKeptAliveConnectio
   server.connect(client);
   start_http1(h, std::move(server));
   send(client, "GET /string HTTP/1.1\r\nHost: x\r\n\r\nGET /stream HTTP/1.1\r\nHost: x\r\n\r\n");
-  h.run();
+  test::run_loop_until(h.ioc, [&] { return client.str().find("two") != std::string::npos; });
   EXPECT_NE(client.str().find("string"), std::string::npos);
   EXPECT_NE(client.str().find("two"), std::string::npos);
   EXPECT_EQ(h.worker.session_count(), 1u);  // keep-alive: still open
@@ -192,7 +192,7 @@ TEST(ExchangeLifetime, Http1PendingReadIsDroppedWhenTheResponseCompletes) {
   start_http1(h, std::move(server));
   // 10 body bytes announced, 4 sent: the handler's read stays pending after its answer.
   send(client, "POST /answer-then-read HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabcd");
-  h.run();
+  test::run_loop_until(h.ioc, [&] { return client.str().find("answered") != std::string::npos; });
   EXPECT_NE(client.str().find("answered"), std::string::npos);
   ASSERT_EQ(h.handler->exchanges.size(), 1u);
   EXPECT_EQ(h.handler->live(), 0u);
@@ -204,7 +204,7 @@ TEST(ExchangeLifetime, Http1ResetWhileTheCancelCallbackHoldsTheLastReference) {
   server.connect(client);
   start_http1(h, std::move(server));
   send(client, "GET /reset-later HTTP/1.1\r\nHost: x\r\n\r\n");
-  h.run();
+  test::run_loop_until(h.ioc, [&] { return h.worker.session_count() == 0; });
   EXPECT_EQ(client.str(), "");  // reset() on HTTP/1.1 closes the connection
   EXPECT_EQ(h.worker.session_count(), 0u);
   EXPECT_EQ(h.handler->live(), 0u);

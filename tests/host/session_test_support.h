@@ -74,6 +74,18 @@ class TestHandler final : public Handler {
   std::vector<std::shared_ptr<Exchange>> held;
 };
 
+// Runs `ioc` until `done()` holds, at most `bound`: a wait for a condition, not for a time (slow
+// machines and sanitizers only make it slower). The caller asserts the condition after.
+template <typename Done>
+void run_loop_until(boost::asio::io_context& ioc, Done done,
+                    std::chrono::milliseconds bound = std::chrono::seconds(30)) {
+  const auto deadline = std::chrono::steady_clock::now() + bound;
+  while (!done() && std::chrono::steady_clock::now() < deadline) {
+    ioc.restart();
+    ioc.run_for(std::chrono::milliseconds(5));
+  }
+}
+
 // Closes the worker's sessions and runs `ioc` until they are gone (bounded): a test harness's
 // destructor, while the worker they register with is still alive.
 inline void end_sessions(Worker& worker, boost::asio::io_context& ioc) {
@@ -105,6 +117,10 @@ struct Harness {
   void run(int ms = 50) {
     ioc.restart();
     ioc.run_for(std::chrono::milliseconds(ms));
+  }
+  template <typename Done>
+  void run_until(Done done) {
+    run_loop_until(ioc, done);
   }
 
   // Connections live on ioc and register with worker (its deadlines on ioc too): the
