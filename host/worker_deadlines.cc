@@ -7,6 +7,7 @@
 namespace h2::host {
 
 void WorkerDeadlines::schedule(DeadlineHeap::Entry& e, uint64_t due_ms) {
+  if (state_->firing_ms != 0 && due_ms <= state_->firing_ms) due_ms = state_->firing_ms + 1;
   state_->heap.schedule(e, due_ms);
   arm(state_);
 }
@@ -34,7 +35,9 @@ void WorkerDeadlines::arm(const std::shared_ptr<State>& state) {
 
 void WorkerDeadlines::fire(const std::shared_ptr<State>& state) {
   const uint64_t now = steady_now_ms();
+  state->firing_ms = now;
   while (DeadlineHeap::Entry* e = state->heap.pop_due(now)) e->on_due(now);
+  state->firing_ms = 0;
   arm(state);
 }
 

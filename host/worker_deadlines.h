@@ -22,7 +22,9 @@ class WorkerDeadlines {
   WorkerDeadlines& operator=(const WorkerDeadlines&) = delete;
 
   // `e` is called (on_due) at or after `due_ms` on the steady clock (steady_now_ms()), unless
-  // cancelled or scheduled again first. `e` cancels itself before it is destroyed.
+  // cancelled or scheduled again first. `e` cancels itself before it is destroyed. Scheduled
+  // from an on_due for a time already handed out, it comes due a millisecond later: a deadline
+  // that stays due cannot keep the worker inside one firing (it goes back to its I/O between).
   void schedule(DeadlineHeap::Entry& e, uint64_t due_ms);
   void cancel(DeadlineHeap::Entry& e) { state_->heap.cancel(e); }
   size_t pending() const { return state_->heap.size(); }
@@ -37,7 +39,8 @@ class WorkerDeadlines {
     explicit State(boost::asio::io_context& context) : timer(std::in_place, context) {}
     DeadlineHeap heap;
     std::optional<boost::asio::steady_timer> timer;
-    uint64_t armed_ms = 0;  // 0: not armed
+    uint64_t armed_ms = 0;   // 0: not armed
+    uint64_t firing_ms = 0;  // the time fire() is handing out, while it runs; else 0
   };
   static void arm(const std::shared_ptr<State>& state);
   static void fire(const std::shared_ptr<State>& state);

@@ -1,13 +1,20 @@
 // host/deadline_heap.h: the worker's min-heap of connection deadlines; against a reference
-// (a sorted multimap) under random schedules, moves and cancels, plus its promises by name.
+// (a sorted multimap) under random schedules, moves and cancels, plus its promises by name;
+// and host/worker_deadlines.h, the worker's one timer over it.
 #include "host/deadline_heap.h"
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <random>
 #include <vector>
+
+#include "host/runtime.h"
+#include "host/worker_deadlines.h"
 
 namespace h2::host {
 namespace {
@@ -101,6 +108,36 @@ TEST(DeadlineHeap, MatchesASortedReferenceUnderRandomOperations) {
       ASSERT_EQ(conn->due(), due);
     }
   }
+}
+
+// WorkerDeadlines: an entry whose on_due schedules itself for a time already due again comes
+// due a millisecond later, not in the same firing: the worker goes back to its I/O between.
+// Without that the firing never returned (the guard below stops it after 10,000 rounds so
+// that the test fails instead of hanging).
+TEST(WorkerDeadlines, AnEntryThatStaysDueDoesNotHoldTheWorkerInOneFiring) {
+  boost::asio::io_context ioc;
+  WorkerDeadlines deadlines(ioc);
+  struct Stuck final : DeadlineHeap::Entry {
+    void on_due(uint64_t now) override {
+      ++rounds;
+      if (rounds < 10000) owner->schedule(*this, now);  // due again at once
+    }
+    WorkerDeadlines* owner = nullptr;
+    int rounds = 0;
+  } stuck;
+  stuck.owner = &deadlines;
+  deadlines.schedule(stuck, steady_now_ms());
+  bool posted_ran = false;  // other work of the loop, queued behind the first firing
+  boost::asio::post(ioc, [&] { posted_ran = true; });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while ((stuck.rounds < 3 || !posted_ran) && std::chrono::steady_clock::now() < deadline) {
+    ioc.restart();
+    ioc.run_for(std::chrono::milliseconds(5));
+  }
+  deadlines.cancel(stuck);
+  EXPECT_TRUE(posted_ran);
+  EXPECT_GE(stuck.rounds, 3);      // it does come due again, a millisecond later each time
+  EXPECT_LT(stuck.rounds, 10000);  // not in a loop inside one firing
 }
 
 }  // namespace
