@@ -10,24 +10,14 @@
 #include <cerrno>
 #include <cstring>
 
+#include "host/address_text.h"
+
 namespace h2::host {
 namespace {
 
 std::string where(const ListenerConfig& config) {
   return config.where.file + ':' + std::to_string(config.where.line) + ':' +
          std::to_string(config.where.column) + ": ";
-}
-
-std::string describe(const sockaddr_storage& addr) {
-  char text[INET6_ADDRSTRLEN] = {};
-  if (addr.ss_family == AF_INET6) {
-    const auto& in6 = reinterpret_cast<const sockaddr_in6&>(addr);
-    ::inet_ntop(AF_INET6, &in6.sin6_addr, text, sizeof text);
-    return "[" + std::string(text) + "]:" + std::to_string(ntohs(in6.sin6_port));
-  }
-  const auto& in4 = reinterpret_cast<const sockaddr_in&>(addr);
-  ::inet_ntop(AF_INET, &in4.sin_addr, text, sizeof text);
-  return std::string(text) + ":" + std::to_string(ntohs(in4.sin_port));
 }
 
 }  // namespace
@@ -148,7 +138,7 @@ std::shared_ptr<ListenSocket> bind_listener(const ListenerConfig& config, std::s
     sockaddr_storage local{};
     socklen_t local_len = sizeof local;
     ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_len);
-    bound = describe(local);
+    bound = address_text(reinterpret_cast<const sockaddr*>(&local));
   }
   const bool unix_socket = config.kind == ListenerConfig::Kind::kUnix;
   return std::make_shared<ListenSocket>(fd, std::move(bound), unix_socket,

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <optional>
 
+#include "host/address_text.h"
 #include "host/sessions.h"
 #include "host/tls.h"
 #include "host/uring/uring_worker.h"
@@ -218,9 +219,7 @@ void Server::accept(Listener& listener) {
       if (!ec) {
         boost::system::error_code peer_ec;
         const auto remote = socket.remote_endpoint(peer_ec);
-        std::string peer = peer_ec
-                               ? std::string("?")
-                               : remote.address().to_string() + ":" + std::to_string(remote.port());
+        std::string peer = peer_ec ? std::string("?") : address_text(remote.data());
         std::shared_ptr<AddressSlot> slot;
         const uint64_t cap = snapshot()->config.connections.max_per_address;
         if (admit_connection(socket.native_handle(), cap, &slot) == Admission::kRefused) {

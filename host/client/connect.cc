@@ -10,16 +10,29 @@
 #include <boost/asio/ssl.hpp>
 #include <charconv>
 
+#include "host/address_text.h"
+
 namespace h2::host::client {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using TlsStream = asio::ssl::stream<tcp::socket>;
 
+namespace {
+
+std::string bracketed(const std::string& host) {  // an IPv6 literal in brackets
+  return host.find(':') != std::string::npos ? '[' + host + ']' : host;
+}
+
+}  // namespace
+
 std::string Url::authority() const {
-  const bool v6 = host.find(':') != std::string::npos;
-  std::string a = v6 ? '[' + host + ']' : host;
+  std::string a = bracketed(host);
   if (port != (tls ? 443 : 80)) a += ':' + std::to_string(port);
   return a;
+}
+
+std::string Url::host_port() const {
+  return bracketed(host) + ':' + std::to_string(port);
 }
 
 std::string Url::origin() const {
@@ -230,9 +243,7 @@ void async_connect(asio::any_io_executor executor, const Url& url, const Connect
           if (attempt->timed_out) return attempt->fail("connect timeout");
           if (ec) return attempt->fail("connect to " + url.origin() + ": " + ec.message());
           socket->set_option(tcp::no_delay(true), ec);
-          const std::string address = to.address().to_string();
-          const std::string peer = (to.address().is_v6() ? "[" + address + "]" : address) + ":" +
-                                   std::to_string(to.port());
+          const std::string peer = address_text(to.data());
           if (!url.tls) {
             auto session = start_session(std::move(*socket), handler, so);
             session->set_peer(peer);

@@ -24,6 +24,8 @@ struct Url {
   std::string authority() const;
   // scheme://host:port, the key of a connection to this origin.
   std::string origin() const;
+  // host:port with the port always written ("[::1]:443" for IPv6), as address_text writes one.
+  std::string host_port() const;
 };
 
 // http://host[:port][/path?query] or https://...; false with `*error` set for anything else.

@@ -259,9 +259,7 @@ std::unique_ptr<serve::UpstreamCall> UpstreamPool::open(const serve::UpstreamReq
   if (!call->connect.unix_socket.empty()) {
     call->peer = "unix:" + call->connect.unix_socket;
   } else {
-    const bool v6 = call->url.host.find(':') != std::string::npos;
-    call->peer = (v6 ? "[" + call->url.host + "]" : call->url.host) + ":" +
-                 std::to_string(call->url.port);
+    call->peer = call->url.host_port();
   }
   call->method = std::string(request.method);
   call->authority =

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "host/address_text.h"
 #include "host/uring/uring_connection.h"
 #include "serve/log.h"
 
@@ -83,15 +84,7 @@ std::string peer_of(int fd, bool unix_socket, const std::string& path) {
   sockaddr_storage addr{};
   socklen_t len = sizeof addr;
   if (::getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "?";
-  char text[INET6_ADDRSTRLEN] = {};
-  if (addr.ss_family == AF_INET) {
-    const auto* in = reinterpret_cast<const sockaddr_in*>(&addr);
-    ::inet_ntop(AF_INET, &in->sin_addr, text, sizeof text);
-    return std::string(text) + ":" + std::to_string(ntohs(in->sin_port));
-  }
-  const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&addr);
-  ::inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text);
-  return std::string(text) + ":" + std::to_string(ntohs(in6->sin6_port));
+  return address_text(reinterpret_cast<const sockaddr*>(&addr));
 }
 
 }  // namespace
