@@ -120,7 +120,14 @@ struct AccessNotes {
   // The matched route's (dispatch_request), copied: the exchange may outlive the routing table,
   // and holding the table would make its last release run module code on a module's thread.
   std::string module, route;
-  std::vector<UpstreamNote> upstreams;
+  std::vector<UpstreamNote> upstreams;  // at most kMaxUpstreamNotes: note_upstream()
+
+  // Appends `note` and returns its index, or -1 once kMaxUpstreamNotes are noted.
+  int note_upstream(UpstreamNote note) {
+    if (upstreams.size() >= kMaxUpstreamNotes) return -1;
+    upstreams.push_back(std::move(note));
+    return static_cast<int>(upstreams.size() - 1);
+  }
 };
 
 class Exchange {

@@ -67,9 +67,7 @@ struct h2_upstream {
     } else if (!released) {  // nginx's values for a request that got no response
       n.status = call->error() == h2::serve::UpstreamError::kTimeout ? 504 : 502;
     }
-    auto& notes = ex->access_notes.upstreams;
-    note = static_cast<int>(notes.size());
-    notes.push_back(std::move(n));
+    note = ex->access_notes.note_upstream(std::move(n));
     if (event != H2_UPSTREAM_RESPONSE || call->ended_with_head()) note_end();
   }
 

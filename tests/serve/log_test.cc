@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "serve/access_format.h"
+#include "serve/exchange.h"
 
 namespace h2::serve {
 namespace {
@@ -101,6 +102,17 @@ TEST(AccessLog, UpstreamFieldsListEveryUpstreamRequestInOrder) {
                       "\"upstream_response_time\":\"1.500, 0.012, -\"}"),
             std::string::npos)
       << json;
+}
+
+// An exchange notes at most kMaxUpstreamNotes upstream requests: the rest are not kept.
+TEST(AccessLog, UpstreamNotesOfOneExchangeAreBounded) {
+  AccessNotes notes;
+  for (size_t i = 0; i < kMaxUpstreamNotes; ++i) {
+    EXPECT_EQ(notes.note_upstream({"127.0.0.1:" + std::to_string(i), 200, 1}), static_cast<int>(i));
+  }
+  EXPECT_EQ(notes.note_upstream({"127.0.0.1:9999", 200, 1}), -1);
+  EXPECT_EQ(notes.upstreams.size(), kMaxUpstreamNotes);
+  EXPECT_EQ(notes.upstreams.back().address, "127.0.0.1:" + std::to_string(kMaxUpstreamNotes - 1));
 }
 
 TEST(AccessLog, ACustomTemplateKeepsLiteralsAndTakesBareNames) {
